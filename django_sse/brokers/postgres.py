@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+from django.db import connections
+
+from django_sse.brokers.base import Broker
+from django_sse.conf import conf
+
+logger = logging.getLogger("django_sse")
+
+CHANNEL = "django_sse"
+# How often an idle listener checks that its connection is alive (and
+# wakes the hub once, as a safety net against a lost notification).
+LIVENESS_INTERVAL = 10.0
+
+
+def listener_params() -> dict[str, Any]:
+    """psycopg 3 connection arguments for the event log's database."""
+    params = connections[conf.DJANGO_SSE_DATABASE].get_connection_params()
+    for key in ("cursor_factory", "context", "prepare_threshold", "pool", "server_side_binding"):
+        params.pop(key, None)
+    params.setdefault("application_name", "django-sse listener")
+    return params
+
+
+class PostgresBroker(Broker):
+    """One dedicated autocommit connection per process that LISTENs on
+    ``django_sse``. PostgreSQL delivers a notification only when the
+    publishing transaction commits, from any process sharing the database.
+
+    If the connection drops, the broker reconnects with exponential backoff
+    (with jitter) and wakes the hub right after LISTEN is back, so the hub
+    reads every event committed while it was away.
+    """
+
+    name = "postgres"
+
+    def __init__(self, hub: Any) -> None:
+        super().__init__(hub)
+        self._task: asyncio.Task[None] | None = None
+        self._connected = False
+        self.backend_pid: int | None = None
+        self.reconnects = 0
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    async def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._listen_forever())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _listen_forever(self) -> None:
+        import psycopg
+
+        params = await asyncio.to_thread(listener_params)
+        backoff = 0.1
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
+                async with conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self._connected = True
+                    self.backend_pid = conn.info.backend_pid
+                    backoff = 0.1
+                    self.hub.wake()  # catch up on what committed while away
+                    while True:
+                        async for _ in conn.notifies(timeout=LIVENESS_INTERVAL):
+                            self.hub.wake()
+                        await conn.execute("SELECT 1")
+                        self.hub.wake()
+            except psycopg.Error as exc:
+                logger.warning("django-sse: listener connection lost (%s); reconnecting", exc)
+            finally:
+                self._connected = False
+            self.reconnects += 1
+            await asyncio.sleep(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, 5.0)

@@ -1,0 +1,62 @@
+"""Typed settings with defaults.
+
+Every value is read from ``django.conf.settings`` on each access, so
+``override_settings`` works in tests. The README documents each one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+
+class Settings:
+    @property
+    def DJANGO_SSE_BROKER(self) -> str:
+        """``auto``, ``postgres``, ``polling``, ``memory`` or a dotted path."""
+        return getattr(settings, "DJANGO_SSE_BROKER", "auto")
+
+    @property
+    def DJANGO_SSE_DATABASE(self) -> str:
+        """Database alias that holds the event log."""
+        return getattr(settings, "DJANGO_SSE_DATABASE", "default")
+
+    @property
+    def DJANGO_SSE_HEARTBEAT(self) -> float:
+        return getattr(settings, "DJANGO_SSE_HEARTBEAT", 15.0)
+
+    @property
+    def DJANGO_SSE_RETRY_MS(self) -> int:
+        return getattr(settings, "DJANGO_SSE_RETRY_MS", 2000)
+
+    @property
+    def DJANGO_SSE_POLL_INTERVAL(self) -> float:
+        return getattr(settings, "DJANGO_SSE_POLL_INTERVAL", 0.5)
+
+    @property
+    def DJANGO_SSE_MAX_DURATION(self) -> float | None:
+        return getattr(settings, "DJANGO_SSE_MAX_DURATION", None)
+
+    @property
+    def DJANGO_SSE_MAX_TOPICS(self) -> int:
+        return getattr(settings, "DJANGO_SSE_MAX_TOPICS", 50)
+
+    @property
+    def DJANGO_SSE_CLIENT_BUFFER(self) -> int:
+        return getattr(settings, "DJANGO_SSE_CLIENT_BUFFER", 1000)
+
+    @property
+    def DJANGO_SSE_GAP_TIMEOUT(self) -> float:
+        return getattr(settings, "DJANGO_SSE_GAP_TIMEOUT", 2.0)
+
+    @property
+    def DJANGO_SSE_TOPIC_RETENTION(self) -> dict[str, str]:
+        return getattr(settings, "DJANGO_SSE_TOPIC_RETENTION", {})
+
+    @property
+    def DJANGO_SSE_AUTHORIZE(self) -> Any:
+        return getattr(settings, "DJANGO_SSE_AUTHORIZE", None)
+
+
+conf = Settings()

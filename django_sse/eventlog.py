@@ -1,0 +1,138 @@
+"""Writing to and reading from the event log (``models.Event``).
+
+Writers are plain sync functions usable from any process; readers are sync
+functions the hub runs in its own threads (one database connection each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from asgiref.sync import sync_to_async
+from django.db import connections, transaction
+
+from django_sse.conf import conf
+from django_sse.models import Event, LogState
+from django_sse.protocol import check_field, encode_data
+from django_sse.topics import validate_topic
+
+
+class Row(NamedTuple):
+    id: int
+    topic: str
+    event: str
+    data: str
+
+
+_FIELDS = ("id", "topic", "event", "data")
+
+
+def _alias() -> str:
+    return conf.DJANGO_SSE_DATABASE
+
+
+def _build(topic: str, data: Any, event: str | None) -> Event:
+    validate_topic(topic)
+    if event:
+        check_field("event", event)
+        if len(event) > 100:
+            raise ValueError("SSE event name is longer than 100 characters")
+    return Event(topic=topic, event=event or "", data=encode_data(data))
+
+
+def _wake_on_commit(alias: str) -> None:
+    from django_sse.hub import wake_local_hubs
+
+    transaction.on_commit(wake_local_hubs, using=alias)
+
+
+def publish(topic: str, data: Any = None, *, event: str | None = None) -> int:
+    """Append one event to the log and return its id.
+
+    Call it from anywhere: a view, the admin, ``manage.py shell``, a worker.
+    Inside ``transaction.atomic()`` the event is delivered when the
+    transaction commits, and never if it rolls back.
+    """
+    alias = _alias()
+    row = _build(topic, data, event)
+    row.save(using=alias, force_insert=True)
+    _wake_on_commit(alias)
+    return row.id
+
+
+def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
+    """Append many ``(topic, data, event)`` events in one bulk insert."""
+    alias = _alias()
+    rows = [_build(topic, data, event) for topic, data, event in items]
+    with transaction.atomic(using=alias):
+        Event.objects.using(alias).bulk_create(rows, batch_size=1000)
+        _wake_on_commit(alias)
+    return [row.id for row in rows]
+
+
+apublish = sync_to_async(publish)
+apublish.__doc__ = "``publish()`` for async code (runs the ORM in a thread)."
+
+
+# Readers, run by the hub in its threads --------------------------------------
+
+
+def read_after(after: int, limit: int) -> list[Row]:
+    qs = Event.objects.using(_alias()).filter(id__gt=after).order_by("id")
+    return [Row(*values) for values in qs.values_list(*_FIELDS)[:limit]]
+
+
+def replay(topics: Sequence[str], after: int, upto: int, limit: int) -> list[Row]:
+    qs = Event.objects.using(_alias()).filter(topic__in=topics, id__gt=after, id__lte=upto)
+    return [Row(*values) for values in qs.order_by("id").values_list(*_FIELDS)[:limit]]
+
+
+def latest(topics: Sequence[str], upto: int) -> list[Row]:
+    qs = Event.objects.using(_alias())
+    rows = []
+    for topic in topics:
+        values = (
+            qs.filter(topic=topic, id__lte=upto).order_by("-id").values_list(*_FIELDS).first()
+        )
+        if values is not None:
+            rows.append(Row(*values))
+    return sorted(rows)
+
+
+def max_id() -> int:
+    last = Event.objects.using(_alias()).order_by("-id").values_list("id", flat=True).first()
+    return last or 0
+
+
+def pruned_through() -> int:
+    value = LogState.objects.using(_alias()).values_list("pruned_through", flat=True).first()
+    return value or 0
+
+
+def is_postgres() -> bool:
+    return connections[_alias()].vendor == "postgresql"
+
+
+def writers_in_flight() -> frozenset[str]:
+    """PostgreSQL: the transactions that are writing to the event log now.
+
+    An INSERT takes its table lock before it draws an id, and keeps the
+    lock until its transaction ends. So an id that is missing from the log
+    while a higher one is visible belongs to one of these transactions, or
+    is gone for good (rolled back). See ``hub.Gap``.
+    """
+    with connections[_alias()].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT virtualtransaction FROM pg_locks
+            WHERE locktype = 'relation'
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND relation = %s::regclass
+              AND mode = 'RowExclusiveLock'
+              AND granted
+              AND pid <> pg_backend_pid()
+            """,
+            [Event._meta.db_table],
+        )
+        return frozenset(row[0] for row in cursor.fetchall())

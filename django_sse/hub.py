@@ -1,0 +1,361 @@
+"""The per-process hub: reads the event log once, fans each event out.
+
+One hub runs per event loop (one per server process). A broker wakes it;
+it reads every row past its ``frontier`` in id order, encodes each event
+once and hands the bytes to the subscribers of that topic.
+
+Ordering guarantee: the frontier only moves over ids that are final. An id
+that is missing while a higher one is visible belongs to a transaction that
+has not committed yet (or rolled back). The hub stops at such a gap until it
+is resolved (see ``Gap``), so a client that has seen id N can never miss an
+event that commits later with an id below N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from django.db import DatabaseError, connections
+
+from django_sse import eventlog
+from django_sse.conf import conf
+from django_sse.protocol import format_event
+
+logger = logging.getLogger("django_sse")
+
+T = TypeVar("T")
+BATCH = 1000
+QUERY_THREADS = 4
+
+
+class Subscriber:
+    """One stream's view of the hub: a bounded list of encoded frames.
+
+    A subscriber that falls ``DJANGO_SSE_CLIENT_BUFFER`` events behind is
+    marked ``overflowed`` and gets nothing more; its stream ends and the
+    client reconnects and replays from the log, so a slow client never
+    stalls the others or grows memory without bound.
+    """
+
+    __slots__ = ("topics", "frames", "overflowed", "_waiter", "_limit")
+
+    def __init__(self, topics: list[str], limit: int) -> None:
+        self.topics = topics
+        self.frames: list[tuple[int, bytes]] = []
+        self.overflowed = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._limit = limit
+
+    def push(self, event_id: int, frame: bytes) -> bool:
+        """Queue a frame; True when this push made the subscriber overflow."""
+        if self.overflowed:
+            return False
+        overflow = len(self.frames) >= self._limit
+        if overflow:
+            self.overflowed = True
+            self.frames = []
+        else:
+            self.frames.append((event_id, frame))
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        return overflow
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait until frames are pending (True) or ``timeout`` passes (False)."""
+        if self.frames or self.overflowed:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._waiter = None
+        return True
+
+    def drain(self) -> list[tuple[int, bytes]]:
+        frames, self.frames = self.frames, []
+        return frames
+
+
+@dataclass
+class Gap:
+    """Ids at or below ``bound`` that are missing from the log are final
+    once every transaction in ``writers`` has ended (PostgreSQL), or once
+    ``deadline`` has passed (other databases, where ids are either assigned
+    in commit order, as on SQLite, or nothing better is known)."""
+
+    bound: int
+    writers: frozenset[str] = frozenset()
+    deadline: float = 0.0
+    resolved: bool = False
+
+
+@dataclass
+class Stats:
+    events: int = 0
+    reads: int = 0
+    gaps: int = 0
+    overflows: int = 0
+    errors: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _db_call(fn: Callable[..., T], *args: Any) -> T:
+    """Run a log query in a hub thread; drop the connection if it broke so
+    the next call reconnects (these threads live outside Django's request
+    cycle, which would otherwise do it)."""
+    alias = conf.DJANGO_SSE_DATABASE
+    try:
+        return fn(*args)
+    except DatabaseError:
+        connections[alias].close()
+        raise
+
+
+def _close_connections(executor: ThreadPoolExecutor, threads: int) -> None:
+    """Close the database connection of each of the executor's threads (a
+    test database cannot be dropped while they stay open)."""
+    barrier = threading.Barrier(threads)
+
+    def close() -> None:
+        connections[conf.DJANGO_SSE_DATABASE].close()
+        try:
+            barrier.wait(timeout=5)  # so each thread takes exactly one job
+        except threading.BrokenBarrierError:
+            pass
+
+    for _ in range(threads):
+        executor.submit(close)
+    executor.shutdown(wait=True)
+
+
+class Hub:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        from django_sse.brokers import create_broker
+
+        self.loop = loop
+        self.frontier = 0
+        self.stats = Stats()
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self._topics: dict[str, set[Subscriber]] = {}
+        self._wake = asyncio.Event()
+        self._gap: Gap | None = None
+        self._exact_gaps = False
+        # One thread (one connection) reads the log for the whole process;
+        # a few more serve replays when clients connect.
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="django-sse-reader")
+        self._queries = ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="django-sse-query")
+        self._task: asyncio.Task[None] | None = None
+        self.broker = create_broker(self)
+
+    # Subscriptions ----------------------------------------------------------
+
+    def subscribe(self, topics: list[str]) -> Subscriber:
+        sub = Subscriber(topics, conf.DJANGO_SSE_CLIENT_BUFFER)
+        for topic in topics:
+            self._topics.setdefault(topic, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        for topic in sub.topics:
+            subs = self._topics.get(topic)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._topics[topic]
+
+    @property
+    def subscriber_count(self) -> int:
+        return len({sub for subs in self._topics.values() for sub in subs})
+
+    def topic_counts(self) -> dict[str, int]:
+        return {topic: len(subs) for topic, subs in sorted(self._topics.items())}
+
+    # Running ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = self.loop.create_task(self._run(), name="django-sse-hub")
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await asyncio.to_thread(_close_connections, self._reader, 1)
+        await asyncio.to_thread(_close_connections, self._queries, QUERY_THREADS)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def query(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run an ``eventlog`` reader for a stream (replay, latest...)."""
+        return await self.loop.run_in_executor(self._queries, partial(_db_call, fn, *args))
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.loop.run_in_executor(self._reader, partial(_db_call, fn, *args))
+
+    async def _run(self) -> None:
+        delay = 0.05
+        while True:
+            try:
+                await self._init_frontier()
+                break
+            except DatabaseError:
+                self.stats.errors += 1
+                logger.warning("django-sse: event log unreachable, retrying", exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.ready.set_result(None)
+        await self.broker.start()
+        retry_in: float | None = None
+        backoff = 0.02
+        while True:
+            if retry_in is None:
+                await self._wake.wait()
+            else:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), retry_in)
+                except TimeoutError:
+                    pass
+            self._wake.clear()
+            try:
+                gap_pending = await self._catch_up()
+            except DatabaseError:
+                self.stats.errors += 1
+                logger.warning("django-sse: reading the event log failed", exc_info=True)
+                retry_in = backoff = min(backoff * 2, 5.0)
+                continue
+            if gap_pending:
+                retry_in = backoff
+                backoff = min(backoff * 2, 0.5)
+            else:
+                retry_in, backoff = None, 0.02
+
+    async def _init_frontier(self) -> None:
+        self._exact_gaps = await self._read(eventlog.is_postgres)
+        highest = await self._read(eventlog.max_id)
+        if self._exact_gaps:
+            # Ids below the highest visible one may still be in flight:
+            # wait for the transactions writing now before calling them final.
+            writers = await self._read(eventlog.writers_in_flight)
+            waited = 0.0
+            while writers & await self._read(eventlog.writers_in_flight):
+                await asyncio.sleep(0.02)
+                waited += 0.02
+                if waited > 5 and int(waited * 50) % 250 == 0:
+                    logger.warning("django-sse: start waits for a long publishing transaction")
+        self.frontier = highest
+
+    async def _gap_resolved(self, gap: Gap) -> bool:
+        if self._exact_gaps:
+            return not (gap.writers & await self._read(eventlog.writers_in_flight))
+        return time.monotonic() >= gap.deadline
+
+    async def _catch_up(self) -> bool:
+        """Deliver every final row past the frontier; True if a gap waits."""
+        while True:
+            gap = self._gap
+            if gap is not None and not gap.resolved:
+                gap.resolved = await self._gap_resolved(gap)
+            rows = await self._read(eventlog.read_after, self.frontier, BATCH)
+            self.stats.reads += 1
+            expected = self.frontier + 1
+            ready = 0
+            blocked = False
+            for row in rows:
+                if row.id != expected and not (gap and gap.resolved and row.id - 1 <= gap.bound):
+                    blocked = True
+                    break
+                ready += 1
+                expected = row.id + 1
+            if ready:
+                self._fan_out(rows[:ready])
+                self.frontier = rows[ready - 1].id
+            if blocked:
+                if gap is None or gap.resolved or gap.bound < expected:
+                    self._gap = await self._new_gap(rows[-1].id)
+                return True
+            self._gap = None
+            if len(rows) < BATCH:
+                return False
+
+    async def _new_gap(self, bound: int) -> Gap:
+        self.stats.gaps += 1
+        if self._exact_gaps:
+            return Gap(bound, writers=await self._read(eventlog.writers_in_flight))
+        return Gap(bound, deadline=time.monotonic() + conf.DJANGO_SSE_GAP_TIMEOUT)
+
+    def _fan_out(self, rows: list[eventlog.Row]) -> None:
+        topics = self._topics
+        for row in rows:
+            self.stats.events += 1
+            subs = topics.get(row.topic)
+            if not subs:
+                continue
+            frame = format_event(row.data, event=row.event or None, id=row.id)
+            for sub in subs:
+                if sub.push(row.id, frame):
+                    self.stats.overflows += 1
+
+
+# One hub per event loop ---------------------------------------------------------
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+_hubs_lock = threading.Lock()
+
+
+async def get_hub() -> Hub:
+    """The running loop's hub, started on first use; waits until it is ready."""
+    loop = asyncio.get_running_loop()
+    with _hubs_lock:
+        hub = _hubs.get(loop)
+        if hub is None:
+            hub = _hubs[loop] = Hub(loop)
+            hub.start()
+    await asyncio.shield(hub.ready)
+    return hub
+
+
+def running_hub() -> Hub | None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return _hubs.get(loop)
+
+
+async def stop_hub() -> None:
+    """Stop this loop's hub (tests, and servers that shut down cleanly)."""
+    loop = asyncio.get_running_loop()
+    with _hubs_lock:
+        hub = _hubs.pop(loop, None)
+    if hub is not None:
+        await hub.stop()
+
+
+def wake_local_hubs() -> None:
+    """Wake every hub of this process now (called after a local commit),
+    from any thread: delivery in the publishing process does not wait for
+    the broker's round trip or the next poll."""
+    with _hubs_lock:
+        hubs = list(_hubs.items())
+    for loop, hub in hubs:
+        try:
+            loop.call_soon_threadsafe(hub.wake)
+        except RuntimeError:  # the loop is closed
+            with _hubs_lock:
+                _hubs.pop(loop, None)

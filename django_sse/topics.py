@@ -1,0 +1,134 @@
+"""Topic names, their retention policy, and who may subscribe to what.
+
+Built-in private families:
+
+- ``user:<pk>``: only that user (notifications and other per-user streams);
+- ``group:<name>``: only members of that auth group.
+
+Other families register a rule with ``register_topic_rule`` (progress
+topics check the job's owner). Every other topic is public unless the
+``DJANGO_SSE_AUTHORIZE`` hook says otherwise.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from asgiref.sync import sync_to_async
+from django.utils.module_loading import import_string
+
+from django_sse.conf import conf
+
+logger = logging.getLogger("django_sse")
+
+Retention = Literal["history", "latest", "none"]
+RETENTIONS: tuple[Retention, ...] = ("history", "latest", "none")
+
+# Library defaults; DJANGO_SSE_TOPIC_RETENTION entries win over these.
+BUILTIN_RETENTION: dict[str, Retention] = {
+    "progress:*": "latest",
+    "dashboard:*": "latest",
+}
+
+TOPIC_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@/+\-]{0,199}")
+
+Rule = Callable[[Any, str], Awaitable[bool]]
+_rules: dict[str, Rule] = {}
+
+
+class InvalidTopic(ValueError):
+    pass
+
+
+def validate_topic(topic: str) -> str:
+    if not isinstance(topic, str) or not TOPIC_RE.fullmatch(topic):
+        raise InvalidTopic(
+            f"Invalid topic {topic!r}: use 1-200 characters from A-Z a-z 0-9 _ . : @ / + -"
+        )
+    return topic
+
+
+def parse_topics(values: list[str], max_topics: int) -> list[str]:
+    """Topics from ``?topics=a,b`` (repeatable), de-duplicated, in order."""
+    topics: dict[str, None] = {}
+    for value in values:
+        for name in value.split(","):
+            name = name.strip()
+            if name:
+                topics[validate_topic(name)] = None
+            if len(topics) > max_topics:
+                raise InvalidTopic(f"Too many topics: at most {max_topics} per stream")
+    if not topics:
+        raise InvalidTopic("No topic given: use ?topics=name[,name...]")
+    return list(topics)
+
+
+def retention(topic: str) -> Retention:
+    for patterns in (conf.DJANGO_SSE_TOPIC_RETENTION, BUILTIN_RETENTION):
+        for pattern, policy in patterns.items():
+            if fnmatch.fnmatchcase(topic, pattern):
+                return policy  # type: ignore[return-value]
+    return "history"
+
+
+def user_topic(user_or_pk: Any) -> str:
+    pk = getattr(user_or_pk, "pk", user_or_pk)
+    return f"user:{pk}"
+
+
+def group_topic(name: str) -> str:
+    return validate_topic(f"group:{name}")
+
+
+def register_topic_rule(prefix: str, rule: Rule) -> None:
+    """Make every topic ``<prefix>:...`` private: ``await rule(user, topic)``
+    must return True for a user to subscribe."""
+    _rules[prefix] = rule
+
+
+async def _user_rule(user: Any, topic: str) -> bool:
+    return bool(user.is_authenticated) and topic == user_topic(user)
+
+
+async def _group_rule(user: Any, topic: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    name = topic.partition(":")[2]
+    return await user.groups.filter(name=name).aexists()
+
+
+register_topic_rule("user", _user_rule)
+register_topic_rule("group", _group_rule)
+
+
+def is_private(topic: str) -> bool:
+    return topic.partition(":")[0] in _rules and ":" in topic
+
+
+async def can_subscribe(user: Any, topic: str) -> bool:
+    """Built-in rule for the topic's family, then the project's hook.
+
+    A hook that raises denies (and is logged): an error never opens a topic.
+    """
+    prefix, sep, _ = topic.partition(":")
+    rule = _rules.get(prefix) if sep else None
+    if rule is not None and not await rule(user, topic):
+        return False
+    hook_path = conf.DJANGO_SSE_AUTHORIZE
+    if not hook_path:
+        return True
+    try:
+        hook = import_string(hook_path) if isinstance(hook_path, str) else hook_path
+        if inspect.iscoroutinefunction(hook):
+            allowed = await hook(user, topic)
+        else:
+            allowed = await sync_to_async(hook)(user, topic)
+    except Exception:
+        logger.exception("DJANGO_SSE_AUTHORIZE raised for topic %r; denying", topic)
+        return False
+    return bool(allowed)

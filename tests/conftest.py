@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
+
+from django_sse.hub import stop_hub
+from tests.servers import Server, database_url
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """No PostgreSQL, no run: the suite never skips its Postgres tests."""
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        raise pytest.UsageError("The test suite needs DATABASE_URL to point at PostgreSQL.")
+    try:
+        psycopg.connect(
+            host=db["HOST"] or "127.0.0.1",
+            port=db["PORT"] or 5432,
+            user=db["USER"] or "postgres",
+            dbname=db["NAME"],
+            connect_timeout=5,
+        ).close()
+    except psycopg.Error as exc:
+        raise pytest.UsageError(f"PostgreSQL is not reachable ({exc}). Start it first.") from exc
+
+
+@pytest.fixture
+async def hub_cleanup():
+    """Stop the in-process hub of the test's event loop afterwards, and close
+    the connection of asgiref's sync thread (the test database cannot be
+    dropped while it is open)."""
+    yield
+    await stop_hub()
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture(scope="session")
+def test_db_url(django_db_setup, django_db_blocker) -> str:
+    with django_db_blocker.unblock():
+        return database_url(connection.settings_dict)
+
+
+@pytest.fixture(scope="session", params=["uvicorn", "daphne"])
+def server(request, test_db_url) -> Server:
+    """A real ASGI server process sharing the test database (one per kind
+    per xdist worker, shared by the tests)."""
+    srv = Server(request.param, test_db_url).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def uvicorn_server(test_db_url) -> Server:
+    srv = Server("uvicorn", test_db_url).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def staff_cookies(transactional_db, client) -> dict[str, str]:
+    from django.contrib.auth.models import User
+
+    staff = User.objects.create_user("staff", is_staff=True)
+    client.force_login(staff)
+    return {"sessionid": client.cookies["sessionid"].value}
