@@ -53,22 +53,22 @@ def _cursor_frame(event_id: int) -> bytes:
     return f"id: {event_id}\n\n".encode()
 
 
+class _Start:
+    """What the catch-up phase tells the live phase."""
+
+    skip_through = 0  # the client is ahead of this process up to this id
+
+
 async def event_stream(hub: Hub, topics: list[str], cursor: Cursor) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     sub = hub.subscribe(topics)
     try:
         upto = hub.frontier
         yield encode_retry(conf.DJANGO_SSE_RETRY_MS)
-        skip_through = 0
-        sent = 0
-        async for chunk, last in _catch_up(hub, topics, cursor, upto):
-            if last < 0:
-                skip_through = -last
-            else:
-                sent = max(sent, last)
+        start = _Start()
+        async for chunk in _catch_up(hub, topics, cursor, upto, start):
             yield chunk
-        if skip_through == 0 and sent < upto:
-            yield _cursor_frame(upto)
+        skip_through = start.skip_through
 
         heartbeat = conf.DJANGO_SSE_HEARTBEAT
         max_duration = conf.DJANGO_SSE_MAX_DURATION
@@ -91,52 +91,46 @@ async def event_stream(hub: Hub, topics: list[str], cursor: Cursor) -> AsyncIter
         hub.unsubscribe(sub)
 
 
-async def _catch_up(
-    hub: Hub, topics: list[str], cursor: Cursor, upto: int
-) -> AsyncIterator[tuple[bytes, int]]:
-    """Frames owed to a new connection, with the last id each carries.
+def _frames(rows: list[eventlog.Row]) -> bytes:
+    return b"".join(format_event(row.data, event=row.event or None, id=row.id) for row in rows)
 
-    A negative id means "the client is ahead of this process: skip live
-    events up to there" (it came from a server that had read further).
-    """
+
+async def _catch_up(
+    hub: Hub, topics: list[str], cursor: Cursor, upto: int, start: _Start
+) -> AsyncIterator[bytes]:
+    """Frames owed to a new connection, ending with the client's cursor at
+    ``upto`` (so a reconnect resumes from here even if nothing was sent)."""
     history = [t for t in topics if retention(t) == "history"]
     latest = [t for t in topics if retention(t) == "latest"]
     after = cursor.value
     reason = cursor.problem
     if after is not None and after > upto:
         if after <= await hub.query(eventlog.max_id):
-            yield b"", -after
+            # The client came from a server process that has read further.
+            start.skip_through = after
             return
         reason, after = "unknown-cursor", None
     if after is not None and history and after < await hub.query(eventlog.pruned_through):
         reason, after = "expired-cursor", None
     if reason:
-        yield _reset(reason), 0
+        yield _reset(reason)
 
-    latest_rows = await hub.query(eventlog.latest, latest, upto) if latest else []
-    latest_rows = [row for row in latest_rows if after is None or row.id > after]
-    if after is None or not history:
-        for row in latest_rows:
-            yield format_event(row.data, event=row.event or None, id=row.id), row.id
-        return
-
-    # Merge the latest values into the history replay so ids only grow.
-    pending = list(latest_rows)
-    while True:
-        rows = await hub.query(eventlog.replay, history, after, upto, REPLAY_BATCH)
-        batch = []
-        for row in rows:
-            while pending and pending[0].id < row.id:
-                batch.append(pending.pop(0))
-            batch.append(row)
-        if len(rows) < REPLAY_BATCH:
-            batch.extend(pending)
-            pending = []
+    sent = -1 if after is None else after
+    pending = await hub.query(eventlog.latest, latest, upto) if latest else []
+    pending = [row for row in pending if row.id > sent]
+    replay_from = after if history else None
+    while replay_from is not None:
+        rows = await hub.query(eventlog.replay, history, replay_from, upto, REPLAY_BATCH)
+        # Merge the latest values into the replay so ids only grow.
+        batch = [row for row in pending if not rows or row.id < rows[-1].id]
+        pending = pending[len(batch) :]
+        batch = sorted(batch + rows)
         if batch:
-            frames = b"".join(
-                format_event(row.data, event=row.event or None, id=row.id) for row in batch
-            )
-            yield frames, batch[-1].id
-        if len(rows) < REPLAY_BATCH:
-            return
-        after = rows[-1].id
+            yield _frames(batch)
+            sent = batch[-1].id
+        replay_from = rows[-1].id if len(rows) == REPLAY_BATCH else None
+    if pending:
+        yield _frames(pending)
+        sent = pending[-1].id
+    if sent < upto:
+        yield _cursor_frame(upto)

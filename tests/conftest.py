@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync
 from django.db import connection, connections
 
 from django_sse.hub import stop_hub
@@ -30,12 +30,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture
 async def hub_cleanup():
-    """Stop the in-process hub of the test's event loop afterwards, and close
-    the connection of asgiref's sync thread (the test database cannot be
-    dropped while it is open)."""
+    """Stop the in-process hub of the test's event loop afterwards."""
     yield
     await stop_hub()
-    await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture(autouse=True)
+def _close_sync_thread_connections():
+    """Close the connection of asgiref's sync thread after each test: the
+    test database cannot be dropped while it stays open."""
+    yield
+    # Async tests run their sync_to_async calls in this one shared thread.
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture(scope="session")

@@ -73,14 +73,15 @@ class Server:
 
     def start(self) -> Server:
         LOGS.mkdir(exist_ok=True)
-        log = open(LOGS / f"{self.kind}-{self.port}.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            COMMANDS[self.kind](self.port), env=self.env, cwd=ROOT, stdout=log, stderr=log
-        )
+        self.log = LOGS / f"{self.kind}-{self.port}.log"
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                COMMANDS[self.kind](self.port), env=self.env, cwd=ROOT, stdout=log, stderr=log
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited early; see {log.name}")
+                raise RuntimeError(f"{self.kind} exited early:\n{self.log.read_text()}")
             with contextlib.suppress(OSError), socket.create_connection(
                 ("127.0.0.1", self.port), timeout=0.2
             ):

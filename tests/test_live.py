@@ -1,0 +1,164 @@
+"""End to end: real uvicorn and daphne processes, real PostgreSQL, events
+published from other processes, read over HTTP through the WHATWG parser."""
+
+import asyncio
+import threading
+import time
+
+import httpx
+import psycopg
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection, transaction
+
+from django_sse import publish, publish_many
+from tests.servers import manage, open_stream
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_event_from_another_process_reaches_the_stream(server):
+    async with open_stream(f"{server.url}/sse/stream/?topics=orders,news") as stream:
+        assert stream.response.headers["content-type"] == "text/event-stream; charset=utf-8"
+        assert stream.response.headers["x-accel-buffering"] == "no"
+        await stream.wait_cursor()
+        out = await asyncio.to_thread(
+            manage, server.db_url, "sse_publish", "orders",
+            "--event", "order-created", "--data", '{"id": 7}',
+        )
+        [event] = await stream.events(1)
+        assert (event.type, event.json()) == ("order-created", {"id": 7})
+        assert event.last_event_id == out.strip()
+
+
+async def test_replay_100_missed_events_in_order_once_then_live(server):
+    async with open_stream(f"{server.url}/sse/stream/?topics=news") as stream:
+        cursor = await stream.wait_cursor()
+    ids = await sync_to_async(publish_many)(("news", i, "n") for i in range(100))
+    headers = {"Last-Event-ID": cursor}
+    async with open_stream(f"{server.url}/sse/stream/?topics=news", headers=headers) as stream:
+        events = await stream.events(100)
+        assert [e.json() for e in events] == list(range(100))
+        assert [int(e.last_event_id) for e in events] == ids
+        live = await sync_to_async(publish)("news", "live")
+        [event] = await stream.events(1)
+        assert (event.data, event.last_event_id) == ("live", str(live))
+        assert await stream.silence(0.3) == []
+
+
+async def test_rolled_back_event_is_never_delivered(server):
+    @sync_to_async
+    def rolled_back():
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            publish("orders", "rolled back")
+            1 / 0
+
+    async with open_stream(f"{server.url}/sse/stream/?topics=orders") as stream:
+        await stream.wait_cursor()
+        await rolled_back()
+        await sync_to_async(publish)("orders", "committed")
+        [event] = await stream.events(1)
+        assert event.data == "committed"
+
+
+async def test_gzip_middleware_does_not_buffer_the_stream(uvicorn_server):
+    url = f"{uvicorn_server.url}/sse/stream/?topics=news"
+    async with open_stream(url, headers={"Accept-Encoding": "gzip"}) as stream:
+        assert "content-encoding" not in stream.response.headers
+        await stream.wait_cursor()
+        await sync_to_async(publish)("news", "fresh")
+        [event] = await stream.events(1, timeout=3)
+        assert event.data == "fresh"
+
+
+async def test_reconnecting_client_gets_an_event_that_committed_out_of_order(uvicorn_server):
+    """The client sees the cursor move only over final ids: after T2 (higher
+    id) commits while T1 (lower id) is open, a reconnect still gets both."""
+    params = {"host": "127.0.0.1", "user": "postgres", "dbname": connection.settings_dict["NAME"]}
+    url = f"{uvicorn_server.url}/sse/stream/?topics=orders"
+    t1 = await psycopg.AsyncConnection.connect(**params)
+    t2 = await psycopg.AsyncConnection.connect(**params)
+    sql = (
+        "INSERT INTO django_sse_event (topic, event, data, created_at)"
+        " VALUES ('orders', '', %s, now()) RETURNING id"
+    )
+    try:
+        async with open_stream(url) as stream:
+            await stream.wait_cursor()
+            first = (await (await t1.execute(sql, ["first"])).fetchone())[0]
+            second = (await (await t2.execute(sql, ["second"])).fetchone())[0]
+            await t2.commit()
+            assert await stream.silence(0.5) == []
+            seen = stream.last_event_id
+        assert int(seen) < first
+        await t1.commit()
+        async with open_stream(url, headers={"Last-Event-ID": seen}) as stream:
+            events = await stream.events(2)
+        assert [int(e.last_event_id) for e in events] == [first, second]
+    finally:
+        await t1.close()
+        await t2.close()
+
+
+async def test_listener_killed_repeatedly_while_publishing_loses_nothing(
+    uvicorn_server, staff_cookies
+):
+    total = 300
+    async with open_stream(f"{uvicorn_server.url}/sse/stream/?topics=load") as stream:
+        await stream.wait_cursor()
+        stop = threading.Event()
+
+        def publisher():
+            try:
+                for i in range(total):
+                    publish("load", i)
+                    time.sleep(0.005)
+            finally:
+                stop.set()
+                connection.close()
+
+        def killer():
+            with psycopg.connect(
+                host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+            ) as conn:
+                kills = 0
+                while not stop.is_set():
+                    kills += conn.execute(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE application_name = 'django-sse listener' AND datname = %s",
+                        [connection.settings_dict["NAME"]],
+                    ).fetchone()[0]
+                    time.sleep(0.15)
+                return kills
+
+        killing = asyncio.create_task(asyncio.to_thread(killer))
+        await sync_to_async(publisher, thread_sensitive=False)()
+        kills = await killing
+        events = await stream.events(total, timeout=30)
+        assert [e.json() for e in events] == list(range(total))
+        assert kills >= 3
+        assert await stream.silence(0.3) == []
+    async with httpx.AsyncClient(cookies=staff_cookies) as http:
+        stats = (await http.get(f"{uvicorn_server.url}/sse/stats/")).json()
+    assert stats["broker_connected"] is True
+
+
+async def test_subscribers_drop_to_zero_after_clients_leave(server, staff_cookies):
+    async with httpx.AsyncClient(cookies=staff_cookies) as http:
+
+        async def streams() -> int:
+            return (await http.get(f"{server.url}/sse/stats/")).json()["streams"]
+
+        async def drained() -> None:
+            async with asyncio.timeout(5):
+                while await streams() != 0:
+                    await asyncio.sleep(0.05)
+
+        await drained()  # streams of earlier tests on this shared server
+
+        async with open_stream(f"{server.url}/sse/stream/?topics=a,b") as one:
+            async with open_stream(f"{server.url}/sse/stream/?topics=a") as two:
+                await one.wait_cursor()
+                await two.wait_cursor()
+                assert await streams() == 2
+        await drained()
