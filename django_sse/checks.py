@@ -105,8 +105,7 @@ def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if settings.DEBUG and "daphne" not in settings.INSTALLED_APPS:
         return [
             Warning(
-                "runserver serves WSGI here, and SSE streams need ASGI: they will "
-                "answer 501.",
+                "runserver serves WSGI here, and SSE streams need ASGI: they will answer 501.",
                 hint="Put 'daphne' first in INSTALLED_APPS, or run uvicorn/daphne directly.",
                 id="django_sse.W001",
             )

@@ -13,8 +13,7 @@ or use ``stream_events(url)`` (standard library only, blocking).
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import AsyncIterable, Iterable, Iterator
-from typing import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 
 from django_sse.protocol import Event, Parser
 

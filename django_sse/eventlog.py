@@ -92,9 +92,7 @@ def latest(topics: Sequence[str], upto: int) -> list[Row]:
     qs = Event.objects.using(_alias())
     rows = []
     for topic in topics:
-        values = (
-            qs.filter(topic=topic, id__lte=upto).order_by("-id").values_list(*_FIELDS).first()
-        )
+        values = qs.filter(topic=topic, id__lte=upto).order_by("-id").values_list(*_FIELDS).first()
         if values is not None:
             rows.append(Row(*values))
     return sorted(rows)

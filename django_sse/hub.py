@@ -14,6 +14,7 @@ event that commits later with an id below N.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -130,10 +131,8 @@ def _close_connections(executor: ThreadPoolExecutor, threads: int) -> None:
 
     def close() -> None:
         connections[conf.DJANGO_SSE_DATABASE].close()
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=5)  # so each thread takes exactly one job
-        except threading.BrokenBarrierError:
-            pass
 
     for _ in range(threads):
         executor.submit(close)
@@ -191,10 +190,8 @@ class Hub:
         await self.broker.stop()
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         await asyncio.to_thread(_close_connections, self._reader, 1)
         await asyncio.to_thread(_close_connections, self._queries, QUERY_THREADS)
 
@@ -227,10 +224,8 @@ class Hub:
             if retry_in is None:
                 await self._wake.wait()
             else:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), retry_in)
-                except TimeoutError:
-                    pass
             self._wake.clear()
             try:
                 gap_pending = await self._catch_up()

@@ -61,9 +61,7 @@ def format_event(text: str, *, event: str | None = None, id: str | int | None = 
     return "".join(parts).encode("utf-8")
 
 
-def encode_event(
-    data: Any, *, event: str | None = None, id: str | int | None = None
-) -> bytes:
+def encode_event(data: Any, *, event: str | None = None, id: str | int | None = None) -> bytes:
     """Encode a payload (str, bytes or JSON-serialisable) as one event."""
     return format_event(encode_data(data), event=event, id=id)
 

@@ -49,12 +49,27 @@ def server_env(db_url: str, **extra: str) -> dict[str, str]:
 
 COMMANDS = {
     "uvicorn": lambda port: [
-        sys.executable, "-m", "uvicorn", "tests.asgi:application",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-        "--timeout-graceful-shutdown", "1",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "tests.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--timeout-graceful-shutdown",
+        "1",
     ],
     "daphne": lambda port: [
-        sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        sys.executable,
+        "-m",
+        "daphne",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
         "tests.asgi:application",
     ],
 }
@@ -82,8 +97,9 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.kind} exited early:\n{self.log.read_text()}")
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.2
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
             ):
                 return self
             time.sleep(0.05)
@@ -187,11 +203,13 @@ class Stream:
 async def open_stream(
     url: str, *, headers: dict[str, str] | None = None, cookies: dict[str, str] | None = None
 ) -> AsyncIterator[Stream]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0), cookies=cookies) as http:
-        async with http.stream("GET", url, headers=headers or {}) as response:
-            assert response.status_code == 200, (response.status_code, await response.aread())
-            stream = Stream(response)
-            try:
-                yield stream
-            finally:
-                await stream.close()
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(30.0), cookies=cookies) as http,
+        http.stream("GET", url, headers=headers or {}) as response,
+    ):
+        assert response.status_code == 200, (response.status_code, await response.aread())
+        stream = Stream(response)
+        try:
+            yield stream
+        finally:
+            await stream.close()

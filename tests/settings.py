@@ -15,10 +15,10 @@ ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/test"
-    ),
+    "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/test"),
 }
+# Only for checks that look at a non-PostgreSQL alias; no test uses it for data.
+DATABASES["sqlite"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_django_sse")}
 
 INSTALLED_APPS = [

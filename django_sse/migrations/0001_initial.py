@@ -1,33 +1,33 @@
-
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='LogState',
+            name="LogState",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('pruned_through', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("pruned_through", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('topic', models.CharField(max_length=200)),
-                ('event', models.CharField(blank=True, max_length=100)),
-                ('data', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("topic", models.CharField(max_length=200)),
+                ("event", models.CharField(blank=True, max_length=100)),
+                ("data", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['topic', 'id'], name='django_sse_topic_id')],
+                "indexes": [models.Index(fields=["topic", "id"], name="django_sse_topic_id")],
             },
         ),
     ]

@@ -22,7 +22,9 @@ class Command(BaseCommand):
             try:
                 data = json.loads(data)
             except json.JSONDecodeError as exc:
-                raise CommandError(f"--data is not valid JSON ({exc}); use --text for text.")
+                raise CommandError(
+                    f"--data is not valid JSON ({exc}); use --text for text."
+                ) from exc
         try:
             event_id = publish(topic, data, event=event)
         except (InvalidTopic, ValueError) as exc:

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -27,10 +28,8 @@ class Command(BaseCommand):
         cursor = Cursor.parse(after)
         if cursor.problem:
             raise CommandError(f"--after must be an event id, not {after!r}")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(self._tail(names, cursor, count))
-        except KeyboardInterrupt:
-            pass
 
     async def _tail(self, topics, cursor, count):
         hub = await get_hub()

@@ -1,0 +1,55 @@
+# The two commands of the README:
+#   make run    set up a virtualenv, migrate SQLite, create demo users, serve http://127.0.0.1:8000
+#   make test   set up both supported stacks and run the whole suite on each
+# PostgreSQL (127.0.0.1:5432, database "test") must be running for the tests.
+
+SHELL := /bin/bash
+RUN_VENV := .venv
+PY311 = $(shell scripts/find-python 3.11)
+PY312 = $(shell scripts/find-python 3.12)
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test test-django52 test-django61 lint bench clean
+
+$(RUN_VENV)/.installed: requirements/base.txt requirements/django52.txt pyproject.toml
+	$(PY311) -m venv $(RUN_VENV)
+	$(RUN_VENV)/bin/pip install -q --upgrade pip
+	$(RUN_VENV)/bin/pip install -q -r requirements/django52.txt -e .
+	touch $@
+
+run: $(RUN_VENV)/.installed
+	$(RUN_VENV)/bin/python manage.py migrate --noinput -v0
+	$(RUN_VENV)/bin/python manage.py demo_setup
+	$(RUN_VENV)/bin/python manage.py runserver 127.0.0.1:8000
+
+# Python 3.11 + Django 5.2 LTS
+.venv-py311/.installed: requirements/base.txt requirements/django52.txt requirements/test.txt pyproject.toml
+	$(PY311) -m venv .venv-py311
+	.venv-py311/bin/pip install -q --upgrade pip
+	.venv-py311/bin/pip install -q -r requirements/django52.txt -r requirements/test.txt -e .
+	touch $@
+
+# Python 3.12 + Django 6.1
+.venv-py312/.installed: requirements/base.txt requirements/django61.txt requirements/test.txt pyproject.toml
+	$(PY312) -m venv .venv-py312
+	.venv-py312/bin/pip install -q --upgrade pip
+	.venv-py312/bin/pip install -q -r requirements/django61.txt -r requirements/test.txt -e .
+	touch $@
+
+test-django52: .venv-py311/.installed
+	.venv-py311/bin/python -m pytest $(PYTEST_ARGS)
+
+test-django61: .venv-py312/.installed
+	.venv-py312/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: .venv-py312/.installed
+	.venv-py312/bin/ruff check django_sse tests example_project bench
+	.venv-py312/bin/ruff format --check django_sse tests example_project bench
+
+test: lint test-django52 test-django61
+
+bench: .venv-py312/.installed
+	.venv-py312/bin/python bench/run.py
+
+clean:
+	rm -rf $(RUN_VENV) .venv-py311 .venv-py312 .test-logs

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from example_project import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("feed/", views.feed, name="feed"),
+    path("feed/publish/", views.feed_publish, name="feed-publish"),
+    path("admin/", admin.site.urls),
+    path("sse/", include("django_sse.urls")),
+]
