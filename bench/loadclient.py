@@ -1,0 +1,171 @@
+"""Load client: N raw HTTP/1.1 SSE connections in one asyncio process.
+
+Protocol with the driver (bench/run.py), one JSON object per line:
+  stdout  {"ready": n, "open_seconds": s, "failed": f}   all connections open
+  stdin   {"expect": [seq, ...], "timeout": s}           events to wait for
+  stdout  {"latencies_ms": summary, "lost": n, "dup": n}  when all arrived or timed out
+Each event's data is JSON with "seq" and "t" (publish time, time.time()).
+"""
+
+import argparse
+import asyncio
+import json
+import re
+import resource
+import sys
+import time
+
+EVENT = re.compile(rb'"seq":\s*(\d+),\s*"t":\s*([0-9.]+)')
+
+
+class Conn:
+    __slots__ = ("seen", "latencies", "dups", "buf")
+
+    def __init__(self):
+        self.seen: set[int] = set()
+        self.latencies: list[float] = []
+        self.dups = 0
+        self.buf = b""
+
+
+async def run_conn(host, port, path, headers, conn, opened, failures, progress):
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n{extra}\r\n".encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise RuntimeError(head[:80])
+    except Exception as exc:  # noqa: BLE001
+        failures.append(repr(exc))
+        opened()
+        return
+    opened()
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            return
+        now = time.time()
+        conn.buf += data
+        cut = conn.buf.rfind(b"\n\n")
+        if cut < 0:
+            continue
+        complete, conn.buf = conn.buf[: cut + 2], conn.buf[cut + 2 :]
+        for match in EVENT.finditer(complete):
+            seq = int(match[1])
+            if seq in conn.seen:
+                conn.dups += 1
+                continue
+            conn.seen.add(seq)
+            conn.latencies.append((now - float(match[2])) * 1000)
+            progress()
+
+
+def summary(values):
+    if not values:
+        return {}
+    values = sorted(values)
+    pick = lambda q: round(values[min(len(values) - 1, int(q * len(values)))], 2)  # noqa: E731
+    return {"p50": pick(0.5), "p99": pick(0.99), "max": round(values[-1], 2), "n": len(values)}
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--cookie", default="")
+    parser.add_argument("--paths", default="", help="file with one path per connection")
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    host_port, _, path = args.url.removeprefix("http://").partition("/")
+    host, _, port = host_port.partition(":")
+    paths = open(args.paths).read().split() if args.paths else ["/" + path] * args.n
+    headers = {"Cookie": args.cookie} if args.cookie else {}
+    conns = [Conn() for _ in range(args.n)]
+    failures: list[str] = []
+    received = 0
+    arrived = asyncio.Event()
+    target = 0
+
+    def progress():
+        nonlocal received
+        received += 1
+        if received >= target:
+            arrived.set()
+
+    started = time.monotonic()
+    gate = asyncio.Semaphore(args.concurrency)
+    all_open = asyncio.Event()
+    opened_count = 0
+
+    def opened():
+        nonlocal opened_count
+        opened_count += 1
+        gate.release()
+        if opened_count == args.n:
+            all_open.set()
+
+    tasks = []
+    for conn, p in zip(conns, paths, strict=True):
+        await gate.acquire()
+        tasks.append(
+            asyncio.create_task(
+                run_conn(host, int(port), p, headers, conn, opened, failures, progress)
+            )
+        )
+    await all_open.wait()
+    open_seconds = time.monotonic() - started
+    print(
+        json.dumps(
+            {
+                "ready": args.n - len(failures),
+                "open_seconds": round(open_seconds, 3),
+                "failed": len(failures),
+                "errors": failures[:3],
+            }
+        ),
+        flush=True,
+    )
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            return
+        command = json.loads(line)
+        expect = set(command["expect"])
+        per_conn = command.get("per_conn", len(expect))
+        target = received + per_conn * (args.n - len(failures))
+        arrived.clear()
+        if received < target:
+            try:
+                await asyncio.wait_for(arrived.wait(), command["timeout"])
+            except TimeoutError:
+                pass
+        await asyncio.sleep(0.2)  # late duplicates
+        latencies = [lat for c in conns for lat in c.latencies]
+        wanted = command.get("wanted")  # targeted: {conn_index: seq}
+        if wanted:
+            lost = sum(1 for i, seq in wanted.items() if seq not in conns[int(i)].seen)
+        else:
+            lost = sum(len(expect - c.seen) for c, _ in zip(conns, paths) if c not in ())
+            lost -= len(failures) * len(expect)
+        print(
+            json.dumps(
+                {
+                    "latencies_ms": summary(latencies),
+                    "lost": lost,
+                    "dup": sum(c.dups for c in conns),
+                }
+            ),
+            flush=True,
+        )
+        for c in conns:
+            c.latencies = []
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

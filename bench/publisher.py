@@ -1,0 +1,55 @@
+"""Publishes benchmark events from its own process, the way each stack
+supports it: django-sse through PostgreSQL (publish()), django-eventstream
+through Redis (send_event()), the floors through an HTTP POST."""
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kind", required=True)
+    parser.add_argument("--url", default="")
+    parser.add_argument("--seqs", required=True, help="comma-separated sequence numbers")
+    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--topics", default="", help="file: one topic per seq (targeted)")
+    args = parser.parse_args()
+    seqs = [int(s) for s in args.seqs.split(",")]
+    topics = open(args.topics).read().split() if args.topics else ["bench"] * len(seqs)
+
+    if args.kind in ("sse", "eventstream"):
+        os.environ["BENCH_KIND"] = args.kind
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.site.settings")
+        import django
+
+        django.setup()
+    if args.kind == "sse":
+        from django_sse import publish
+
+        send = lambda topic, data: publish(topic, data)  # noqa: E731
+    elif args.kind == "eventstream":
+        from django_eventstream import send_event
+
+        send = lambda topic, data: send_event(topic, "message", data)  # noqa: E731
+    else:
+
+        def send(topic, data):
+            body = json.dumps(data).encode()
+            request = urllib.request.Request(args.url + "/publish/", data=body, method="POST")
+            urllib.request.urlopen(request).read()
+
+    for seq, topic in zip(seqs, topics, strict=True):
+        send(topic, {"seq": seq, "t": time.time()})
+        if args.interval:
+            time.sleep(args.interval)
+
+
+if __name__ == "__main__":
+    main()

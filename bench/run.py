@@ -1,0 +1,315 @@
+"""django-sse load benchmark, side by side with django-eventstream and two floors.
+
+Starts real servers (uvicorn, one process each) and a load client in its own
+process on loopback, publishes from a third process, and prints one table.
+Ratios within one run are what count: this machine is noisy.
+
+    make bench                          # defaults: 1000 and 5000 streams
+    python bench/run.py --sizes 1000,5000,10000 --servers sse,eventstream
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BENCH_DB = "django_sse_bench"
+
+SERVERS = {
+    # name: (ASGI app, BENCH_KIND, broadcast stream path, targeted path template)
+    "sse": (
+        "bench.site.asgi:application",
+        "sse",
+        "/sse/stream/?topics=bench",
+        "/sse/stream/?topics=u{i}",
+    ),
+    "eventstream": (
+        "bench.site.asgi:application",
+        "eventstream",
+        "/events/",
+        "/events-any/?channel=u{i}",
+    ),
+    "bare-django": ("bench.site.asgi:application", "bare", "/events/", None),
+    "bare-asgi": ("bench.bare_asgi:application", "bare", "/events/", None),
+}
+PUBLISH_KIND = {"sse": "sse", "eventstream": "eventstream"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def env_for(kind: str) -> dict[str, str]:
+    env = dict(os.environ, BENCH_KIND=kind, PYTHONPATH=str(ROOT), BENCH_DB=BENCH_DB)
+    env["DJANGO_SETTINGS_MODULE"] = "bench.site.settings"
+    return env
+
+
+def prepare_database() -> None:
+    subprocess.run(
+        ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", BENCH_DB], check=True
+    )
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", BENCH_DB], check=True)
+    for kind in ("sse", "eventstream"):
+        subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "-v0"],
+            env=env_for(kind),
+            cwd=ROOT,
+            check=True,
+        )
+
+
+class Server:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        app, kind, self.path, self.targeted = SERVERS[name]
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.kind = kind
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--backlog",
+                "8192",
+            ],
+            env=env_for(kind),
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.ps = psutil.Process(self.proc.pid)
+
+    def rss(self) -> int:
+        return self.ps.memory_info().rss
+
+    def cpu(self) -> float:
+        times = self.ps.cpu_times()
+        return times.user + times.system
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+class LoadClient:
+    def __init__(self, url: str, n: int, paths: list[str] | None = None) -> None:
+        args = [sys.executable, str(ROOT / "bench" / "loadclient.py"), "--url", url, "--n", str(n)]
+        if paths:
+            self.paths_file = tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt")
+            self.paths_file.write("\n".join(paths))
+            self.paths_file.close()
+            args += ["--paths", self.paths_file.name]
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
+        )
+        self.ready = json.loads(self.proc.stdout.readline())
+
+    def expect(
+        self,
+        seqs: list[int],
+        timeout: float,
+        per_conn: int | None = None,
+        wanted: dict[int, int] | None = None,
+    ) -> dict:
+        command = {"expect": seqs, "timeout": timeout}
+        if per_conn is not None:
+            command["per_conn"] = per_conn
+        if wanted is not None:
+            command["wanted"] = wanted
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def publish(server: Server, seqs: list[int], interval: float, topics: list[str] | None = None):
+    args = [
+        sys.executable,
+        str(ROOT / "bench" / "publisher.py"),
+        "--kind",
+        PUBLISH_KIND.get(server.name, "http"),
+        "--url",
+        server.url,
+        "--seqs",
+        ",".join(map(str, seqs)),
+        "--interval",
+        str(interval),
+    ]
+    if topics:
+        with tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt") as f:
+            f.write("\n".join(topics))
+        args += ["--topics", f.name]
+    return subprocess.Popen(args, env=env_for(server.kind), cwd=ROOT)
+
+
+def broadcast(name: str, n: int, events: int) -> dict:
+    server = Server(name)
+    try:
+        warm = LoadClient(server.url + server.path, 1)
+        warm.stop()
+        time.sleep(0.5)
+        base_rss = server.rss()
+        client = LoadClient(server.url + server.path, n)
+        time.sleep(1.0)
+        rss = server.rss()
+        cpu0 = server.cpu()
+        seqs = list(range(1, events + 1))
+        publisher = publish(server, seqs, interval=1.0)
+        result = client.expect(seqs, timeout=events + 30)
+        publisher.wait()
+        cpu = server.cpu() - cpu0
+        client.stop()
+        return {
+            "server": name,
+            "streams": client.ready["ready"],
+            "failed": client.ready["failed"],
+            "open_per_s": round(n / client.ready["open_seconds"]),
+            "kb_per_stream": round((rss - base_rss) / n / 1024, 1),
+            "latency_ms": result["latencies_ms"],
+            "lost": result["lost"],
+            "dup": result["dup"],
+            "server_cpu_s": round(cpu, 2),
+        }
+    finally:
+        server.stop()
+
+
+def targeted(name: str, n: int) -> dict:
+    server = Server(name)
+    try:
+        paths = [server.targeted.format(i=i) for i in range(n)]
+        client = LoadClient(server.url, n, paths)
+        time.sleep(1.0)
+        seqs = list(range(1, n + 1))
+        publisher = publish(server, seqs, interval=0.0, topics=[f"u{i}" for i in range(n)])
+        result = client.expect(seqs, timeout=60, per_conn=1, wanted={i: i + 1 for i in range(n)})
+        publisher.wait()
+        client.stop()
+        return {
+            "server": name,
+            "users": n,
+            "latency_ms": result["latencies_ms"],
+            "lost": result["lost"],
+            "dup": result["dup"],
+        }
+    finally:
+        server.stop()
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def report(rows: list[dict], targeted_rows: list[dict]) -> str:
+    lines = [
+        "| streams | server | open/s | KB/stream | p50 ms | p99 ms | max ms | lost | dup "
+        "| server CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lat = r["latency_ms"]
+        lines.append(
+            f"| {r['streams']} | {r['server']} | {r['open_per_s']} | "
+            f"{r['kb_per_stream']} | {lat.get('p50')} | {lat.get('p99')} | "
+            f"{lat.get('max')} | {r['lost']} | {r['dup']} | {r['server_cpu_s']} |"
+        )
+    lines += [
+        "",
+        "Ratios, django-sse / other (lower is better):",
+        "",
+        "| streams | vs | memory | p99 | open time | CPU |",
+        "|---|---|---|---|---|---|",
+    ]
+    by = {(r["streams"], r["server"]): r for r in rows}
+    for (n, server), r in sorted(by.items()):
+        if server != "sse":
+            continue
+        for other in ("eventstream", "bare-django", "bare-asgi"):
+            o = by.get((n, other))
+            if o:
+                lines.append(
+                    f"| {n} | {other} | {ratio(r['kb_per_stream'], o['kb_per_stream'])} | "
+                    f"{ratio(r['latency_ms'].get('p99'), o['latency_ms'].get('p99'))} | "
+                    f"{ratio(o['open_per_s'], r['open_per_s'])} | "
+                    f"{ratio(r['server_cpu_s'], o['server_cpu_s'])} |"
+                )
+    if targeted_rows:
+        lines += [
+            "",
+            "Targeted: one event per user topic, every user connected:",
+            "",
+            "| users | server | p50 ms | p99 ms | max ms | lost | dup |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in targeted_rows:
+            lat = r["latency_ms"]
+            lines.append(
+                f"| {r['users']} | {r['server']} | {lat.get('p50')} | "
+                f"{lat.get('p99')} | {lat.get('max')} | {r['lost']} | {r['dup']} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1000,5000")
+    parser.add_argument("--servers", default="sse,eventstream,bare-django,bare-asgi")
+    parser.add_argument("--events", type=int, default=5)
+    parser.add_argument("--targeted", type=int, default=1000, help="users; 0 to skip")
+    args = parser.parse_args()
+    prepare_database()
+    rows, targeted_rows = [], []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        for name in args.servers.split(","):
+            row = broadcast(name, n, args.events)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    if args.targeted:
+        for name in ("sse", "eventstream"):
+            if name in args.servers.split(","):
+                row = targeted(name, args.targeted)
+                print(json.dumps(row), flush=True)
+                targeted_rows.append(row)
+    text = report(rows, targeted_rows)
+    print("\n" + text)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps({"rows": rows, "targeted": targeted_rows}))
+    (RESULTS / "latest.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""One settings module for every Django server in the benchmark.
+
+BENCH_KIND picks what is served: ``sse`` (django-sse, Postgres broker),
+``eventstream`` (django-eventstream with its Redis pub/sub listener) or
+``bare`` (a plain async view streaming from one asyncio.Queue per client).
+``sse`` and ``eventstream`` run with the same session and auth middleware;
+``bare`` runs with none (the floor).
+"""
+
+import os
+
+KIND = os.environ["BENCH_KIND"]
+SECRET_KEY = "bench"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+ROOT_URLCONF = "bench.site.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("BENCH_DB", "django_sse_bench"),
+        "USER": "postgres",
+        "HOST": "127.0.0.1",
+        "PORT": 5432,
+    }
+}
+INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions"]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+if KIND == "sse":
+    INSTALLED_APPS.append("django_sse")
+    DJANGO_SSE_CLIENT_BUFFER = 10_000
+elif KIND == "eventstream":
+    INSTALLED_APPS.append("django_eventstream")
+    EVENTSTREAM_REDIS = {"host": "127.0.0.1", "port": 6379, "db": 0}
+else:
+    MIDDLEWARE = []
+LOGGING = {"version": 1, "disable_existing_loggers": False}
