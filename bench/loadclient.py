@@ -9,6 +9,7 @@ Each event's data is JSON with "seq" and "t" (publish time, time.time()).
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import resource
@@ -19,9 +20,10 @@ EVENT = re.compile(rb'"seq":\s*(\d+),\s*"t":\s*([0-9.]+)')
 
 
 class Conn:
-    __slots__ = ("seen", "latencies", "dups", "buf")
+    __slots__ = ("seen", "latencies", "dups", "buf", "ok")
 
     def __init__(self):
+        self.ok = False
         self.seen: set[int] = set()
         self.latencies: list[float] = []
         self.dups = 0
@@ -32,9 +34,8 @@ async def run_conn(host, port, path, headers, conn, opened, failures, progress):
     try:
         reader, writer = await asyncio.open_connection(host, port)
         extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n{extra}\r\n".encode()
-        )
+        request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n"
+        writer.write(f"{request}{extra}\r\n".encode())
         head = await reader.readuntil(b"\r\n\r\n")
         if b" 200 " not in head.split(b"\r\n", 1)[0]:
             raise RuntimeError(head[:80])
@@ -42,6 +43,7 @@ async def run_conn(host, port, path, headers, conn, opened, failures, progress):
         failures.append(repr(exc))
         opened()
         return
+    conn.ok = True
     opened()
     while True:
         data = await reader.read(65536)
@@ -83,7 +85,11 @@ async def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     host_port, _, path = args.url.removeprefix("http://").partition("/")
     host, _, port = host_port.partition(":")
-    paths = open(args.paths).read().split() if args.paths else ["/" + path] * args.n
+    if args.paths:
+        with open(args.paths) as f:
+            paths = f.read().split()
+    else:
+        paths = ["/" + path] * args.n
     headers = {"Cookie": args.cookie} if args.cookie else {}
     conns = [Conn() for _ in range(args.n)]
     failures: list[str] = []
@@ -141,18 +147,15 @@ async def main():
         target = received + per_conn * (args.n - len(failures))
         arrived.clear()
         if received < target:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(arrived.wait(), command["timeout"])
-            except TimeoutError:
-                pass
         await asyncio.sleep(0.2)  # late duplicates
         latencies = [lat for c in conns for lat in c.latencies]
         wanted = command.get("wanted")  # targeted: {conn_index: seq}
         if wanted:
             lost = sum(1 for i, seq in wanted.items() if seq not in conns[int(i)].seen)
         else:
-            lost = sum(len(expect - c.seen) for c, _ in zip(conns, paths) if c not in ())
-            lost -= len(failures) * len(expect)
+            lost = sum(len(expect - c.seen) for c in conns if c.ok)
         print(
             json.dumps(
                 {

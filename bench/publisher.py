@@ -22,7 +22,7 @@ def main():
     parser.add_argument("--topics", default="", help="file: one topic per seq (targeted)")
     args = parser.parse_args()
     seqs = [int(s) for s in args.seqs.split(",")]
-    topics = open(args.topics).read().split() if args.topics else ["bench"] * len(seqs)
+    topics = Path(args.topics).read_text().split() if args.topics else ["bench"] * len(seqs)
 
     if args.kind in ("sse", "eventstream"):
         os.environ["BENCH_KIND"] = args.kind

@@ -123,10 +123,9 @@ class LoadClient:
     def __init__(self, url: str, n: int, paths: list[str] | None = None) -> None:
         args = [sys.executable, str(ROOT / "bench" / "loadclient.py"), "--url", url, "--n", str(n)]
         if paths:
-            self.paths_file = tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt")
-            self.paths_file.write("\n".join(paths))
-            self.paths_file.close()
-            args += ["--paths", self.paths_file.name]
+            with tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt") as f:
+                f.write("\n".join(paths))
+            args += ["--paths", f.name]
         self.proc = subprocess.Popen(
             args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
         )
