@@ -14,7 +14,7 @@ from django.db import connections, transaction
 
 from django_sse.conf import conf
 from django_sse.models import Event, LogState
-from django_sse.protocol import check_field, encode_data
+from django_sse.protocol import check_field, encode_data, format_event
 from django_sse.topics import validate_topic
 
 
@@ -23,6 +23,12 @@ class Row(NamedTuple):
     topic: str
     event: str
     data: str
+
+    def frame(self) -> bytes:
+        """The event as sent on the wire. Its ``id:`` is ``"<id> <topic>"``:
+        the number is the client's cursor, the topic lets one EventSource
+        carrying many topics route each event (topics cannot contain spaces)."""
+        return format_event(self.data, event=self.event or None, id=f"{self.id} {self.topic}")
 
 
 _FIELDS = ("id", "topic", "event", "data")

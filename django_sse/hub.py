@@ -28,7 +28,6 @@ from django.db import DatabaseError, connections
 
 from django_sse import eventlog
 from django_sse.conf import conf
-from django_sse.protocol import format_event
 
 logger = logging.getLogger("django_sse")
 
@@ -301,7 +300,7 @@ class Hub:
             subs = topics.get(row.topic)
             if not subs:
                 continue
-            frame = format_event(row.data, event=row.event or None, id=row.id)
+            frame = row.frame()
             for sub in subs:
                 if sub.push(row.id, frame):
                     self.stats.overflows += 1

@@ -33,8 +33,10 @@ class Cursor:
 
     @classmethod
     def parse(cls, raw: str | None) -> Cursor:
+        """``"57"`` or ``"57 topic"`` (the id of an event frame)."""
         if raw is None or raw == "":
             return cls(None)
+        raw = raw.split(" ", 1)[0]
         if len(raw) > 19 or not raw.isascii() or not raw.isdigit():
             return cls(None, "malformed")
         value = int(raw)
@@ -92,7 +94,7 @@ async def event_stream(hub: Hub, topics: list[str], cursor: Cursor) -> AsyncIter
 
 
 def _frames(rows: list[eventlog.Row]) -> bytes:
-    return b"".join(format_event(row.data, event=row.event or None, id=row.id) for row in rows)
+    return b"".join(row.frame() for row in rows)
 
 
 async def _catch_up(

@@ -59,7 +59,7 @@ async def test_publish_reaches_subscribers_of_that_topic_only():
     assert (event.type, event.json(), event.last_event_id) == (
         "order-created",
         {"id": 7},
-        str(event_id),
+        f"{event_id} orders",
     )
     assert news.frames == []
 

@@ -34,7 +34,7 @@ async def test_event_from_another_process_reaches_the_stream(server):
         )
         [event] = await stream.events(1)
         assert (event.type, event.json()) == ("order-created", {"id": 7})
-        assert event.last_event_id == out.strip()
+        assert event.last_event_id == f"{out.strip()} orders"
 
 
 async def test_replay_100_missed_events_in_order_once_then_live(server):
@@ -45,10 +45,10 @@ async def test_replay_100_missed_events_in_order_once_then_live(server):
     async with open_stream(f"{server.url}/sse/stream/?topics=news", headers=headers) as stream:
         events = await stream.events(100)
         assert [e.json() for e in events] == list(range(100))
-        assert [int(e.last_event_id) for e in events] == ids
+        assert [e.last_event_id for e in events] == [f"{i} news" for i in ids]
         live = await sync_to_async(publish)("news", "live")
         [event] = await stream.events(1)
-        assert (event.data, event.last_event_id) == ("live", str(live))
+        assert (event.data, event.last_event_id) == ("live", f"{live} news")
         assert await stream.silence(0.3) == []
 
 
@@ -100,7 +100,7 @@ async def test_reconnecting_client_gets_an_event_that_committed_out_of_order(uvi
         await t1.commit()
         async with open_stream(url, headers={"Last-Event-ID": seen}) as stream:
             events = await stream.events(2)
-        assert [int(e.last_event_id) for e in events] == [first, second]
+        assert [e.last_event_id for e in events] == [f"{first} orders", f"{second} orders"]
     finally:
         await t1.close()
         await t2.close()

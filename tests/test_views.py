@@ -73,7 +73,7 @@ async def test_live_event_after_connect(async_client):
     assert (event.type, event.json(), event.last_event_id) == (
         "order-created",
         {"id": 7},
-        str(event_id),
+        f"{event_id} orders",
     )
 
 
@@ -158,11 +158,11 @@ async def test_authorize_hook_that_raises_denies_with_403(async_client, caplog):
 async def test_replay_after_last_event_id_header_or_query(async_client):
     ids = [await apublish("news", i) for i in range(3)]
     await apublish("other", "not mine")
-    reader = await open_stream(async_client, "?topics=news", **{"Last-Event-ID": str(ids[0])})
+    reader = await open_stream(async_client, "?topics=news", **{"Last-Event-ID": f"{ids[0]} news"})
     assert [e.json() for e in await reader.events(2)] == [1, 2]
     reader = await open_stream(async_client, f"?topics=news&last_event_id={ids[1]}")
     [event] = await reader.events(1)
-    assert (event.json(), event.last_event_id) == (2, str(ids[2]))
+    assert (event.json(), event.last_event_id) == (2, f"{ids[2]} news")
 
 
 async def test_latest_topics_send_only_the_current_value_then_live(async_client):
@@ -182,7 +182,7 @@ async def test_none_topics_are_not_replayed(async_client):
     await reader.until_cursor()
     live = await apublish("chat:1", "c")
     [event] = await reader.events(1)
-    assert (event.data, event.last_event_id) == ("c", str(live))
+    assert (event.data, event.last_event_id) == ("c", f"{live} chat:1")
 
 
 BAD_CURSORS = ["abc", "-1", "1.5", "１２", "9" * 40, "x" * 10_000, "1\x002", " 1", "١"]
