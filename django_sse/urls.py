@@ -1,10 +1,19 @@
 from django.urls import path
 
-from django_sse import views
+from django_sse import notification_views, views
 
 app_name = "django_sse"
 
 urlpatterns = [
     path("stream/", views.stream, name="stream"),
     path("stats/", views.stats, name="stats"),
+    path("notifications/", notification_views.stream, name="notifications-stream"),
+    path("notifications/api/", notification_views.listing, name="notifications-list"),
+    path("notifications/api/count/", notification_views.count, name="notifications-count"),
+    path("notifications/api/read-all/", notification_views.read_all, name="notifications-read-all"),
+    path(
+        "notifications/api/<int:pk>/<str:action>/",
+        notification_views.change,
+        name="notifications-change",
+    ),
 ]
