@@ -293,9 +293,10 @@ def test_prune_notifications(alice):
 
     from django.utils import timezone
 
-    old, recent, unread = notify(alice, "old"), notify(alice, "recent"), notify(alice, "unread")
-    Notification.objects.filter(pk=old[0].pk).update(read_at=timezone.now() - timedelta(days=40))
-    Notification.objects.filter(pk=recent[0].pk).update(read_at=timezone.now())
+    [old], [recent] = notify(alice, "old"), notify(alice, "recent")
+    notify(alice, "unread")
+    Notification.objects.filter(pk=old.pk).update(read_at=timezone.now() - timedelta(days=40))
+    Notification.objects.filter(pk=recent.pk).update(read_at=timezone.now())
     out = StringIO()
     call_command("sse_prune_notifications", "--read-older-than", "30d", stdout=out)
     assert "Deleted 1" in out.getvalue()

@@ -252,6 +252,7 @@ async def test_stats_is_staff_only(async_client):
     assert (await async_client.get("/sse/stats/")).status_code == 403
     staff = await User.objects.acreate(username="s", is_staff=True)
     await async_client.aforce_login(staff)
-    await (await open_stream(async_client, "?topics=news")).until_cursor()
+    reader = await open_stream(async_client, "?topics=news")  # keep it referenced: open
+    await reader.until_cursor()
     stats = json.loads((await async_client.get("/sse/stats/")).content)
     assert stats["streams"] == 1 and stats["topics"] == {"news": 1}
