@@ -50,9 +50,10 @@ def _reset(reason: str) -> bytes:
 
 
 def _cursor_frame(event_id: int) -> bytes:
-    # An id field with no data sets the client's Last-Event-ID without
-    # dispatching an event (WHATWG: dispatch returns early on empty data).
-    return f"id: {event_id}\n\n".encode()
+    # Sets the client's Last-Event-ID. It is dispatched as an "sse-cursor"
+    # event, which page code never listens to but django-sse.js reads: a
+    # script cannot see a Last-Event-ID that arrived without an event.
+    return f"id: {event_id}\nevent: sse-cursor\ndata:\n\n".encode()
 
 
 class _Start:

@@ -154,7 +154,8 @@ class Stream:
             async for chunk in self.response.aiter_raw():
                 self.raw.extend(chunk)
                 for event in self.parser.feed(chunk):
-                    self._queue.put_nowait(event)
+                    if event.type != "sse-cursor":  # the stream's position, not an event
+                        self._queue.put_nowait(event)
         finally:
             self._queue.put_nowait(None)  # end of stream
 

@@ -26,12 +26,15 @@ class Reader:
         self.pending: list[Event] = []
         self.raw = b""
 
+    def feed(self, chunk: bytes) -> list[Event]:
+        return [e for e in self.parser.feed(chunk) if e.type != "sse-cursor"]
+
     async def events(self, count: int, timeout: float = 5.0) -> list[Event]:
         async with asyncio.timeout(timeout):
             while len(self.pending) < count:
                 chunk = await anext(self.chunks)
                 self.raw += chunk
-                self.pending += self.parser.feed(chunk)
+                self.pending += self.feed(chunk)
         got, self.pending = self.pending[:count], self.pending[count:]
         return got
 
@@ -40,7 +43,7 @@ class Reader:
             while not self.parser.last_event_id:
                 chunk = await anext(self.chunks)
                 self.raw += chunk
-                self.pending += self.parser.feed(chunk)
+                self.pending += self.feed(chunk)
         return self.parser.last_event_id
 
 

@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 text = chunk.decode()
                 self.stdout.write(text, ending="")
                 self.stdout.flush()
-                seen += len(parser.feed(chunk))
+                seen += sum(e.type != "sse-cursor" for e in parser.feed(chunk))
                 if count is not None and seen >= count:
                     return
         finally:
