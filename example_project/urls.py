@@ -7,6 +7,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("feed/", views.feed, name="feed"),
     path("feed/publish/", views.feed_publish, name="feed-publish"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/send/", views.notifications_send, name="notifications-send"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("sse/", include("django_sse.urls")),
 ]

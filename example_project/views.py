@@ -1,8 +1,12 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from django_sse import publish
+from django_sse.notifications import notify
 
 FEED_TOPIC = "demo-feed"
 
@@ -23,3 +27,27 @@ def feed_publish(request: HttpRequest) -> HttpResponse:
     author = request.user.get_username() if request.user.is_authenticated else "anonymous"
     event_id = publish(FEED_TOPIC, {"text": text, "author": author}, event="post")
     return JsonResponse({"id": event_id}, status=201)
+
+
+def notifications(request: HttpRequest) -> HttpResponse:
+    names = get_user_model().objects.order_by("username").values_list("username", flat=True)
+    return render(request, "example/notifications.html", {"usernames": list(names)})
+
+
+@require_POST
+@login_required
+def notifications_send(request: HttpRequest) -> HttpResponse:
+    recipient = get_user_model().objects.filter(username=request.POST.get("to")).first()
+    if recipient is None:
+        return JsonResponse({"error": "no such user"}, status=400)
+    try:
+        notify(
+            recipient,
+            request.POST.get("title", ""),
+            level=request.POST.get("level", "info"),
+            actor=request.user,
+            body=f"Sent by {request.user.get_username()} from the demo page.",
+        )
+    except ValidationError as exc:
+        return JsonResponse({"error": exc.messages}, status=400)
+    return redirect("notifications")
