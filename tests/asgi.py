@@ -1,6 +1,8 @@
 import os
 
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-application = get_asgi_application()
+# Static files (django-sse.js) from the same server, as runserver would.
+application = ASGIStaticFilesHandler(get_asgi_application())

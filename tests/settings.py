@@ -5,7 +5,11 @@ local ``test`` database). Server processes started by the tests get the
 test database's URL in ``DATABASE_URL``.
 """
 
+from pathlib import Path
+
 import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
@@ -47,6 +51,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "tests" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

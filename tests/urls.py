@@ -1,7 +1,12 @@
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
+
+from tests import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("sse/", include("django_sse.urls")),
+    path("page/", views.page),
+    path("favicon.ico", lambda request: HttpResponse(status=204)),
 ]

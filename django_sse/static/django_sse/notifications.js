@@ -32,6 +32,11 @@ class Bell {
   toggle(open = this.panel.hidden) {
     this.panel.hidden = !open;
     this.button.setAttribute("aria-expanded", String(open));
+    if (open) {
+      // Open towards the side with room: a bell at the left edge opens rightwards.
+      const room = this.root.getBoundingClientRect().right;
+      this.panel.classList.toggle("sse-bell__panel--left", room < this.panel.offsetWidth);
+    }
   }
 
   setCount(count) {
