@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from django_sse.models import Event, Notification
+from django_sse.models import Event, Notification, TaskProgress
 from django_sse.notifications import notify, publish_changes
 
 
@@ -140,6 +140,22 @@ class EventAdmin(admin.ModelAdmin):
     list_display = ["id", "topic", "event", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["topic", "event"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TaskProgress)
+class TaskProgressAdmin(admin.ModelAdmin):
+    """Recent jobs and where they stand (read-only: jobs report themselves)."""
+
+    list_display = ["label", "owner", "status", "percent", "stage", "created_at", "finished_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["label", "owner__username", "stage", "message"]
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -7,4 +7,4 @@ class DjangoSSEConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_sse import checks  # noqa: F401  (registers the checks)
+        from django_sse import checks, progress  # noqa: F401  (register checks, topic rules)

@@ -65,6 +65,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         "DJANGO_SSE_CLIENT_BUFFER",
         "DJANGO_SSE_MAX_TOPICS",
         "DJANGO_SSE_RETRY_MS",
+        "DJANGO_SSE_PROGRESS_INTERVAL",
     ):
         value = getattr(conf, name)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

@@ -55,6 +55,10 @@ class Settings:
         return getattr(settings, "DJANGO_SSE_TOPIC_RETENTION", {})
 
     @property
+    def DJANGO_SSE_PROGRESS_INTERVAL(self) -> float:
+        return getattr(settings, "DJANGO_SSE_PROGRESS_INTERVAL", 0.1)
+
+    @property
     def DJANGO_SSE_AUTHORIZE(self) -> Any:
         return getattr(settings, "DJANGO_SSE_AUTHORIZE", None)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from django_sse import notification_views, views
+from django_sse import notification_views, progress_views, views
 
 app_name = "django_sse"
 
@@ -16,4 +16,7 @@ urlpatterns = [
         notification_views.change,
         name="notifications-change",
     ),
+    path("progress/<uuid:pk>/", progress_views.stream, name="progress-stream"),
+    path("progress/<uuid:pk>/state/", progress_views.state, name="progress-state"),
+    path("progress/<uuid:pk>/cancel/", progress_views.cancel, name="progress-cancel"),
 ]

@@ -50,7 +50,9 @@ def _once(request: HttpRequest | None, key: str) -> bool:
 
 def module_tag(src: str, nonce: str | None, **data: str) -> SafeString:
     attrs = format_html(' nonce="{}"', nonce) if nonce else ""
-    data_attrs = mark_safe("".join(format_html(' data-{}="{}"', k, v) for k, v in data.items()))
+    data_attrs = mark_safe(
+        "".join(format_html(' data-{}="{}"', k.replace("_", "-"), v) for k, v in data.items())
+    )
     return format_html('<script type="module" src="{}"{}{}></script>', src, attrs, data_attrs)
 
 
@@ -103,3 +105,36 @@ def notifications_html(context: Any, limit: int = 10) -> SafeString:
         request=request,
     )
     return mark_safe(html + script_html(context, "notifications"))
+
+
+def progress_html(context: Any, task_id: Any) -> SafeString:
+    """A live progress bar showing the job's current state on first paint.
+    Renders nothing for a job the user may not see (or that does not exist)."""
+    from django_sse.models import TaskProgress
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    job = TaskProgress.objects.filter(pk=task_id).first() if _is_uuid(task_id) else None
+    if job is None or user is None or not job.visible_to(user):
+        return mark_safe("")
+    html = render_to_string(
+        "django_sse/progress.html",
+        {
+            "job": job,
+            "state": job.as_event(),
+            "cancel_url": reverse("django_sse:progress-cancel", args=[job.pk]),
+            "csrf_token": get_token(request),
+        },
+        request=request,
+    )
+    return mark_safe(html + script_html(context, "progress"))
+
+
+def _is_uuid(value: Any) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

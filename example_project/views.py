@@ -6,7 +6,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from django_sse import publish
+from django_sse.models import TaskProgress
 from django_sse.notifications import notify
+from django_sse.progress import Progress
+from example_project.jobs import start_in_thread
 
 FEED_TOPIC = "demo-feed"
 
@@ -51,3 +54,19 @@ def notifications_send(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return JsonResponse({"error": exc.messages}, status=400)
     return redirect("notifications")
+
+
+def jobs(request: HttpRequest, job_id: str | None = None) -> HttpResponse:
+    recent = []
+    if request.user.is_authenticated:
+        recent = TaskProgress.objects.filter(owner=request.user)[:10]
+    return render(request, "example/jobs.html", {"job_id": job_id, "jobs": recent})
+
+
+@require_POST
+@login_required
+def jobs_start(request: HttpRequest) -> HttpResponse:
+    fail = request.POST.get("kind") == "fail"
+    progress = Progress.create(owner=request.user, label="Failing report" if fail else "Report")
+    start_in_thread(progress, fail=fail)
+    return redirect("job", job_id=progress.id)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sse/", include("django_sse.urls")),
     path("page/", views.page),
+    path("progress-page/<uuid:job_id>/", views.progress_page),
     path("favicon.ico", lambda request: HttpResponse(status=204)),
 ]

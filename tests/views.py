@@ -16,3 +16,7 @@ def page(request):
         "connect-src 'self'; img-src 'self'"
     )
     return response
+
+
+def progress_page(request, job_id):
+    return render(request, "progress_page.html", {"job_id": job_id})

@@ -22,6 +22,12 @@ def sse_notifications(context: Any, limit: int = 10) -> SafeString:
     return widgets.notifications_html(context, limit=limit)
 
 
+@register.simple_tag(takes_context=True)
+def sse_progress(context: Any, task_id: Any) -> SafeString:
+    """A live progress bar for a job (``TaskProgress`` id); owner and staff only."""
+    return widgets.progress_html(context, task_id)
+
+
 @register.filter
 def sse_safe_link(url: str) -> str:
     return widgets.safe_link(url)

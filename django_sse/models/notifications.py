@@ -1,3 +1,5 @@
+"""Per-user notifications (see ``django_sse.notifications`` for ``notify()``)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,48 +11,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
-
-
-class Event(models.Model):
-    """One published event: the log every stream reads from.
-
-    ``data`` holds the already-encoded text of the ``data:`` lines, so a
-    server process encodes each event once, however many clients get it.
-    On PostgreSQL a statement trigger sends ``NOTIFY django_sse`` with an
-    empty payload, which the server collapses to one wake-up per
-    transaction; listeners then read the new rows from this table.
-    """
-
-    id = models.BigAutoField(primary_key=True)
-    topic = models.CharField(max_length=200)
-    event = models.CharField(max_length=100, blank=True)
-    data = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        indexes = [
-            # Replay ("topic in (...) and id > cursor order by id") and
-            # "latest of a topic" are one range scan each.
-            models.Index(fields=["topic", "id"], name="django_sse_topic_id"),
-        ]
-
-    def __str__(self) -> str:
-        return f"#{self.id} {self.topic} {self.event or 'message'}"
-
-
-class LogState(models.Model):
-    """A single row: how far the log has been pruned.
-
-    A client whose cursor is older than ``pruned_through`` may have missed
-    events that no longer exist; it gets a ``reset`` event instead of a
-    silent gap.
-    """
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    pruned_through = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"pruned through #{self.pruned_through}"
 
 
 def validate_link(value: str) -> None:
