@@ -2,7 +2,8 @@
 
 Public API::
 
-    from django_sse import publish, apublish, publish_many
+    from django_sse import publish, apublish, publish_many, publish_html, stream_to
+    from django_sse import stream_response  # an async iterator as an SSE response
 
 Everything is imported lazily so ``import django_sse`` works before Django's
 app registry is ready (settings modules, AppConfig).
@@ -12,12 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["apublish", "publish", "publish_many"]
+_EVENTLOG = ["apublish", "publish", "publish_many", "publish_html"]
+_STREAMING = ["stream_response", "stream_to"]
+__all__ = _EVENTLOG + _STREAMING
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in _EVENTLOG:
         from django_sse import eventlog
 
         return getattr(eventlog, name)
+    if name in _STREAMING:
+        from django_sse import streaming
+
+        return getattr(streaming, name)
     raise AttributeError(f"module 'django_sse' has no attribute {name!r}")

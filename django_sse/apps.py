@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class DjangoSSEConfig(AppConfig):
@@ -8,3 +9,6 @@ class DjangoSSEConfig(AppConfig):
 
     def ready(self) -> None:
         from django_sse import checks, progress  # noqa: F401  (register checks, topic rules)
+
+        # Dashboard samplers live in each app's sse_metrics.py.
+        autodiscover_modules("sse_metrics")

@@ -59,6 +59,14 @@ class Settings:
         return getattr(settings, "DJANGO_SSE_PROGRESS_INTERVAL", 0.1)
 
     @property
+    def DJANGO_SSE_PRESENCE_INTERVAL(self) -> float:
+        return getattr(settings, "DJANGO_SSE_PRESENCE_INTERVAL", 5.0)
+
+    @property
+    def DJANGO_SSE_SAMPLERS_IN_SERVER(self) -> bool:
+        return getattr(settings, "DJANGO_SSE_SAMPLERS_IN_SERVER", True)
+
+    @property
     def DJANGO_SSE_AUTHORIZE(self) -> Any:
         return getattr(settings, "DJANGO_SSE_AUTHORIZE", None)
 

@@ -77,6 +77,16 @@ def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
     return [row.id for row in rows]
 
 
+def publish_html(
+    topic: str, template_name: str, context: dict[str, Any] | None = None, *, event: str = "message"
+) -> int:
+    """Render a template and publish the HTML, for htmx's SSE extension
+    (``sse-swap="<event>"``). The template engine escapes the context as usual."""
+    from django.template.loader import render_to_string
+
+    return publish(topic, render_to_string(template_name, context), event=event)
+
+
 apublish = sync_to_async(publish)
 apublish.__doc__ = "``publish()`` for async code (runs the ORM in a thread)."
 

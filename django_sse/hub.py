@@ -155,6 +155,7 @@ class Hub:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="django-sse-reader")
         self._queries = ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="django-sse-query")
         self._task: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
         self.broker = create_broker(self)
 
     # Subscriptions ----------------------------------------------------------
@@ -187,6 +188,10 @@ class Hub:
 
     async def stop(self) -> None:
         await self.broker.stop()
+        for task in self._background:
+            task.cancel()
+        if self._background:
+            await asyncio.wait(self._background)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -217,6 +222,9 @@ class Hub:
                 delay = min(delay * 2, 5.0)
         self.ready.set_result(None)
         await self.broker.start()
+        from django_sse.sampling import start_background
+
+        self._background = start_background(self)
         retry_in: float | None = None
         backoff = 0.02
         while True:

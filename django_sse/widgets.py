@@ -138,3 +138,50 @@ def _is_uuid(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def dashboard_html(context: Any, name: str, inner: str, points: int = 60) -> SafeString:
+    """Wrap ``inner`` markup in a live dashboard. The last ``points``
+    snapshots are rendered into the page, so values and charts show at once."""
+    import json
+
+    from django.utils.html import json_script
+
+    from django_sse import dashboards
+    from django_sse.models import Event
+
+    topic = dashboards.topic(name)
+    rows = Event.objects.filter(topic=topic, event=dashboards.EVENT).order_by("-id")[:points]
+    history = [json.loads(row.data) for row in reversed(rows)]
+    charts = "data-sse-chart" in inner
+    head = ""
+    if charts and _once(context.get("request"), "uplot"):
+        nonce = csp_nonce(context)
+        head = format_html(
+            '<link rel="stylesheet" href="{}"><script src="{}"{}></script>',
+            static("django_sse/vendor/uplot/uPlot.min.css"),
+            static("django_sse/vendor/uplot/uPlot.iife.min.js"),
+            format_html(' nonce="{}"', nonce) if nonce else "",
+        )
+    html = format_html(
+        '<div class="sse-dashboard" data-sse-widget="dashboard" data-sse-topic="{}">{}{}</div>',
+        topic,
+        mark_safe(inner),
+        mark_safe(
+            json_script(history).replace("<script ", '<script class="sse-dashboard-history" ', 1)
+        ),
+    )
+    return mark_safe(head + html + script_html(context, "dashboard"))
+
+
+def text_html(context: Any, topic: str, event: str = "token") -> SafeString:
+    """An element that appends the text of ``event`` events of ``topic``."""
+    from django_sse.topics import validate_topic
+
+    html = format_html(
+        '<div class="sse-text" data-sse-widget="text" data-sse-topic="{}" data-sse-event="{}"'
+        ' aria-live="polite"></div>',
+        validate_topic(topic),
+        event,
+    )
+    return mark_safe(html + script_html(context, "text"))

@@ -165,7 +165,48 @@ class DjangoSSEClient extends EventTarget {
   }
 }
 
+// Read an event stream with fetch(), for POST endpoints (EventSource only
+// does GET), e.g. stream_response() views. Calls onEvent({type, data, id})
+// for each event; resolves when the stream ends. Parses as WHATWG says.
+export async function fetchEvents(url, init = {}, onEvent = () => {}) {
+  const headers = { Accept: "text/event-stream", ...(init.headers ?? {}) };
+  const response = await fetch(url, { credentials: "same-origin", ...init, headers });
+  if (!response.ok) throw new Error(`django-sse: HTTP ${response.status} from ${url}`);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let data = [];
+  let type = "";
+  let id = "";
+  const processLine = (line) => {
+    if (line === "") {
+      if (data.length) onEvent({ type: type || "message", data: data.join("\n"), id });
+      data = [];
+      type = "";
+      return;
+    }
+    if (line.startsWith(":")) return;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "data") data.push(value);
+    else if (field === "event") type = value;
+    else if (field === "id" && !value.includes("\0")) id = value;
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    // Hold back a trailing CR: the LF that may start the next chunk is part of it.
+    const held = buffer.endsWith("\r") ? "\r" : "";
+    const lines = (held ? buffer.slice(0, -1) : buffer).split(/\r\n|\r|\n/);
+    buffer = lines.pop() + held;
+    for (const line of lines) processLine(line);
+  }
+}
+
 const client = window.DjangoSSE ?? new DjangoSSEClient();
+client.fetchEvents = fetchEvents;
 window.DjangoSSE = client;
 if (document.readyState === "loading") {
   // Widget modules run before DOMContentLoaded and subscribe first: then

@@ -1,0 +1,102 @@
+"""Stream any async iterator: to one request, or to every watcher of a topic.
+
+async def chat(request):                       # POST or GET
+    return await stream_response(request, llm_tokens(request.POST["q"]))
+
+await stream_to("story:42", generate())        # one producer, many spectators
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse
+
+from django_sse.conf import conf
+from django_sse.eventlog import publish
+from django_sse.protocol import encode_comment, encode_data, format_event
+from django_sse.views import NEEDS_ASGI, json_error, sse_response
+
+logger = logging.getLogger("django_sse")
+
+
+async def _with_heartbeats(chunks: AsyncIterable[Any]) -> AsyncIterator[Any]:
+    """Yield the chunks; yield ``None`` after each heartbeat interval of
+    silence, so proxies keep a slow producer's stream open."""
+    iterator = aiter(chunks)
+    pending: asyncio.Task[Any] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(iterator))
+            done, _ = await asyncio.wait({pending}, timeout=conf.DJANGO_SSE_HEARTBEAT)
+            if not done:
+                yield None
+                continue
+            try:
+                chunk = pending.result()
+            except StopAsyncIteration:
+                return
+            finally:
+                pending = None
+            yield chunk
+    finally:
+        if pending is not None:
+            pending.cancel()
+
+
+async def _one_shot(
+    chunks: AsyncIterable[Any], event: str, done_event: str
+) -> AsyncIterator[bytes]:
+    count = 0
+    try:
+        async for chunk in _with_heartbeats(chunks):
+            if chunk is None:
+                yield encode_comment()
+                continue
+            count += 1
+            yield format_event(encode_data(chunk), event=event, id=count)
+    except Exception:
+        logger.exception("django-sse: the streamed iterator failed")
+        yield format_event('{"error": "The stream failed."}', event="error", id=count + 1)
+        return
+    yield format_event("", event=done_event, id=count + 1)
+
+
+async def stream_response(
+    request: HttpRequest,
+    chunks: AsyncIterable[Any],
+    *,
+    event: str = "token",
+    done_event: str = "done",
+) -> HttpResponse:
+    """An SSE response that sends each chunk as an ``event`` (str as is,
+    anything else as JSON), then ``done_event``. Works for GET and POST.
+
+    The stream runs once: when a browser's EventSource reconnects after
+    the end (it sends Last-Event-ID), it gets 204, which stops it.
+    """
+    if not isinstance(request, ASGIRequest):
+        return json_error(501, NEEDS_ASGI)
+    if request.headers.get("Last-Event-ID"):
+        return HttpResponse(status=204)
+    return sse_response(request, _one_shot(chunks, event, done_event))
+
+
+async def stream_to(
+    topic: str, chunks: AsyncIterable[Any], *, event: str = "token", done_event: str = "done"
+) -> int:
+    """Publish each chunk to ``topic`` as it comes (every watcher of the
+    topic gets it through the log), then ``done_event``. Returns the count."""
+    send = sync_to_async(publish)
+    count = 0
+    async for chunk in chunks:
+        await send(topic, chunk, event=event)
+        count += 1
+    await send(topic, {"count": count}, event=done_event)
+    return count
