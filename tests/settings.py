@@ -54,6 +54,7 @@ except ImportError:
 
 ROOT_URLCONF = "tests.urls"
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "example_project" / "static"]  # vendored htmx
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [

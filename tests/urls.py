@@ -8,6 +8,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sse/", include("django_sse.urls")),
     path("page/", views.page),
+    path("dashboard-page/", views.dashboard_page),
+    path("htmx-page/", views.htmx_page),
+    path("tokens/", views.tokens),
     path("progress-page/<uuid:job_id>/", views.progress_page),
     path("favicon.ico", lambda request: HttpResponse(status=204)),
 ]

@@ -1,9 +1,13 @@
 """A page for the browser tests: the bell, an extra subscription, and a
 strict Content-Security-Policy with a per-request nonce."""
 
+import asyncio
 import secrets
 
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+
+from django_sse import stream_response
 
 
 def page(request):
@@ -20,3 +24,27 @@ def page(request):
 
 def progress_page(request, job_id):
     return render(request, "progress_page.html", {"job_id": job_id})
+
+
+def dashboard_page(request):
+    return render(request, "dashboard_page.html")
+
+
+def htmx_page(request):
+    return render(request, "htmx_page.html")
+
+
+async def words(count: int, fail_at: int | None = None):
+    for i in range(count):
+        if i == fail_at:
+            raise RuntimeError("secret internals")
+        await asyncio.sleep(0)
+        yield f"w{i} "
+
+
+@csrf_exempt
+async def tokens(request):
+    """POST (or GET) ?n=200[&fail_at=5]: streams n tokens."""
+    n = int(request.GET.get("n", "200"))
+    fail_at = request.GET.get("fail_at")
+    return await stream_response(request, words(n, int(fail_at) if fail_at else None))

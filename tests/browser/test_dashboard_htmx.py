@@ -1,0 +1,58 @@
+"""Dashboards, token text and htmx's SSE extension in real Chromium."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from django_sse import dashboards, stream_to
+from tests.browser.conftest import open_tab
+from tests.servers import manage
+from tests.views import words
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+publish_dashboard = sync_to_async(dashboards.publish)
+
+
+async def test_dashboard_values_and_chart_update_without_reload(browser, server):
+    await publish_dashboard("ops", {"orders_today": 1200, "p95_ms": 180.0})
+    context = await browser.new_context()
+    tab = await open_tab(context, f"{server.url}/dashboard-page/")
+    # First paint already has the latest value (rendered history)
+    assert await tab.page.text_content("#orders") in ("1,200", "1200", "1 200")
+    await tab.live()
+    assert await tab.page.text_content(".sse-dashboard [data-sse-status]") == "live"
+    for i in range(1, 4):
+        await asyncio.sleep(0.05)
+        await publish_dashboard("ops", {"orders_today": 1200 + i, "p95_ms": 180.0 + i / 3})
+    await tab.until("document.querySelector('#orders').textContent.endsWith('203')")
+    assert await tab.page.text_content("#p95") == "181.0"
+    await tab.until("document.querySelector('#chart').dataset.ssePointsShown === '4'")
+    assert await tab.page.locator("#chart canvas").count() == 1
+    assert tab.errors == []
+
+
+async def test_text_appends_tokens_of_a_broadcast(browser, server):
+    context = await browser.new_context()
+    tab = await open_tab(context, f"{server.url}/dashboard-page/")
+    await tab.live()
+    await stream_to("story", words(30))
+    await tab.until("document.querySelector('.sse-text').dataset.state === 'done'")
+    assert await tab.page.text_content(".sse-text") == "".join(f"w{i} " for i in range(30))
+
+
+async def test_htmx_sse_extension_swaps_fragments_published_from_another_process(browser, server):
+    context = await browser.new_context()
+    tab = await open_tab(context, f"{server.url}/htmx-page/")
+    await tab.until(
+        "document.querySelector('[sse-connect]')['htmx-internal-data']?.sseEventSource?.readyState === 1"
+    )
+    script = (
+        "from django_sse import publish_html; "
+        "publish_html('rows', 'row.html', {'name': '<b>Ada</b>', 'total': 42}, event='row')"
+    )
+    await asyncio.to_thread(manage, server.db_url, "shell", "-c", script)
+    await tab.until("document.querySelectorAll('#rows tr.row').length === 1")
+    assert await tab.page.text_content("#rows tr.row td") == "<b>Ada</b>"
+    assert await tab.page.locator("#rows b").count() == 0
