@@ -1,3 +1,5 @@
+import asyncio
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -5,11 +7,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from django_sse import publish
+from django_sse import publish, stream_response, stream_to
 from django_sse.models import TaskProgress
 from django_sse.notifications import notify
 from django_sse.progress import Progress
 from example_project.jobs import start_in_thread
+from example_project.story import words
 
 FEED_TOPIC = "demo-feed"
 
@@ -70,3 +73,31 @@ def jobs_start(request: HttpRequest) -> HttpResponse:
     progress = Progress.create(owner=request.user, label="Failing report" if fail else "Report")
     start_in_thread(progress, fail=fail)
     return redirect("job", job_id=progress.id)
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "example/dashboard.html")
+
+
+def story(request: HttpRequest) -> HttpResponse:
+    return render(request, "example/story.html")
+
+
+async def story_stream(request: HttpRequest) -> HttpResponse:
+    """POST: this request's own answer, streamed word by word (CSRF-checked)."""
+    if request.method != "POST":
+        return JsonResponse({"error": "POST a prompt"}, status=405)
+    prompt = request.POST.get("prompt", "")[:200]
+    return await stream_response(request, words(prompt))
+
+
+_broadcasts: set[asyncio.Task] = set()
+
+
+@require_POST
+async def story_broadcast(request: HttpRequest) -> HttpResponse:
+    """One producer, many spectators: every open story page shows it."""
+    task = asyncio.get_running_loop().create_task(stream_to("story", words()))
+    _broadcasts.add(task)
+    task.add_done_callback(_broadcasts.discard)
+    return JsonResponse({"started": True}, status=202)

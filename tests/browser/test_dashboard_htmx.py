@@ -45,9 +45,8 @@ async def test_text_appends_tokens_of_a_broadcast(browser, server):
 async def test_htmx_sse_extension_swaps_fragments_published_from_another_process(browser, server):
     context = await browser.new_context()
     tab = await open_tab(context, f"{server.url}/htmx-page/")
-    await tab.until(
-        "document.querySelector('[sse-connect]')['htmx-internal-data']?.sseEventSource?.readyState === 1"
-    )
+    source = "document.querySelector('[sse-connect]')['htmx-internal-data']?.sseEventSource"
+    await tab.until(f"{source}?.readyState === 1")
     script = (
         "from django_sse import publish_html; "
         "publish_html('rows', 'row.html', {'name': '<b>Ada</b>', 'total': 42}, event='row')"
@@ -56,3 +55,18 @@ async def test_htmx_sse_extension_swaps_fragments_published_from_another_process
     await tab.until("document.querySelectorAll('#rows tr.row').length === 1")
     assert await tab.page.text_content("#rows tr.row td") == "<b>Ada</b>"
     assert await tab.page.locator("#rows b").count() == 0
+
+
+async def test_fetch_events_reads_a_post_stream_in_the_browser(browser, server):
+    context = await browser.new_context()
+    tab = await open_tab(context, f"{server.url}/dashboard-page/")
+    await tab.live()
+    tokens = await tab.page.evaluate(
+        """async () => {
+            const got = [];
+            await window.DjangoSSE.fetchEvents("/tokens/?n=120", { method: "POST" }, (e) => got.push(e));
+            return got;
+        }"""
+    )
+    assert [t["data"] for t in tokens[:-1]] == [f"w{i} " for i in range(120)]
+    assert tokens[-1]["type"] == "done"
