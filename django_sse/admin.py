@@ -140,6 +140,25 @@ class EventAdmin(admin.ModelAdmin):
     list_display = ["id", "topic", "event", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["topic", "event"]
+    change_list_template = "admin/django_sse/event/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        streams = self.admin_site.admin_view(self.streams_view)
+        return [path("streams/", streams, name="django_sse_streams"), *super().get_urls()]
+
+    def streams_view(self, request: HttpRequest) -> HttpResponse:
+        """Open streams per topic in this deployment, refreshed live."""
+        from django_sse.sampling import deployment_streams
+
+        if not request.user.is_staff:
+            return HttpResponse(status=403)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Open streams",
+            "current": deployment_streams(),
+        }
+        return TemplateResponse(request, "admin/django_sse/streams.html", context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

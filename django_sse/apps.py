@@ -8,7 +8,7 @@ class DjangoSSEConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_sse import checks, progress  # noqa: F401  (register checks, topic rules)
+        from django_sse import checks, dashboards, progress  # noqa: F401  (checks, topic rules)
 
         # Dashboard samplers live in each app's sse_metrics.py.
         autodiscover_modules("sse_metrics")

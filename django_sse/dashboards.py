@@ -20,13 +20,26 @@ from typing import Any
 from django.utils import timezone
 
 from django_sse import eventlog
-from django_sse.topics import validate_topic
+from django_sse.topics import register_topic_rule, validate_topic
 
 EVENT = "dashboard"
 
 
+STAFF_PREFIX = "staff."
+
+
 def topic(name: str) -> str:
+    """``dashboard:<name>``; names starting with ``staff.`` are for staff only."""
     return validate_topic(f"dashboard:{name}")
+
+
+async def _can_watch(user: Any, topic_name: str) -> bool:
+    if topic_name.startswith(f"dashboard:{STAFF_PREFIX}"):
+        return bool(user.is_authenticated and user.is_staff)
+    return True
+
+
+register_topic_rule("dashboard", _can_watch)
 
 
 def publish(name: str, values: dict[str, Any]) -> int:

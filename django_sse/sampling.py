@@ -51,6 +51,26 @@ def watched_topics() -> dict[str, int]:
     return totals
 
 
+PRIVATE_FAMILIES = ("user", "group", "progress")
+
+
+def deployment_streams() -> dict[str, Any]:
+    """Open streams in the whole deployment, for staff: private topics are
+    counted per family (``user:*``), so no one's presence is shown."""
+    horizon = timezone.now() - timedelta(seconds=3 * conf.DJANGO_SSE_PRESENCE_INTERVAL)
+    rows = HubPresence.objects.filter(updated_at__gte=horizon)
+    topics: dict[str, int] = {}
+    for topic, count in watched_topics().items():
+        family = topic.partition(":")[0]
+        key = f"{family}:*" if family in PRIVATE_FAMILIES else topic
+        topics[key] = topics.get(key, 0) + count
+    return {
+        "streams": sum(rows.values_list("streams", flat=True)),
+        "processes": rows.count(),
+        "topics": dict(sorted(topics.items())),
+    }
+
+
 def take_lease(name: str, every: float) -> bool:
     now = timezone.now()
     with transaction.atomic():

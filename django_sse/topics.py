@@ -107,6 +107,7 @@ register_topic_rule("group", _group_rule)
 
 
 def is_private(topic: str) -> bool:
+    """Does the topic's family have a rule (so anonymous users get 401)?"""
     return topic.partition(":")[0] in _rules and ":" in topic
 
 

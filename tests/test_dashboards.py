@@ -24,9 +24,10 @@ def sampler():
         calls.append(1)
         return {"orders_today": len(calls), "p95_ms": 200.5}
 
+    before = list(dashboards.samplers)
     dashboards.dashboard_metric("ops", every=0.2)(ops)
     yield calls
-    dashboards.samplers.clear()
+    dashboards.samplers[:] = before
 
 
 @pytest.mark.django_db(transaction=True)
@@ -93,7 +94,7 @@ async def test_sampler_runs_only_while_watched(sampler, hub_cleanup):
 
 @pytest.mark.django_db
 def test_lease_lets_one_process_sample_per_period(sampler):
-    [ops] = dashboards.samplers
+    ops = dashboards.samplers[-1]
     assert sample(ops) is True
     assert sample(ops) is False  # same period: another process already did
     assert take_lease("other", 10) is True
@@ -166,3 +167,33 @@ async def test_stream_to_broadcasts_one_generator_to_50_watchers(uvicorn_server)
     finally:
         for s in streams:
             await s.__aexit__(None, None, None)
+
+
+@pytest.mark.django_db
+def test_admin_streams_page_is_staff_only_and_hides_who_is_online(admin_client, client):
+    from django.utils import timezone
+
+    HubPresence.objects.create(
+        process="p:1",
+        topics={"user:7": 1, "user:9": 2, "progress:abc": 1, "news": 4},
+        streams=8,
+        updated_at=timezone.now(),
+    )
+    page = admin_client.get("/admin/django_sse/event/streams/").content.decode()
+    assert "<td>user:*</td><td>3</td>" in page and "<td>news</td><td>4</td>" in page
+    assert "user:7" not in page and "progress:abc" not in page
+    assert 'data-sse-topic="dashboard:staff.streams"' in page
+    assert client.get("/admin/django_sse/event/streams/").status_code == 302  # to login
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_staff_dashboards_are_for_staff_only(async_client, hub_cleanup):
+    from django.contrib.auth.models import User
+
+    url = "/sse/stream/?topics=dashboard:staff.streams"
+    assert (await async_client.get(url)).status_code == 401
+    await async_client.aforce_login(await User.objects.acreate(username="u"))
+    assert (await async_client.get(url)).status_code == 403
+    await async_client.aforce_login(await User.objects.acreate(username="s", is_staff=True))
+    assert (await async_client.get(url)).status_code == 200
+    assert (await async_client.get("/sse/stream/?topics=dashboard:ops")).status_code == 200

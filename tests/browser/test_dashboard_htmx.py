@@ -64,7 +64,8 @@ async def test_fetch_events_reads_a_post_stream_in_the_browser(browser, server):
     tokens = await tab.page.evaluate(
         """async () => {
             const got = [];
-            await window.DjangoSSE.fetchEvents("/tokens/?n=120", { method: "POST" }, (e) => got.push(e));
+            const push = (e) => got.push(e);
+            await window.DjangoSSE.fetchEvents("/tokens/?n=120", { method: "POST" }, push);
             return got;
         }"""
     )
