@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_EVENTLOG = ["apublish", "publish", "publish_many", "publish_html"]
+_EVENTLOG = ["apublish", "publish", "publish_many", "publish_html", "revoke"]
 _STREAMING = ["stream_response", "stream_to"]
 __all__ = _EVENTLOG + _STREAMING
 

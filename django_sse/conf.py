@@ -67,6 +67,24 @@ class Settings:
         return getattr(settings, "DJANGO_SSE_SAMPLERS_IN_SERVER", True)
 
     @property
+    def DJANGO_SSE_MAX_STREAMS(self) -> int:
+        """Open streams per server process; more get 503."""
+        return getattr(settings, "DJANGO_SSE_MAX_STREAMS", 10_000)
+
+    @property
+    def DJANGO_SSE_MAX_STREAMS_PER_USER(self) -> int:
+        """Open streams per signed-in user per server process; more get 429."""
+        return getattr(settings, "DJANGO_SSE_MAX_STREAMS_PER_USER", 20)
+
+    @property
+    def DJANGO_SSE_TOKEN_MAX_AGE(self) -> float:
+        return getattr(settings, "DJANGO_SSE_TOKEN_MAX_AGE", 60.0)
+
+    @property
+    def DJANGO_SSE_CORS_ORIGINS(self) -> list[str]:
+        return getattr(settings, "DJANGO_SSE_CORS_ORIGINS", [])
+
+    @property
     def DJANGO_SSE_AUTHORIZE(self) -> Any:
         return getattr(settings, "DJANGO_SSE_AUTHORIZE", None)
 

@@ -44,7 +44,11 @@ def _build(topic: str, data: Any, event: str | None) -> Event:
         check_field("event", event)
         if len(event) > 100:
             raise ValueError("SSE event name is longer than 100 characters")
-    return Event(topic=topic, event=event or "", data=encode_data(data))
+    text = encode_data(data)
+    if "\x00" in text:
+        # PostgreSQL text cannot hold NUL; JSON payloads escape it (\u0000).
+        raise ValueError("Event data text must not contain NUL; publish it inside JSON instead")
+    return Event(topic=topic, event=event or "", data=text)
 
 
 def _wake_on_commit(alias: str) -> None:
@@ -85,6 +89,19 @@ def publish_html(
     from django.template.loader import render_to_string
 
     return publish(topic, render_to_string(template_name, context), event=event)
+
+
+# Internal messages between server processes travel through the log too;
+# clients cannot subscribe to "_sse." topics.
+CONTROL_TOPIC = "_sse.control"
+
+
+def revoke(user: Any, topic: str) -> None:
+    """End, at once and in every server process, the streams of ``user``
+    that carry ``topic``. Call it after withdrawing access (the next
+    connect is authorized again and refused)."""
+    pk = getattr(user, "pk", user)
+    publish(CONTROL_TOPIC, {"user": pk, "topic": validate_topic(topic)}, event="revoke")
 
 
 apublish = sync_to_async(publish)

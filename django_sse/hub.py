@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -28,64 +29,13 @@ from django.db import DatabaseError, connections
 
 from django_sse import eventlog
 from django_sse.conf import conf
+from django_sse.subscriber import Subscriber
 
 logger = logging.getLogger("django_sse")
 
 T = TypeVar("T")
 BATCH = 1000
 QUERY_THREADS = 4
-
-
-class Subscriber:
-    """One stream's view of the hub: a bounded list of encoded frames.
-
-    A subscriber that falls ``DJANGO_SSE_CLIENT_BUFFER`` events behind is
-    marked ``overflowed`` and gets nothing more; its stream ends and the
-    client reconnects and replays from the log, so a slow client never
-    stalls the others or grows memory without bound.
-    """
-
-    __slots__ = ("topics", "frames", "overflowed", "_waiter", "_limit")
-
-    def __init__(self, topics: list[str], limit: int) -> None:
-        self.topics = topics
-        self.frames: list[tuple[int, bytes]] = []
-        self.overflowed = False
-        self._waiter: asyncio.Future[None] | None = None
-        self._limit = limit
-
-    def push(self, event_id: int, frame: bytes) -> bool:
-        """Queue a frame; True when this push made the subscriber overflow."""
-        if self.overflowed:
-            return False
-        overflow = len(self.frames) >= self._limit
-        if overflow:
-            self.overflowed = True
-            self.frames = []
-        else:
-            self.frames.append((event_id, frame))
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-        return overflow
-
-    async def wait(self, timeout: float) -> bool:
-        """Wait until frames are pending (True) or ``timeout`` passes (False)."""
-        if self.frames or self.overflowed:
-            return True
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiter = waiter
-        try:
-            await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            return False
-        finally:
-            self._waiter = None
-        return True
-
-    def drain(self) -> list[tuple[int, bytes]]:
-        frames, self.frames = self.frames, []
-        return frames
 
 
 @dataclass
@@ -147,6 +97,8 @@ class Hub:
         self.stats = Stats()
         self.ready: asyncio.Future[None] = loop.create_future()
         self._topics: dict[str, set[Subscriber]] = {}
+        self._per_user: dict[Any, int] = {}
+        self.subscriber_count = 0
         self._wake = asyncio.Event()
         self._gap: Gap | None = None
         self._exact_gaps = False
@@ -160,23 +112,41 @@ class Hub:
 
     # Subscriptions ----------------------------------------------------------
 
-    def subscribe(self, topics: list[str]) -> Subscriber:
-        sub = Subscriber(topics, conf.DJANGO_SSE_CLIENT_BUFFER)
+    def subscribe(self, topics: list[str], user_key: Any = None) -> Subscriber:
+        sub = Subscriber(topics, conf.DJANGO_SSE_CLIENT_BUFFER, user_key)
         for topic in topics:
             self._topics.setdefault(topic, set()).add(sub)
+        self.subscriber_count += 1
+        if user_key is not None:
+            self._per_user[user_key] = self._per_user.get(user_key, 0) + 1
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
         for topic in sub.topics:
             subs = self._topics.get(topic)
-            if subs is not None:
+            if subs is not None and sub in subs:
                 subs.discard(sub)
                 if not subs:
                     del self._topics[topic]
+        self.subscriber_count -= 1
+        if sub.user_key is not None:
+            left = self._per_user.get(sub.user_key, 1) - 1
+            if left:
+                self._per_user[sub.user_key] = left
+            else:
+                self._per_user.pop(sub.user_key, None)
 
-    @property
-    def subscriber_count(self) -> int:
-        return len({sub for subs in self._topics.values() for sub in subs})
+    def streams_of(self, user_key: Any) -> int:
+        return self._per_user.get(user_key, 0)
+
+    def revoke(self, user_key: Any, topic: str) -> int:
+        """End this process's streams of ``user_key`` that carry ``topic``."""
+        ended = 0
+        for sub in list(self._topics.get(topic, ())):
+            if sub.user_key == user_key:
+                sub.end("revoked")
+                ended += 1
+        return ended
 
     def topic_counts(self) -> dict[str, int]:
         return {topic: len(subs) for topic, subs in sorted(self._topics.items())}
@@ -305,6 +275,9 @@ class Hub:
         topics = self._topics
         for row in rows:
             self.stats.events += 1
+            if row.topic == eventlog.CONTROL_TOPIC:
+                self._control(row)
+                continue
             subs = topics.get(row.topic)
             if not subs:
                 continue
@@ -312,6 +285,14 @@ class Hub:
             for sub in subs:
                 if sub.push(row.id, frame):
                     self.stats.overflows += 1
+
+    def _control(self, row: eventlog.Row) -> None:
+        try:
+            message = json.loads(row.data)
+        except ValueError:
+            return
+        if row.event == "revoke" and isinstance(message, dict):
+            self.revoke(message.get("user"), str(message.get("topic")))
 
 
 # One hub per event loop ---------------------------------------------------------

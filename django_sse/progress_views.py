@@ -39,7 +39,7 @@ async def _progress_stream(hub: Hub, record: TaskProgress) -> AsyncIterator[byte
             if not await sub.wait(conf.DJANGO_SSE_HEARTBEAT):
                 yield encode_comment()
                 continue
-            if sub.overflowed:
+            if sub.ended:
                 return
             for _, frame in sub.drain():
                 yield frame

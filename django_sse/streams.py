@@ -13,6 +13,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from django_sse import eventlog
 from django_sse.conf import conf
@@ -62,9 +63,11 @@ class _Start:
     skip_through = 0  # the client is ahead of this process up to this id
 
 
-async def event_stream(hub: Hub, topics: list[str], cursor: Cursor) -> AsyncIterator[bytes]:
+async def event_stream(
+    hub: Hub, topics: list[str], cursor: Cursor, user_key: Any = None
+) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
-    sub = hub.subscribe(topics)
+    sub = hub.subscribe(topics, user_key)
     try:
         upto = hub.frontier
         yield encode_retry(conf.DJANGO_SSE_RETRY_MS)
@@ -84,8 +87,10 @@ async def event_stream(hub: Hub, topics: list[str], cursor: Cursor) -> AsyncIter
                 if deadline is None or loop.time() < deadline:
                     yield encode_comment()
                 continue
-            if sub.overflowed:
-                yield encode_comment("client too slow; reconnect to resume")
+            if sub.ended:
+                # Overflow: the client reconnects and replays from the log.
+                # Revoked: the reconnect is authorized again (and refused).
+                yield encode_comment(f"stream ended: {sub.ended}")
                 return
             frames = [frame for event_id, frame in sub.drain() if event_id > skip_through]
             if frames:

@@ -60,6 +60,8 @@ def parse_topics(values: list[str], max_topics: int) -> list[str]:
         for name in value.split(","):
             name = name.strip()
             if name:
+                if name.startswith("_sse."):
+                    raise InvalidTopic(f"Topic {name!r} is reserved")
                 topics[validate_topic(name)] = None
             if len(topics) > max_topics:
                 raise InvalidTopic(f"Too many topics: at most {max_topics} per stream")

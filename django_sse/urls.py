@@ -7,6 +7,7 @@ app_name = "django_sse"
 urlpatterns = [
     path("stream/", views.stream, name="stream"),
     path("stats/", views.stats, name="stats"),
+    path("token/", views.token, name="token"),
     path("notifications/", notification_views.stream, name="notifications-stream"),
     path("notifications/api/", notification_views.listing, name="notifications-list"),
     path("notifications/api/count/", notification_views.count, name="notifications-count"),

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from django_sse.conf import conf
+from django_sse.cors import add_cors_headers, preflight
 from django_sse.hub import get_hub, running_hub
 from django_sse.streams import Cursor, event_stream
+from django_sse.tokens import InvalidToken, make_token, read_token
 from django_sse.topics import InvalidTopic, can_subscribe, is_private, parse_topics
 
 HUB_READY_TIMEOUT = 10.0
@@ -44,38 +49,105 @@ def sse_response(request: HttpRequest, stream: Any) -> HttpResponse:
     return response
 
 
+async def _token_user(request: HttpRequest, topics: list[str]) -> Any:
+    """The user a ``?token=`` stands for, or a JSON error response."""
+    from django.contrib.auth import get_user_model
+
+    try:
+        user_pk, allowed = read_token(request.GET["token"], conf.DJANGO_SSE_TOKEN_MAX_AGE)
+    except InvalidToken as exc:
+        return json_error(401, str(exc))
+    if not set(topics) <= set(allowed):
+        return json_error(403, "The stream token does not cover these topics.")
+    user = await get_user_model()._default_manager.filter(pk=user_pk, is_active=True).afirst()
+    if user is None:
+        return json_error(401, "The stream token is not valid.")
+    return user
+
+
 async def subscribe_response(request: HttpRequest, topics: list[str]) -> HttpResponse:
     """Authorize ``topics`` for the request's user and return the stream.
 
     The building block of every stream endpoint (notifications, progress...).
+    The user comes from the session, or from a signed ``?token=``.
     """
     if not isinstance(request, ASGIRequest):
         return json_error(501, NEEDS_ASGI)
-    user = await request.auser()  # type: ignore[attr-defined]
+    if "token" in request.GET:
+        user = await _token_user(request, topics)
+        if isinstance(user, HttpResponse):
+            return user
+    elif hasattr(request, "auser"):
+        user = await request.auser()
+    else:  # no AuthenticationMiddleware: everyone is anonymous
+        user = AnonymousUser()
     for topic in topics:
         if not await can_subscribe(user, topic):
             if not user.is_authenticated and is_private(topic):
                 return json_error(401, f"Sign in to subscribe to {topic!r}.")
             return json_error(403, f"You may not subscribe to {topic!r}.")
-    raw_cursor = request.headers.get("Last-Event-ID")
-    if raw_cursor is None:
-        # htmx's SSE extension and hand-made URLs pass the cursor this way.
-        raw_cursor = request.GET.get("last_event_id")
     try:
         hub = await asyncio.wait_for(get_hub(), HUB_READY_TIMEOUT)
     except TimeoutError:
         return json_error(503, "The event log is unavailable; try again.", Retry_After="5")
-    return sse_response(request, event_stream(hub, topics, Cursor.parse(raw_cursor)))
+    if hub.subscriber_count >= conf.DJANGO_SSE_MAX_STREAMS:
+        return json_error(503, "This server holds all the streams it can.", Retry_After="10")
+    user_key = user.pk if user.is_authenticated else None
+    if user_key is not None and hub.streams_of(user_key) >= conf.DJANGO_SSE_MAX_STREAMS_PER_USER:
+        return json_error(429, "Too many open streams for this user.", Retry_After="10")
+    raw_cursor = request.headers.get("Last-Event-ID")
+    if raw_cursor is None:
+        # htmx's SSE extension and hand-made URLs pass the cursor this way.
+        raw_cursor = request.GET.get("last_event_id")
+    stream = event_stream(hub, topics, Cursor.parse(raw_cursor), user_key)
+    return sse_response(request, stream)
 
 
-@require_GET
+@require_http_methods(["GET", "OPTIONS"])
 async def stream(request: HttpRequest) -> HttpResponse:
     """``GET /sse/stream/?topics=a,b``: the events of those topics."""
+    if request.method == "OPTIONS":
+        return preflight(request)
     try:
         topics = parse_topics(request.GET.getlist("topics"), conf.DJANGO_SSE_MAX_TOPICS)
     except InvalidTopic as exc:
+        return add_cors_headers(request, json_error(400, str(exc)))
+    return add_cors_headers(request, await subscribe_response(request, topics))
+
+
+@never_cache
+@require_POST
+def token(request: HttpRequest) -> HttpResponse:
+    """``POST /sse/token/`` (signed in, CSRF): a short-lived token for
+    ``topics`` (JSON body ``{"topics": [...]}`` or form field), for clients
+    that cannot send the session cookie."""
+    if not request.user.is_authenticated:
+        return json_error(401, "Sign in first.")
+    try:
+        too_large = int(request.META.get("CONTENT_LENGTH") or 0) > 10_000
+    except ValueError:
+        too_large = True
+    if too_large:
+        return json_error(400, "Request body too large.")
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            return json_error(400, "The body is not valid JSON.")
+        names = body.get("topics") if isinstance(body, dict) else None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return json_error(400, 'Send {"topics": ["name", ...]}.')
+    else:
+        names = request.POST.getlist("topics")
+    try:
+        topics = parse_topics(names, conf.DJANGO_SSE_MAX_TOPICS)
+    except InvalidTopic as exc:
         return json_error(400, str(exc))
-    return await subscribe_response(request, topics)
+    for topic in topics:
+        if not async_to_sync(can_subscribe)(request.user, topic):
+            return json_error(403, f"You may not subscribe to {topic!r}.")
+    max_age = conf.DJANGO_SSE_TOKEN_MAX_AGE
+    return JsonResponse({"token": make_token(request.user, topics), "expires_in": max_age})
 
 
 @never_cache

@@ -1,6 +1,7 @@
 """The bell and the shared client in real Chromium, on uvicorn and daphne."""
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -134,3 +135,27 @@ async def test_javascript_link_is_never_a_link(browser, server, alice):
     await sneak_in()
     await tab.until("document.querySelectorAll('.sse-bell__item').length === 2")
     assert await tab.page.locator(".sse-bell__item a").count() == 0
+
+
+async def test_injection_in_event_data_reaches_the_browser_as_exactly_one_event(browser, server):
+    evil_text = "a\n\ndata: injected\nevent: item\nid: 999 x\r\nbc\rd\n\n"
+    with pytest.raises(ValueError, match="NUL"):
+        await sync_to_async(publish)("evil", "a\x00b")
+    evil_json = {
+        "text": "x\r\n\r\nevent: evil\ndata: y\x00",
+        "html": "<img src=x onerror=alert(1)>",
+    }
+    context = await browser.new_context()
+    tab = await open_tab(context, f"{server.url}/page/?extra=evil")
+    await tab.live()
+    await sync_to_async(publish)("evil", evil_text, event="item")
+    await sync_to_async(publish)("evil", evil_json, event="item")
+    await tab.until("document.querySelectorAll('#extra li').length >= 2")
+    await tab.page.wait_for_timeout(300)
+    texts = await tab.page.evaluate(
+        "[...document.querySelectorAll('#extra li')].map(li => li.textContent)"
+    )
+    # SSE carries line breaks as separate data lines: CR and CRLF arrive as LF.
+    assert texts[0] == evil_text.replace("\r\n", "\n").replace("\r", "\n")
+    assert json.loads(texts[1]) == evil_json
+    assert len(texts) == 2
