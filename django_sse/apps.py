@@ -17,6 +17,10 @@ class DjangoSSEConfig(AppConfig):
 
 def _revoke_group_topics_on_removal() -> None:
     """A user removed from a group loses that group's open streams at once."""
+    from django.apps import apps
+
+    if not apps.is_installed("django.contrib.auth"):
+        return
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db.models.signals import m2m_changed

@@ -48,5 +48,7 @@ def test_missing_psycopg3_is_an_error(monkeypatch):
 def test_runserver_without_daphne_warns_in_debug():
     with override_settings(DEBUG=True):
         assert ids(check_asgi()) == ["django_sse.W001"]
-    with override_settings(DEBUG=True, INSTALLED_APPS=["daphne", "django_sse"]):
+    from django.conf import settings
+
+    with override_settings(DEBUG=True, INSTALLED_APPS=["daphne", *settings.INSTALLED_APPS]):
         assert check_asgi() == []
