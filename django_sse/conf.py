@@ -23,6 +23,11 @@ class Settings:
         return getattr(settings, "DJANGO_SSE_DATABASE", "default")
 
     @property
+    def DJANGO_SSE_CHANNEL_LAYER(self) -> str:
+        """The channels layer alias of the ``redis`` broker."""
+        return getattr(settings, "DJANGO_SSE_CHANNEL_LAYER", "default")
+
+    @property
     def DJANGO_SSE_HEARTBEAT(self) -> float:
         return getattr(settings, "DJANGO_SSE_HEARTBEAT", 15.0)
 

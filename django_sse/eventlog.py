@@ -51,10 +51,16 @@ def _build(topic: str, data: Any, event: str | None) -> Event:
     return Event(topic=topic, event=event or "", data=text)
 
 
-def _wake_on_commit(alias: str) -> None:
+def _after_commit() -> None:
+    from django_sse.brokers import broker_class
     from django_sse.hub import wake_local_hubs
 
-    transaction.on_commit(wake_local_hubs, using=alias)
+    wake_local_hubs()
+    broker_class().after_commit()
+
+
+def _wake_on_commit(alias: str) -> None:
+    transaction.on_commit(_after_commit, using=alias)
 
 
 def publish(topic: str, data: Any = None, *, event: str | None = None) -> int:
@@ -167,3 +173,13 @@ def writers_in_flight() -> frozenset[str]:
             [Event._meta.db_table],
         )
         return frozenset(row[0] for row in cursor.fetchall())
+
+
+def notification_queue_usage() -> float | None:
+    """PostgreSQL: the fraction of the NOTIFY queue in use (None elsewhere).
+    It grows when a listener stops consuming; near 1.0, NOTIFY fails."""
+    if not is_postgres():
+        return None
+    with connections[_alias()].cursor() as cursor:
+        cursor.execute("SELECT pg_notification_queue_usage()")
+        return float(cursor.fetchone()[0])

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -155,6 +156,14 @@ class Hub:
 
     def start(self) -> None:
         self._task = self.loop.create_task(self._run(), name="django-sse-hub")
+        _chain_sigterm(self)
+
+    def shutdown(self) -> None:
+        """End every stream cleanly (the server is stopping): each gets a
+        ``retry:`` hint and closes, so clients reconnect elsewhere and resume."""
+        for subs in list(self._topics.values()):
+            for sub in list(subs):
+                sub.end("shutdown")
 
     async def stop(self) -> None:
         await self.broker.stop()
@@ -293,6 +302,24 @@ class Hub:
             return
         if row.event == "revoke" and isinstance(message, dict):
             self.revoke(message.get("user"), str(message.get("topic")))
+
+
+def _chain_sigterm(hub: Hub) -> None:
+    """When a server (uvicorn, daphne, gunicorn workers) handles SIGTERM,
+    end the streams first: the server's graceful shutdown then finds them
+    closed instead of cutting them off after its timeout."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if not callable(previous) or getattr(previous, "django_sse", False):
+        return  # no server manages shutdown here, or already chained
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        hub.loop.call_soon_threadsafe(hub.shutdown)
+        previous(signum, frame)
+
+    on_sigterm.django_sse = True  # type: ignore[attr-defined]
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 # One hub per event loop ---------------------------------------------------------

@@ -90,7 +90,10 @@ async def event_stream(
             if sub.ended:
                 # Overflow: the client reconnects and replays from the log.
                 # Revoked: the reconnect is authorized again (and refused).
-                yield encode_comment(f"stream ended: {sub.ended}")
+                # Shutdown: the client reconnects to another server.
+                yield encode_retry(conf.DJANGO_SSE_RETRY_MS) + encode_comment(
+                    f"stream ended: {sub.ended}"
+                )
                 return
             frames = [frame for event_id, frame in sub.drain() if event_id > skip_through]
             if frames:

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from django_sse import eventlog
 from django_sse.conf import conf
 from django_sse.cors import add_cors_headers, preflight
 from django_sse.hub import get_hub, running_hub
@@ -165,6 +166,7 @@ async def stats(request: HttpRequest) -> HttpResponse:
     return JsonResponse(
         {
             "running": True,
+            "notify_queue_usage": await hub.query(eventlog.notification_queue_usage),
             "streams": hub.subscriber_count,
             "topics": hub.topic_counts(),
             "frontier": hub.frontier,

@@ -73,6 +73,12 @@ TEMPLATES = [
 ]
 
 DJANGO_SSE_BROKER = env.str("DJANGO_SSE_BROKER", default="auto")
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")]},
+    }
+}
 DJANGO_SSE_HEARTBEAT = env.float("DJANGO_SSE_HEARTBEAT", default=15.0)
 DJANGO_SSE_TOPIC_RETENTION = {"state:*": "latest", "chat:*": "none"}
 

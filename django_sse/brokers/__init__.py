@@ -7,6 +7,7 @@ now". Pick one with ``DJANGO_SSE_BROKER``:
 - ``postgres``: one LISTEN connection per process (instant, cross-process);
 - ``polling``: one query per ``DJANGO_SSE_POLL_INTERVAL`` per process;
 - ``memory``: wake-ups from this process only (tests, single process);
+- ``redis``: wake-ups through a channels layer (many hosts);
 - a dotted path to a ``Broker`` subclass.
 """
 
@@ -27,6 +28,7 @@ BROKERS = {
     "postgres": "django_sse.brokers.postgres.PostgresBroker",
     "polling": "django_sse.brokers.polling.PollingBroker",
     "memory": "django_sse.brokers.memory.MemoryBroker",
+    "redis": "django_sse.brokers.redis.RedisBroker",
 }
 
 
@@ -38,6 +40,9 @@ def broker_path() -> str:
     return BROKERS.get(name, name)
 
 
+def broker_class() -> type[Broker]:
+    return import_string(broker_path())
+
+
 def create_broker(hub: Hub) -> Broker:
-    cls = import_string(broker_path())
-    return cls(hub)
+    return broker_class()(hub)

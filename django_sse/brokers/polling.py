@@ -12,16 +12,8 @@ class PollingBroker(Broker):
     any database (SQLite included)."""
 
     name = "polling"
-    _task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._tick())
-
-    async def _tick(self) -> None:
+    async def run(self) -> None:
         while True:
             await asyncio.sleep(conf.DJANGO_SSE_POLL_INTERVAL)
             self.hub.wake()
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()

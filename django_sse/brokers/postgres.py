@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from typing import Any
@@ -42,7 +41,6 @@ class PostgresBroker(Broker):
 
     def __init__(self, hub: Any) -> None:
         super().__init__(hub)
-        self._task: asyncio.Task[None] | None = None
         self._connected = False
         self.backend_pid: int | None = None
         self.reconnects = 0
@@ -51,16 +49,7 @@ class PostgresBroker(Broker):
     def connected(self) -> bool:
         return self._connected
 
-    async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._listen_forever())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _listen_forever(self) -> None:
+    async def run(self) -> None:
         import psycopg
 
         params = await asyncio.to_thread(listener_params)
