@@ -9,7 +9,7 @@ PY311 = $(shell scripts/find-python 3.11)
 PY312 = $(shell scripts/find-python 3.12)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-django52 test-django61 lint bench clean chromium
+.PHONY: run test test-django52 test-django61 lint bench clean system-deps
 
 $(RUN_VENV)/.installed: requirements/base.txt requirements/django52.txt pyproject.toml
 	$(PY311) -m venv $(RUN_VENV)
@@ -36,14 +36,16 @@ run: $(RUN_VENV)/.installed
 	.venv-py312/bin/pip install -q -r requirements/django61.txt -r requirements/test.txt -e .
 	touch $@
 
-# The browser tests drive Debian's chromium (Playwright cannot download one here).
-chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+# System packages the tests drive: Debian's chromium (Playwright cannot
+# download a browser here) and nginx (the reverse-proxy tests).
+system-deps:
+	@command -v chromium >/dev/null && command -v nginx >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq chromium nginx-light; }
 
-test-django52: .venv-py311/.installed chromium
+test-django52: .venv-py311/.installed system-deps
 	.venv-py311/bin/python -m pytest $(PYTEST_ARGS)
 
-test-django61: .venv-py312/.installed chromium
+test-django61: .venv-py312/.installed system-deps
 	.venv-py312/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: .venv-py312/.installed
