@@ -119,9 +119,34 @@ class Server:
         self.proc.wait()
 
 
+def session_cookie() -> str:
+    """A signed-in user's session cookie, made by Django in the bench database."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.contrib.auth.models import User\n"
+        "from django.contrib.sessions.backends.db import SessionStore\n"
+        "user, _ = User.objects.get_or_create(username='bench')\n"
+        "s = SessionStore(); s['_auth_user_id'] = str(user.pk)\n"
+        "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'\n"
+        "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create()\n"
+        "print(s.session_key)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env_for("sse"),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return f"sessionid={out.strip()}"
+
+
 class LoadClient:
-    def __init__(self, url: str, n: int, paths: list[str] | None = None) -> None:
+    def __init__(self, url: str, n: int, paths: list[str] | None = None, cookie: str = "") -> None:
         args = [sys.executable, str(ROOT / "bench" / "loadclient.py"), "--url", url, "--n", str(n)]
+        if cookie:
+            args += ["--cookie", cookie]
         if paths:
             with tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt") as f:
                 f.write("\n".join(paths))
@@ -153,6 +178,7 @@ class LoadClient:
 
 
 def publish(server: Server, seqs: list[int], interval: float, topics: list[str] | None = None):
+    """Start a publisher process; returns it (wait() for it to finish)."""
     args = [
         sys.executable,
         str(ROOT / "bench" / "publisher.py"),
@@ -226,11 +252,65 @@ def targeted(name: str, n: int) -> dict:
         server.stop()
 
 
+def authenticated_open(name: str, n: int, cookie: str) -> dict:
+    """Time to open n streams that each carry a session cookie (a session
+    and user lookup per connect)."""
+    server = Server(name)
+    try:
+        client = LoadClient(server.url + server.path, n, cookie=cookie)
+        client.stop()
+        ready = client.ready
+        return {
+            "server": name,
+            "streams": ready["ready"],
+            "failed": ready["failed"],
+            "open_per_s": round(n / ready["open_seconds"]),
+        }
+    finally:
+        server.stop()
+
+
+def throughput(name: str, clients: int, per_publisher: int, publishers: int = 4) -> dict:
+    """Concurrent publishers as fast as they can; every client must get all."""
+    server = Server(name)
+    try:
+        client = LoadClient(server.url + server.path, clients)
+        time.sleep(1.0)
+        seqs = list(range(1, per_publisher * publishers + 1))
+        started = time.monotonic()
+        procs = [publish(server, seqs[i::publishers], interval=0.0) for i in range(publishers)]
+        result_holder: dict = {}
+        waiter = __import__("threading").Thread(
+            target=lambda: result_holder.update(client.expect(seqs, timeout=180))
+        )
+        waiter.start()
+        for proc in procs:
+            proc.wait()
+        published_in = time.monotonic() - started
+        waiter.join()
+        delivered_in = time.monotonic() - started
+        client.stop()
+        total = len(seqs)
+        return {
+            "server": name,
+            "clients": clients,
+            "events": total,
+            "published_per_s": round(total / published_in),
+            "delivered_all_in_s": round(delivered_in, 2),
+            "lost": result_holder["lost"],
+            "dup": result_holder["dup"],
+        }
+    finally:
+        server.stop()
+
+
 def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
 
-def report(rows: list[dict], targeted_rows: list[dict]) -> str:
+def report(
+    rows: list[dict], targeted_rows: list[dict], auth_rows: list[dict], throughput_rows: list[dict]
+) -> str:
     lines = [
         "| streams | server | open/s | KB/stream | p50 ms | p99 ms | max ms | lost | dup "
         "| server CPU s |",
@@ -277,6 +357,30 @@ def report(rows: list[dict], targeted_rows: list[dict]) -> str:
                 f"| {r['users']} | {r['server']} | {lat.get('p50')} | "
                 f"{lat.get('p99')} | {lat.get('max')} | {r['lost']} | {r['dup']} |"
             )
+    if auth_rows:
+        lines += [
+            "",
+            "Authenticated streams (session cookie on every connect):",
+            "",
+            "| streams | server | open/s | failed |",
+            "|---|---|---|---|",
+        ]
+        for r in auth_rows:
+            lines.append(f"| {r['streams']} | {r['server']} | {r['open_per_s']} | {r['failed']} |")
+    if throughput_rows:
+        lines += [
+            "",
+            "Throughput: 4 publisher processes as fast as they can, every client gets all:",
+            "",
+            "| clients | server | events | published/s | all delivered in s | lost | dup |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in throughput_rows:
+            lines.append(
+                f"| {r['clients']} | {r['server']} | {r['events']} | "
+                f"{r['published_per_s']} | {r['delivered_all_in_s']} | {r['lost']} | "
+                f"{r['dup']} |"
+            )
     return "\n".join(lines)
 
 
@@ -288,25 +392,46 @@ def main() -> None:
     parser.add_argument("--servers", default="sse,eventstream,bare-django,bare-asgi")
     parser.add_argument("--events", type=int, default=5)
     parser.add_argument("--targeted", type=int, default=1000, help="users; 0 to skip")
+    parser.add_argument("--auth", type=int, default=2000, help="authenticated streams; 0 to skip")
+    parser.add_argument(
+        "--throughput",
+        type=int,
+        default=2500,
+        help="events per publisher (4 publishers, 100 clients); 0 to skip",
+    )
     args = parser.parse_args()
     prepare_database()
-    rows, targeted_rows = [], []
+    rows, targeted_rows, auth_rows, throughput_rows = [], [], [], []
+    stacks = [name for name in ("sse", "eventstream") if name in args.servers.split(",")]
     for n in [int(s) for s in args.sizes.split(",")]:
         for name in args.servers.split(","):
             row = broadcast(name, n, args.events)
             print(json.dumps(row), flush=True)
             rows.append(row)
-    if args.targeted:
-        for name in ("sse", "eventstream"):
-            if name in args.servers.split(","):
-                row = targeted(name, args.targeted)
-                print(json.dumps(row), flush=True)
-                targeted_rows.append(row)
-    text = report(rows, targeted_rows)
+    for name in stacks if args.targeted else []:
+        row = targeted(name, args.targeted)
+        print(json.dumps(row), flush=True)
+        targeted_rows.append(row)
+    cookie = session_cookie() if args.auth else ""
+    for name in stacks if args.auth else []:
+        row = authenticated_open(name, args.auth, cookie)
+        print(json.dumps(row), flush=True)
+        auth_rows.append(row)
+    for name in stacks if args.throughput else []:
+        row = throughput(name, 100, args.throughput)
+        print(json.dumps(row), flush=True)
+        throughput_rows.append(row)
+    text = report(rows, targeted_rows, auth_rows, throughput_rows)
     print("\n" + text)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (RESULTS / f"{stamp}.json").write_text(json.dumps({"rows": rows, "targeted": targeted_rows}))
+    everything = {
+        "rows": rows,
+        "targeted": targeted_rows,
+        "auth": auth_rows,
+        "throughput": throughput_rows,
+    }
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(everything))
     (RESULTS / "latest.md").write_text(text + "\n")
 
 

@@ -70,10 +70,17 @@ async def event_stream(
     sub = hub.subscribe(topics, user_key)
     try:
         upto = hub.frontier
-        yield encode_retry(conf.DJANGO_SSE_RETRY_MS)
+        # The opening frames go out in one write: retry, reset, replay
+        # batches, cursor (fewer sends per connect when thousands connect).
+        opening = [encode_retry(conf.DJANGO_SSE_RETRY_MS)]
         start = _Start()
         async for chunk in _catch_up(hub, topics, cursor, upto, start):
-            yield chunk
+            opening.append(chunk)
+            if len(opening) > 8:  # a long replay streams as it is read
+                yield b"".join(opening)
+                opening = []
+        if opening:
+            yield b"".join(opening)
         skip_through = start.skip_through
 
         heartbeat = conf.DJANGO_SSE_HEARTBEAT

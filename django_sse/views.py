@@ -87,10 +87,12 @@ async def subscribe_response(request: HttpRequest, topics: list[str]) -> HttpRes
             if not user.is_authenticated and is_private(topic):
                 return json_error(401, f"Sign in to subscribe to {topic!r}.")
             return json_error(403, f"You may not subscribe to {topic!r}.")
-    try:
-        hub = await asyncio.wait_for(get_hub(), HUB_READY_TIMEOUT)
-    except TimeoutError:
-        return json_error(503, "The event log is unavailable; try again.", Retry_After="5")
+    hub = running_hub()
+    if hub is None or not hub.ready.done():
+        try:
+            hub = await asyncio.wait_for(get_hub(), HUB_READY_TIMEOUT)
+        except TimeoutError:
+            return json_error(503, "The event log is unavailable; try again.", Retry_After="5")
     if hub.subscriber_count >= conf.DJANGO_SSE_MAX_STREAMS:
         return json_error(503, "This server holds all the streams it can.", Retry_After="10")
     user_key = user.pk if user.is_authenticated else None

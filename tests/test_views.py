@@ -64,7 +64,7 @@ async def test_headers_retry_first_and_never_gzipped(async_client):
     assert response["X-Accel-Buffering"] == "no"
     assert not response.has_header("Content-Encoding")
     first = await anext(aiter(response.streaming_content))
-    assert first == b"retry: 2000\n\n"
+    assert first.startswith(b"retry: 2000\n\n")
 
 
 async def test_live_event_after_connect(async_client):
@@ -204,7 +204,7 @@ async def test_malformed_cursor_resets_never_500(async_client, cursor, via):
         reader = await open_stream(async_client, "?topics=news", **{"Last-Event-ID": cursor})
     [reset] = await reader.events(1)
     assert reset.type == "reset" and reset.json() == {"reason": "malformed"}
-    assert reader.parser.last_event_id == ""  # reset carries no id...
+    assert reset.last_event_id == ""  # reset carries no id...
     assert int(await reader.until_cursor()) >= 1  # ...the cursor frame follows
 
 

@@ -33,6 +33,8 @@ MIDDLEWARE = [
 if KIND == "sse":
     INSTALLED_APPS.append("django_sse")
     DJANGO_SSE_CLIENT_BUFFER = 10_000
+    DJANGO_SSE_MAX_STREAMS = 100_000  # the benchmark holds more than the default 10,000
+    DJANGO_SSE_MAX_STREAMS_PER_USER = 100_000  # authenticated runs use one user
 elif KIND == "eventstream":
     INSTALLED_APPS.append("django_eventstream")
     EVENTSTREAM_REDIS = {"host": "127.0.0.1", "port": 6379, "db": 0}
