@@ -7,7 +7,7 @@ SHELL := /bin/bash
 RUN_VENV := .venv
 PY311 = $(shell scripts/find-python 3.11)
 PY312 = $(shell scripts/find-python 3.12)
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 -m "not serial"
 
 .PHONY: run test test-django52 test-django61 lint bench clean system-deps
 
@@ -42,11 +42,14 @@ system-deps:
 	@command -v chromium >/dev/null && command -v nginx >/dev/null || \
 	  { apt-get update -qq && apt-get install -y -qq chromium nginx-light; }
 
+# Each stack: the suite on two workers, then the tests that restart PostgreSQL, alone.
 test-django52: .venv-py311/.installed system-deps
 	.venv-py311/bin/python -m pytest $(PYTEST_ARGS)
+	.venv-py311/bin/python -m pytest -m serial
 
 test-django61: .venv-py312/.installed system-deps
 	.venv-py312/bin/python -m pytest $(PYTEST_ARGS)
+	.venv-py312/bin/python -m pytest -m serial
 
 lint: .venv-py312/.installed
 	.venv-py312/bin/ruff check django_sse tests example_project bench

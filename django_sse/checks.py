@@ -72,14 +72,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             errors.append(
                 Error(f"{name} must be a positive number, not {value!r}.", id="django_sse.E005")
             )
-    duration = conf.DJANGO_SSE_MAX_DURATION
-    if duration is not None and (not isinstance(duration, int | float) or duration <= 0):
-        errors.append(
-            Error(
-                f"DJANGO_SSE_MAX_DURATION must be None or a positive number, not {duration!r}.",
-                id="django_sse.E005",
+    for name in ("DJANGO_SSE_MAX_DURATION", "DJANGO_SSE_IDLE_TIMEOUT"):
+        value = getattr(conf, name)
+        if value is not None and (not isinstance(value, int | float) or value <= 0):
+            errors.append(
+                Error(
+                    f"{name} must be None or a positive number, not {value!r}.",
+                    id="django_sse.E005",
+                )
             )
-        )
     retention = conf.DJANGO_SSE_TOPIC_RETENTION
     if not isinstance(retention, dict) or any(v not in RETENTIONS for v in retention.values()):
         errors.append(

@@ -44,6 +44,11 @@ class Settings:
         return getattr(settings, "DJANGO_SSE_MAX_DURATION", None)
 
     @property
+    def DJANGO_SSE_IDLE_TIMEOUT(self) -> float | None:
+        """End a stream that delivered no event for this long (it reconnects)."""
+        return getattr(settings, "DJANGO_SSE_IDLE_TIMEOUT", None)
+
+    @property
     def DJANGO_SSE_MAX_TOPICS(self) -> int:
         return getattr(settings, "DJANGO_SSE_MAX_TOPICS", 50)
 

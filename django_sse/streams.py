@@ -85,8 +85,14 @@ async def event_stream(
 
         heartbeat = conf.DJANGO_SSE_HEARTBEAT
         max_duration = conf.DJANGO_SSE_MAX_DURATION
-        deadline = loop.time() + max_duration if max_duration else None
+        idle_timeout = conf.DJANGO_SSE_IDLE_TIMEOUT
+        ends_at = loop.time() + max_duration if max_duration else None
+        last_event = loop.time()
         while True:
+            deadline = ends_at
+            if idle_timeout:
+                idle_end = last_event + idle_timeout
+                deadline = idle_end if deadline is None else min(deadline, idle_end)
             timeout = heartbeat if deadline is None else min(heartbeat, deadline - loop.time())
             if timeout <= 0:
                 return  # the client reconnects and resumes from its cursor
@@ -94,6 +100,7 @@ async def event_stream(
                 if deadline is None or loop.time() < deadline:
                     yield encode_comment()
                 continue
+            last_event = loop.time()
             if sub.ended:
                 # Overflow: the client reconnects and replays from the log.
                 # Revoked: the reconnect is authorized again (and refused).

@@ -21,6 +21,7 @@ def test_default_settings_pass():
         ({"DJANGO_SSE_POLL_INTERVAL": "fast"}, ["django_sse.E005"]),
         ({"DJANGO_SSE_CLIENT_BUFFER": True}, ["django_sse.E005"]),
         ({"DJANGO_SSE_MAX_DURATION": -5}, ["django_sse.E005"]),
+        ({"DJANGO_SSE_IDLE_TIMEOUT": 0}, ["django_sse.E005"]),
         ({"DJANGO_SSE_TOPIC_RETENTION": {"a:*": "forever"}}, ["django_sse.E006"]),
         ({"DJANGO_SSE_AUTHORIZE": "no.such.hook"}, ["django_sse.E007"]),
     ],

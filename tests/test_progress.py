@@ -9,6 +9,7 @@ import time
 
 import httpx
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
@@ -116,8 +117,6 @@ def test_only_owner_and_staff_see_or_cancel(owner, other):
 
 @pytest.mark.django_db(transaction=True)
 async def test_shared_stream_topic_is_private(async_client, hub_cleanup):
-    from asgiref.sync import sync_to_async
-
     owner = await User.objects.acreate(username="o")
     other = await User.objects.acreate(username="x")
     job = await sync_to_async(Progress.start)(owner=owner)
@@ -160,6 +159,15 @@ def test_tasks_framework_enqueue_runs_with_a_progress_handle(owner):
     )
 
 
+@sync_to_async
+def job_with_session(owner) -> tuple[Progress, dict[str, str]]:
+    """A pending job of ``owner`` and a session cookie of theirs."""
+    job = Progress.create(owner=owner, label="Report")
+    client = Client()
+    client.force_login(owner)
+    return job, {"sessionid": client.cookies["sessionid"].value}
+
+
 def start_worker(db_url: str, job_id, steps: int, delay: float, *extra: str):
     return subprocess.Popen(
         [
@@ -178,16 +186,7 @@ def start_worker(db_url: str, job_id, steps: int, delay: float, *extra: str):
 
 @pytest.mark.django_db(transaction=True)
 async def test_job_in_another_process_drives_the_stream_to_the_end(uvicorn_server, owner):
-    from asgiref.sync import sync_to_async
-
-    @sync_to_async
-    def setup():
-        job = Progress.create(owner=owner, label="Report")
-        client = Client()
-        client.force_login(owner)
-        return job, {"sessionid": client.cookies["sessionid"].value}
-
-    job, cookies = await setup()
+    job, cookies = await job_with_session(owner)
     url = f"{uvicorn_server.url}/sse/progress/{job.id}/"
     async with open_stream(url, cookies=cookies) as stream:
         [first] = await stream.events(1)
@@ -208,16 +207,7 @@ async def test_job_in_another_process_drives_the_stream_to_the_end(uvicorn_serve
 
 @pytest.mark.django_db(transaction=True)
 async def test_reconnect_mid_job_starts_at_the_current_state(uvicorn_server, owner):
-    from asgiref.sync import sync_to_async
-
-    @sync_to_async
-    def setup():
-        job = Progress.create(owner=owner, label="Report")
-        client = Client()
-        client.force_login(owner)
-        return job, {"sessionid": client.cookies["sessionid"].value}
-
-    job, cookies = await setup()
+    job, cookies = await job_with_session(owner)
     worker = await asyncio.to_thread(start_worker, uvicorn_server.db_url, job.id, 20, 0.1)
     await asyncio.sleep(1.2)
     async with open_stream(
