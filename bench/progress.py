@@ -84,7 +84,8 @@ async def scenario(mode: str, seconds: float, jobs: int, cookie: str) -> dict:
         ids = json.loads(worker.stdout.readline())
         received: list[list[str]] = [[] for _ in ids]
         tasks = [
-            asyncio.create_task(watch(server.port, i, cookie, r)) for i, r in zip(ids, received)
+            asyncio.create_task(watch(server.port, i, cookie, r))
+            for i, r in zip(ids, received, strict=True)
         ]
         await asyncio.sleep(1.0)
         cpu0, started = server.cpu(), time.monotonic()
