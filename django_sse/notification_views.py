@@ -19,7 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_sse.models import Notification
 from django_sse.notifications import unread_counts
 from django_sse.topics import user_topic
-from django_sse.views import json_error, subscribe_response
+from django_sse.views import (
+    json_error,
+    outside_request_thread,
+    request_user,
+    subscribe_response,
+)
 
 MAX_PAGE_SIZE = 100
 
@@ -51,7 +56,7 @@ def _positive_int(request: HttpRequest, name: str, default: int, maximum: int) -
 @require_GET
 async def stream(request: HttpRequest) -> HttpResponse:
     """``GET /sse/notifications/``: the signed-in user's live notifications."""
-    user = await request.auser()  # type: ignore[attr-defined]
+    user = await outside_request_thread(request_user(request))
     if not user.is_authenticated:
         return json_error(401, "Sign in to see your notifications.")
     return await subscribe_response(request, [user_topic(user)])

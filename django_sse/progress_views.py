@@ -17,7 +17,13 @@ from django_sse.eventlog import publish
 from django_sse.hub import Hub, get_hub
 from django_sse.models import TaskProgress
 from django_sse.protocol import encode_comment, encode_retry, format_event
-from django_sse.views import NEEDS_ASGI, json_error, sse_response
+from django_sse.views import (
+    NEEDS_ASGI,
+    json_error,
+    outside_request_thread,
+    request_user,
+    sse_response,
+)
 
 FINAL_EVENTS = (b"\nevent: complete\n", b"\nevent: failed\n", b"\nevent: cancelled\n")
 NOT_FOUND = "No such job."
@@ -31,7 +37,8 @@ async def _progress_stream(hub: Hub, record: TaskProgress) -> AsyncIterator[byte
     sub = hub.subscribe([record.topic])
     try:
         yield encode_retry(conf.DJANGO_SSE_RETRY_MS)
-        record = await TaskProgress.objects.aget(pk=record.pk)  # read after subscribing
+        # Read after subscribing, so no update falls in between.
+        record = await outside_request_thread(TaskProgress.objects.aget(pk=record.pk))
         yield _state_frame(record)
         if record.is_finished:
             return
@@ -50,9 +57,12 @@ async def _progress_stream(hub: Hub, record: TaskProgress) -> AsyncIterator[byte
 
 
 async def _visible(request: HttpRequest, pk: Any) -> TaskProgress | None:
-    user = await request.auser()  # type: ignore[attr-defined]
-    record = await TaskProgress.objects.filter(pk=pk).afirst()
-    return record if record is not None and record.visible_to(user) else None
+    async def lookup() -> TaskProgress | None:
+        user = await request_user(request)
+        record = await TaskProgress.objects.filter(pk=pk).afirst()
+        return record if record is not None and record.visible_to(user) else None
+
+    return await outside_request_thread(lookup())
 
 
 @never_cache

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -22,6 +24,7 @@ from django_sse.tokens import InvalidToken, make_token, read_token
 from django_sse.topics import InvalidTopic, can_subscribe, is_private, parse_topics
 
 HUB_READY_TIMEOUT = 10.0
+T = TypeVar("T")
 
 NEEDS_ASGI = (
     "Server-Sent Events streams need an ASGI server (daphne, uvicorn, granian). "
@@ -29,6 +32,21 @@ NEEDS_ASGI = (
     "and never send it. Add 'daphne' to INSTALLED_APPS for runserver, or run "
     "'uvicorn yourproject.asgi:application'."
 )
+
+
+async def outside_request_thread(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` so that its sync database work (session, user, rules)
+    uses asgiref's one shared thread, not a thread of this request.
+
+    Django gives each ASGI request its own thread for sync code, created on
+    first use and kept until the response ends: for a stream that is hours,
+    with an idle thread and an open database connection each, which runs a
+    server out of connections at a few hundred authenticated streams. The
+    stream itself needs no sync code, so only this connect step runs there.
+    """
+    context = contextvars.copy_context()
+    context.run(SyncToAsync.thread_sensitive_context.set, None)  # type: ignore[arg-type]
+    return await asyncio.get_running_loop().create_task(coro, context=context)
 
 
 def json_error(status: int, message: str, **headers: str) -> JsonResponse:
@@ -66,6 +84,29 @@ async def _token_user(request: HttpRequest, topics: list[str]) -> Any:
     return user
 
 
+async def request_user(request: HttpRequest) -> Any:
+    """The session's user (AnonymousUser without AuthenticationMiddleware)."""
+    if hasattr(request, "auser"):
+        return await request.auser()
+    return AnonymousUser()
+
+
+async def _authorize(request: HttpRequest, topics: list[str]) -> Any:
+    """The user, if they may subscribe to every topic; else a JSON error."""
+    if "token" in request.GET:
+        user = await _token_user(request, topics)
+        if isinstance(user, HttpResponse):
+            return user
+    else:
+        user = await request_user(request)
+    for topic in topics:
+        if not await can_subscribe(user, topic):
+            if not user.is_authenticated and is_private(topic):
+                return json_error(401, f"Sign in to subscribe to {topic!r}.")
+            return json_error(403, f"You may not subscribe to {topic!r}.")
+    return user
+
+
 async def subscribe_response(request: HttpRequest, topics: list[str]) -> HttpResponse:
     """Authorize ``topics`` for the request's user and return the stream.
 
@@ -74,19 +115,9 @@ async def subscribe_response(request: HttpRequest, topics: list[str]) -> HttpRes
     """
     if not isinstance(request, ASGIRequest):
         return json_error(501, NEEDS_ASGI)
-    if "token" in request.GET:
-        user = await _token_user(request, topics)
-        if isinstance(user, HttpResponse):
-            return user
-    elif hasattr(request, "auser"):
-        user = await request.auser()
-    else:  # no AuthenticationMiddleware: everyone is anonymous
-        user = AnonymousUser()
-    for topic in topics:
-        if not await can_subscribe(user, topic):
-            if not user.is_authenticated and is_private(topic):
-                return json_error(401, f"Sign in to subscribe to {topic!r}.")
-            return json_error(403, f"You may not subscribe to {topic!r}.")
+    user = await outside_request_thread(_authorize(request, topics))
+    if isinstance(user, HttpResponse):
+        return user
     hub = running_hub()
     if hub is None or not hub.ready.done():
         try:

@@ -214,3 +214,37 @@ def test_sse_tail_prints_the_stream_of_a_topic(test_db_url):
     out = manage(test_db_url, "sse_tail", "tail", "--after", str(first - 1), "--count", "2")
     assert f'id: {first} tail\nevent: one\ndata: {{"a":1}}\n' in out
     assert "data: two\n" in out
+
+
+async def test_authenticated_streams_do_not_hold_a_database_connection_each(uvicorn_server):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    @sync_to_async
+    def cookie():
+        client = Client()
+        client.force_login(User.objects.create_user("many"))
+        return {"sessionid": client.cookies["sessionid"].value}
+
+    @sync_to_async
+    def server_connections() -> int:
+        with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres") as conn:
+            return conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                [connection.settings_dict["NAME"]],
+            ).fetchone()[0]
+
+    cookies = await cookie()
+    before = await server_connections()
+    streams = [
+        open_stream(f"{uvicorn_server.url}/sse/notifications/", cookies=cookies) for _ in range(15)
+    ]
+    opened = [await s.__aenter__() for s in streams]
+    try:
+        for s in opened:
+            await s.wait_cursor()
+        # Django would keep one thread and one connection per request.
+        assert await server_connections() - before <= 3
+    finally:
+        for s in streams:
+            await s.__aexit__(None, None, None)
