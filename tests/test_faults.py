@@ -15,6 +15,14 @@ from tests.servers import Server, open_stream
 pytestmark = [pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def reconnect_after(transactional_db):
+    """The restart broke the test's own connection: drop it before the
+    database is flushed (this teardown runs before transactional_db's)."""
+    yield
+    connections.close_all()
+
+
 def restart_postgres() -> None:
     version = sorted(Path("/etc/postgresql").iterdir())[-1].name
     subprocess.run(
@@ -31,7 +39,7 @@ def publish_range(start: int, stop: int) -> None:
         publish("fault", i)
 
 
-async def test_postgres_restart_during_a_stream_loses_nothing(test_db_url):
+async def test_postgres_restart_during_a_stream_loses_nothing(test_db_url, reconnect_after):
     server = Server("uvicorn", test_db_url).start()
     try:
         async with open_stream(f"{server.url}/sse/stream/?topics=fault") as stream:
