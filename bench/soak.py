@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import ROOT, Server, env_for, prepare_database  # noqa: E402
 
-ID = re.compile(rb"^id: (\d+) soak$", re.MULTILINE)
+ID = re.compile(rb"^id: (\d+)(?: soak)?$", re.MULTILINE)
 SEQ = re.compile(rb'"seq":(\d+)')
 
 
@@ -88,6 +88,8 @@ async def main() -> None:
     clients = [Client() for _ in range(args.clients)]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(c.run(server.port, stop)) for c in clients]
+    while sum(1 for c in clients if c.cursor) < len(clients):  # all connected
+        await asyncio.sleep(0.2)
     count = int(args.minutes * 60 * args.rate)
     # The publisher takes a file with one topic per event.
     topics = Path("/tmp/django-sse-soak-topics.txt")
