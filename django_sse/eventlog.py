@@ -53,7 +53,7 @@ def _build(topic: str, data: Any, event: str | None) -> Event:
 
 def _after_commit() -> None:
     from django_sse.brokers import broker_class
-    from django_sse.hub import wake_local_hubs
+    from django_sse.hubs import wake_local_hubs
 
     wake_local_hubs()
     broker_class().after_commit()

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -156,7 +155,6 @@ class Hub:
 
     def start(self) -> None:
         self._task = self.loop.create_task(self._run(), name="django-sse-hub")
-        _chain_sigterm(self)
 
     def shutdown(self) -> None:
         """End every stream cleanly (the server is stopping): each gets a
@@ -302,70 +300,3 @@ class Hub:
             return
         if row.event == "revoke" and isinstance(message, dict):
             self.revoke(message.get("user"), str(message.get("topic")))
-
-
-def _chain_sigterm(hub: Hub) -> None:
-    """When a server (uvicorn, daphne, gunicorn workers) handles SIGTERM,
-    end the streams first: the server's graceful shutdown then finds them
-    closed instead of cutting them off after its timeout."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    previous = signal.getsignal(signal.SIGTERM)
-    if not callable(previous) or getattr(previous, "django_sse", False):
-        return  # no server manages shutdown here, or already chained
-
-    def on_sigterm(signum: int, frame: Any) -> None:
-        hub.loop.call_soon_threadsafe(hub.shutdown)
-        previous(signum, frame)
-
-    on_sigterm.django_sse = True  # type: ignore[attr-defined]
-    signal.signal(signal.SIGTERM, on_sigterm)
-
-
-# One hub per event loop ---------------------------------------------------------
-
-_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
-_hubs_lock = threading.Lock()
-
-
-async def get_hub() -> Hub:
-    """The running loop's hub, started on first use; waits until it is ready."""
-    loop = asyncio.get_running_loop()
-    with _hubs_lock:
-        hub = _hubs.get(loop)
-        if hub is None:
-            hub = _hubs[loop] = Hub(loop)
-            hub.start()
-    await asyncio.shield(hub.ready)
-    return hub
-
-
-def running_hub() -> Hub | None:
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    return _hubs.get(loop)
-
-
-async def stop_hub() -> None:
-    """Stop this loop's hub (tests, and servers that shut down cleanly)."""
-    loop = asyncio.get_running_loop()
-    with _hubs_lock:
-        hub = _hubs.pop(loop, None)
-    if hub is not None:
-        await hub.stop()
-
-
-def wake_local_hubs() -> None:
-    """Wake every hub of this process now (called after a local commit),
-    from any thread: delivery in the publishing process does not wait for
-    the broker's round trip or the next poll."""
-    with _hubs_lock:
-        hubs = list(_hubs.items())
-    for loop, hub in hubs:
-        try:
-            loop.call_soon_threadsafe(hub.wake)
-        except RuntimeError:  # the loop is closed
-            with _hubs_lock:
-                _hubs.pop(loop, None)

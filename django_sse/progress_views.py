@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from django_sse.conf import conf
 from django_sse.eventlog import publish
-from django_sse.hub import Hub, get_hub
+from django_sse.hub import Hub
+from django_sse.hubs import get_hub
 from django_sse.models import TaskProgress
 from django_sse.protocol import encode_comment, encode_retry, format_event
 from django_sse.views import (

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_sse import eventlog
 from django_sse.conf import conf
 from django_sse.cors import add_cors_headers, preflight
-from django_sse.hub import get_hub, running_hub
+from django_sse.hubs import get_hub, running_hub
 from django_sse.streams import Cursor, event_stream
 from django_sse.tokens import InvalidToken, make_token, read_token
 from django_sse.topics import InvalidTopic, can_subscribe, is_private, parse_topics

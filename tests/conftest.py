@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from asgiref.sync import SyncToAsync
 from django.db import connection, connections
 
-from django_sse.hub import stop_hub
-from tests.servers import Server, database_url
+from django_sse.hubs import stop_hub
+from tests.servers import ROOT, Server, database_url, server_env
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -73,3 +76,22 @@ def staff_cookies(transactional_db, client) -> dict[str, str]:
     staff = User.objects.create_user("staff", is_staff=True)
     client.force_login(staff)
     return {"sessionid": client.cookies["sessionid"].value}
+
+
+@pytest.fixture
+def start_worker():
+    """Start ``tests.jobs.main`` in a worker process; never leave one running."""
+    processes: list[subprocess.Popen] = []
+
+    async def start(db_url: str, job_id, steps: int, delay: float, *extra: str):
+        command = "import django; django.setup(); from tests.jobs import main; main()"
+        args = [sys.executable, "-c", command, str(job_id), str(steps), str(delay), *extra]
+        process = subprocess.Popen(args, env=server_env(db_url), cwd=ROOT)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()

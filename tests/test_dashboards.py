@@ -9,7 +9,7 @@ from django.template import Context, Template
 from django.test import RequestFactory, override_settings
 
 from django_sse import dashboards, publish_html, stream_to
-from django_sse.hub import get_hub
+from django_sse.hubs import get_hub
 from django_sse.models import Event, HubPresence
 from django_sse.protocol import parse
 from django_sse.sampling import sample, take_lease, watched_topics, write_presence

@@ -10,8 +10,9 @@ from django.test import override_settings
 
 from django_sse import publish
 from django_sse.brokers.postgres import listener_params
-from django_sse.hub import Subscriber, get_hub
+from django_sse.hubs import get_hub
 from django_sse.protocol import parse
+from django_sse.subscriber import Subscriber
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hub_cleanup")]
 

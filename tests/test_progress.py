@@ -3,8 +3,6 @@ Tasks framework, and a job in another process driving a real stream."""
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 
 import httpx
@@ -14,9 +12,9 @@ from django.contrib.auth.models import User
 from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 
-from django_sse.models import Event
+from django_sse.models import Event, TaskProgress
 from django_sse.progress import Progress, ProgressCancelled, enqueue
-from tests.servers import ROOT, open_stream, server_env
+from tests.servers import open_stream
 
 XSS = "<script>window.pwned=1</script>"
 
@@ -168,30 +166,16 @@ def job_with_session(owner) -> tuple[Progress, dict[str, str]]:
     return job, {"sessionid": client.cookies["sessionid"].value}
 
 
-def start_worker(db_url: str, job_id, steps: int, delay: float, *extra: str):
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); from tests.jobs import main; main()",
-            str(job_id),
-            str(steps),
-            str(delay),
-            *extra,
-        ],
-        env=server_env(db_url),
-        cwd=ROOT,
-    )
-
-
 @pytest.mark.django_db(transaction=True)
-async def test_job_in_another_process_drives_the_stream_to_the_end(uvicorn_server, owner):
+async def test_job_in_another_process_drives_the_stream_to_the_end(
+    uvicorn_server, owner, start_worker
+):
     job, cookies = await job_with_session(owner)
     url = f"{uvicorn_server.url}/sse/progress/{job.id}/"
     async with open_stream(url, cookies=cookies) as stream:
         [first] = await stream.events(1)
         assert (first.type, first.json()["status"]) == ("progress", "pending")
-        worker = await asyncio.to_thread(start_worker, uvicorn_server.db_url, job.id, 10, 0.15)
+        worker = await start_worker(uvicorn_server.db_url, job.id, 10, 0.15)
         events = []
         while not events or events[-1].type == "progress":
             events += await stream.events(1, timeout=20)
@@ -206,13 +190,20 @@ async def test_job_in_another_process_drives_the_stream_to_the_end(uvicorn_serve
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_reconnect_mid_job_starts_at_the_current_state(uvicorn_server, owner):
+async def test_reconnect_mid_job_starts_at_the_current_state(uvicorn_server, owner, start_worker):
     job, cookies = await job_with_session(owner)
-    worker = await asyncio.to_thread(start_worker, uvicorn_server.db_url, job.id, 20, 0.1)
-    await asyncio.sleep(1.2)
-    async with open_stream(
-        f"{uvicorn_server.url}/sse/stream/?topics={job.record.topic}", cookies=cookies
-    ) as stream:
+    worker = await start_worker(uvicorn_server.db_url, job.id, 40, 0.1)
+
+    @sync_to_async
+    def percent_now() -> float:
+        return TaskProgress.objects.get(pk=job.id).percent or 0.0
+
+    async with asyncio.timeout(20):  # wait for the job to be well under way
+        while (reached := await percent_now()) < 25:
+            await asyncio.sleep(0.05)
+    url = f"{uvicorn_server.url}/sse/stream/?topics={job.record.topic}"
+    async with open_stream(url, cookies=cookies) as stream:
         [first] = await stream.events(1)
-        assert first.json()["percent"] >= 25
-    assert worker.wait(10) == 0
+    # The first event is the job's current state, not 0%.
+    assert first.json()["percent"] >= reached
+    assert worker.wait(20) == 0

@@ -261,18 +261,18 @@ async def test_stats_is_staff_only(async_client):
     assert stats["streams"] == 1 and stats["topics"] == {"news": 1}
 
 
-@override_settings(DJANGO_SSE_IDLE_TIMEOUT=0.6, DJANGO_SSE_HEARTBEAT=0.2)
+@override_settings(DJANGO_SSE_IDLE_TIMEOUT=1.5, DJANGO_SSE_HEARTBEAT=0.2)
 async def test_idle_timeout_ends_a_quiet_stream_but_not_a_busy_one(async_client):
     reader = await open_stream(async_client, "?topics=news")
     await reader.until_cursor()
     loop = asyncio.get_running_loop()
     started = loop.time()
-    for i in range(4):  # events keep it alive past the idle timeout
-        await asyncio.sleep(0.3)
+    for i in range(6):  # events keep it alive past the idle timeout
+        await asyncio.sleep(0.4)
         await apublish("news", i)
         await reader.events(1)
-    assert loop.time() - started > 1.0
+    assert loop.time() - started > 2.0
     with pytest.raises(StopAsyncIteration):
-        async with asyncio.timeout(3):
+        async with asyncio.timeout(6):
             while True:
                 await anext(reader.chunks)

@@ -1,14 +1,11 @@
 """The progress bar in real Chromium, driven by a job in a worker process."""
 
-import asyncio
-
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from django_sse.progress import Progress
 from tests.browser.conftest import open_tab, signed_in
-from tests.test_progress import start_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,10 +25,10 @@ async def open_job(browser, server, owner):
     return job, tab
 
 
-async def test_bar_moves_and_ends_in_success(browser, server, owner):
+async def test_bar_moves_and_ends_in_success(browser, server, owner, start_worker):
     job, tab = await open_job(browser, server, owner)
     assert await tab.page.evaluate(f"{BAR}.dataset.status") == "pending"
-    worker = await asyncio.to_thread(start_worker, server.db_url, job.id, 12, 0.15)
+    worker = await start_worker(server.db_url, job.id, 12, 0.15)
     await tab.until(f"{BAR}.querySelector('progress').value > 20")
     assert await tab.page.evaluate(f"{BAR}.dataset.status") == "running"
     assert "Step" in await tab.page.text_content(".sse-progress__stage")
@@ -43,18 +40,18 @@ async def test_bar_moves_and_ends_in_success(browser, server, owner):
     assert tab.errors == []
 
 
-async def test_failing_job_shows_its_error_as_text(browser, server, owner):
+async def test_failing_job_shows_its_error_as_text(browser, server, owner, start_worker):
     job, tab = await open_job(browser, server, owner)
-    worker = await asyncio.to_thread(start_worker, server.db_url, job.id, 6, 0.1, "fail")
+    worker = await start_worker(server.db_url, job.id, 6, 0.1, "fail")
     await tab.until(f"{BAR}.dataset.status === 'failed'", timeout=20)
     assert await tab.page.text_content(".sse-progress__error") == "disk full <b>really</b>"
     assert await tab.page.locator(".sse-progress__error b").count() == 0
     assert worker.wait(10) != 0
 
 
-async def test_cancel_button_stops_the_job(browser, server, owner):
+async def test_cancel_button_stops_the_job(browser, server, owner, start_worker):
     job, tab = await open_job(browser, server, owner)
-    worker = await asyncio.to_thread(start_worker, server.db_url, job.id, 200, 0.1)
+    worker = await start_worker(server.db_url, job.id, 200, 0.1)
     await tab.until(f"{BAR}.dataset.status === 'running'")
     await tab.page.click(".sse-progress__cancel")
     await tab.until(f"{BAR}.dataset.status === 'cancelled'", timeout=20)
