@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -58,7 +58,6 @@ class Stats:
     gaps: int = 0
     overflows: int = 0
     errors: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _db_call(fn: Callable[..., T], *args: Any) -> T:

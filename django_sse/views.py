@@ -206,6 +206,7 @@ async def stats(request: HttpRequest) -> HttpResponse:
             "broker": hub.broker.name,
             "broker_connected": hub.broker.connected,
             "events_read": hub.stats.events,
+            "log_reads": hub.stats.reads,
             "gaps": hub.stats.gaps,
             "overflows": hub.stats.overflows,
             "errors": hub.stats.errors,

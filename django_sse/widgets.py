@@ -7,6 +7,7 @@ however many widgets it has; they all share one EventSource.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from django.http import HttpRequest
@@ -131,8 +132,6 @@ def progress_html(context: Any, task_id: Any) -> SafeString:
 
 
 def _is_uuid(value: Any) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:
