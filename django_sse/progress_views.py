@@ -17,7 +17,8 @@ from django_sse.eventlog import publish
 from django_sse.hub import Hub
 from django_sse.hubs import get_hub
 from django_sse.models import TaskProgress
-from django_sse.protocol import encode_comment, encode_retry, format_event
+from django_sse.protocol import encode_retry, format_event
+from django_sse.streams import live_frames
 from django_sse.views import (
     NEEDS_ASGI,
     json_error,
@@ -28,6 +29,10 @@ from django_sse.views import (
 
 FINAL_EVENTS = (b"\nevent: complete\n", b"\nevent: failed\n", b"\nevent: cancelled\n")
 NOT_FOUND = "No such job."
+
+
+def _is_final(frame: bytes) -> bool:
+    return any(marker in frame for marker in FINAL_EVENTS)
 
 
 def _state_frame(record: TaskProgress) -> bytes:
@@ -43,16 +48,10 @@ async def _progress_stream(hub: Hub, record: TaskProgress) -> AsyncIterator[byte
         yield _state_frame(record)
         if record.is_finished:
             return
-        while True:
-            if not await sub.wait(conf.DJANGO_SSE_HEARTBEAT):
-                yield encode_comment()
-                continue
-            if sub.ended:
-                return
-            for _, frame in sub.drain():
-                yield frame
-                if any(marker in frame for marker in FINAL_EVENTS):
-                    return  # the browser reconnects, gets 204 and stops
+        # After the final event the stream ends; the browser reconnects,
+        # gets 204 and stops.
+        async for chunk in live_frames(sub, last=_is_final):
+            yield chunk
     finally:
         hub.unsubscribe(sub)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from django_sse import eventlog
 from django_sse.conf import conf
 from django_sse.hub import Hub
 from django_sse.protocol import encode_comment, encode_retry, format_event
+from django_sse.subscriber import Subscriber
 from django_sse.topics import retention
 
 MAX_CURSOR = 2**63 - 1
@@ -66,7 +67,6 @@ class _Start:
 async def event_stream(
     hub: Hub, topics: list[str], cursor: Cursor, user_key: Any = None
 ) -> AsyncIterator[bytes]:
-    loop = asyncio.get_running_loop()
     sub = hub.subscribe(topics, user_key)
     try:
         upto = hub.frontier
@@ -81,39 +81,57 @@ async def event_stream(
                 opening = []
         if opening:
             yield b"".join(opening)
-        skip_through = start.skip_through
 
-        heartbeat = conf.DJANGO_SSE_HEARTBEAT
-        max_duration = conf.DJANGO_SSE_MAX_DURATION
-        idle_timeout = conf.DJANGO_SSE_IDLE_TIMEOUT
-        ends_at = loop.time() + max_duration if max_duration else None
-        last_event = loop.time()
-        while True:
-            deadline = ends_at
-            if idle_timeout:
-                idle_end = last_event + idle_timeout
-                deadline = idle_end if deadline is None else min(deadline, idle_end)
-            timeout = heartbeat if deadline is None else min(heartbeat, deadline - loop.time())
-            if timeout <= 0:
-                return  # the client reconnects and resumes from its cursor
-            if not await sub.wait(timeout):
-                if deadline is None or loop.time() < deadline:
-                    yield encode_comment()
-                continue
-            last_event = loop.time()
-            if sub.ended:
-                # Overflow: the client reconnects and replays from the log.
-                # Revoked: the reconnect is authorized again (and refused).
-                # Shutdown: the client reconnects to another server.
-                yield encode_retry(conf.DJANGO_SSE_RETRY_MS) + encode_comment(
-                    f"stream ended: {sub.ended}"
-                )
-                return
-            frames = [frame for event_id, frame in sub.drain() if event_id > skip_through]
-            if frames:
-                yield b"".join(frames)
+        async for chunk in live_frames(sub, skip_through=start.skip_through):
+            yield chunk
     finally:
         hub.unsubscribe(sub)
+
+
+async def live_frames(
+    sub: Subscriber,
+    *,
+    skip_through: int = 0,
+    last: Callable[[bytes], bool] | None = None,
+) -> AsyncIterator[bytes]:
+    """A subscriber's live events with heartbeats, until the stream must end:
+    max duration, idle timeout, overflow, revocation, shutdown, or a frame
+    for which ``last(frame)`` is true (sent, then the stream ends)."""
+    loop = asyncio.get_running_loop()
+    heartbeat = conf.DJANGO_SSE_HEARTBEAT
+    max_duration = conf.DJANGO_SSE_MAX_DURATION
+    idle_timeout = conf.DJANGO_SSE_IDLE_TIMEOUT
+    ends_at = loop.time() + max_duration if max_duration else None
+    last_event = loop.time()
+    while True:
+        deadline = ends_at
+        if idle_timeout:
+            idle_end = last_event + idle_timeout
+            deadline = idle_end if deadline is None else min(deadline, idle_end)
+        timeout = heartbeat if deadline is None else min(heartbeat, deadline - loop.time())
+        if timeout <= 0:
+            return  # the client reconnects and resumes from its cursor
+        if not await sub.wait(timeout):
+            if deadline is None or loop.time() < deadline:
+                yield encode_comment()
+            continue
+        last_event = loop.time()
+        if sub.ended:
+            # Overflow: the client reconnects and replays from the log.
+            # Revoked: the reconnect is authorized again (and refused).
+            # Shutdown: the client reconnects to another server.
+            yield encode_retry(conf.DJANGO_SSE_RETRY_MS) + encode_comment(
+                f"stream ended: {sub.ended}"
+            )
+            return
+        frames = [frame for event_id, frame in sub.drain() if event_id > skip_through]
+        if last is not None:
+            for i, frame in enumerate(frames):
+                if last(frame):
+                    yield b"".join(frames[: i + 1])
+                    return
+        if frames:
+            yield b"".join(frames)
 
 
 def _frames(rows: list[eventlog.Row]) -> bytes:
