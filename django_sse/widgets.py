@@ -49,8 +49,12 @@ def _once(request: HttpRequest | None, key: str) -> bool:
     return True
 
 
+def nonce_attr(nonce: str | None) -> SafeString:
+    return format_html(' nonce="{}"', nonce) if nonce else mark_safe("")
+
+
 def module_tag(src: str, nonce: str | None, **data: str) -> SafeString:
-    attrs = format_html(' nonce="{}"', nonce) if nonce else ""
+    attrs = nonce_attr(nonce)
     data_attrs = mark_safe(
         "".join(format_html(' data-{}="{}"', k.replace("_", "-"), v) for k, v in data.items())
     )
@@ -160,7 +164,7 @@ def dashboard_html(context: Any, name: str, inner: str, points: int = 60) -> Saf
             '<link rel="stylesheet" href="{}"><script src="{}"{}></script>',
             static("django_sse/vendor/uplot/uPlot.min.css"),
             static("django_sse/vendor/uplot/uPlot.iife.min.js"),
-            format_html(' nonce="{}"', nonce) if nonce else "",
+            nonce_attr(nonce),
         )
     html = format_html(
         '<div class="sse-dashboard" data-sse-widget="dashboard" data-sse-topic="{}">{}{}</div>',

@@ -205,6 +205,13 @@ export async function fetchEvents(url, init = {}, onEvent = () => {}) {
   }
 }
 
+// Links from the server only when they cannot run code: a local path or
+// http(s). The same rule as django_sse.widgets.safe_link.
+const SAFE_LINK = /^(\/(?!\/)|https?:\/\/)/i;
+export function safeLink(url) {
+  return typeof url === "string" && SAFE_LINK.test(url) ? url : "";
+}
+
 const client = window.DjangoSSE ?? new DjangoSSEClient();
 client.fetchEvents = fetchEvents;
 window.DjangoSSE = client;

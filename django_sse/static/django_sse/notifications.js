@@ -1,8 +1,6 @@
 // The notification bell of {% sse_notifications %}. Loaded after
 // django-sse.js. All text from the server goes in with textContent.
-import sse from "./django-sse.js";
-
-const SAFE_LINK = /^(\/(?!\/)|https?:\/\/)/i;
+import sse, { safeLink } from "./django-sse.js";
 
 class Bell {
   constructor(root) {
@@ -51,11 +49,12 @@ class Bell {
     li.className = `sse-bell__item sse-level-${item.level}`;
     li.dataset.id = item.id;
     li.dataset.read = String(item.read);
-    const title = document.createElement(item.url && SAFE_LINK.test(item.url) ? "a" : "span");
+    const link = safeLink(item.url);
+    const title = document.createElement(link ? "a" : "span");
     title.className = "sse-bell__title";
     title.textContent = item.title;
-    if (title.tagName === "A") {
-      title.href = item.url;
+    if (link) {
+      title.href = link;
       title.dataset.action = "open";
     }
     li.append(title);

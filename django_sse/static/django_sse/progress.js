@@ -1,9 +1,8 @@
 // The progress bar of {% sse_progress %}: percent, stage, message, elapsed
 // time, time left, then success (with a link) or failure. Text from the
 // server goes in with textContent.
-import sse from "./django-sse.js";
+import sse, { safeLink } from "./django-sse.js";
 
-const SAFE_LINK = /^(\/(?!\/)|https?:\/\/)/i;
 const LABELS = { pending: "Waiting", running: "Running", succeeded: "Done", failed: "Failed", cancelled: "Cancelled" };
 
 function duration(seconds) {
@@ -44,8 +43,8 @@ class ProgressBar {
     error.hidden = !state.error;
     error.textContent = state.error ?? "";
     const link = this.q("result");
-    const url = state.result?.url;
-    if (state.status === "succeeded" && url && SAFE_LINK.test(url)) {
+    const url = safeLink(state.result?.url);
+    if (state.status === "succeeded" && url) {
       link.href = url;
       link.textContent = state.result.link_text || "Open the result";
       link.hidden = false;
