@@ -17,7 +17,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from django_sse.models import Notification
-from django_sse.notifications import unread_counts
 from django_sse.topics import user_topic
 from django_sse.views import (
     json_error,
@@ -79,7 +78,7 @@ def listing(request: HttpRequest) -> HttpResponse:
             "items": [n.as_event() for n in rows[:size]],
             "page": page,
             "has_next": len(rows) > size,
-            "unread_count": unread_counts([request.user.pk])[request.user.pk],
+            "unread_count": _mine(request).unread().count(),
         }
     )
 
@@ -88,7 +87,7 @@ def listing(request: HttpRequest) -> HttpResponse:
 @require_GET
 @json_login_required
 def count(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"unread_count": unread_counts([request.user.pk])[request.user.pk]})
+    return JsonResponse({"unread_count": _mine(request).unread().count()})
 
 
 @never_cache
@@ -106,8 +105,7 @@ def change(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         qs.mark_unread()
     else:
         qs.dismiss()
-    remaining = unread_counts([request.user.pk])[request.user.pk]
-    return JsonResponse({"ok": True, "unread_count": remaining})
+    return JsonResponse({"ok": True, "unread_count": _mine(request).unread().count()})
 
 
 @never_cache
