@@ -111,7 +111,8 @@ async def live_frames(
         timeout = heartbeat if deadline is None else min(heartbeat, deadline - loop.time())
         if timeout <= 0:
             return  # the client reconnects and resumes from its cursor
-        if not await sub.wait(timeout):
+        await sub.waiter(timeout)
+        if not sub.woken():
             if deadline is None or loop.time() < deadline:
                 yield encode_comment()
             continue

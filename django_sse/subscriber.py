@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 
@@ -13,15 +14,20 @@ class Subscriber:
     ended (``"overflow"``) and gets nothing more; the client reconnects and
     replays from the log, so a slow client never stalls the others or grows
     memory without bound. ``"revoked"`` ends it when access is withdrawn.
+
+    A wait has no timer of its own: it records when it must end
+    (``wake_at``) and the hub's clock ends it then (``Hub._clock``), so
+    thousands of idle streams cost one timer, not one each.
     """
 
-    __slots__ = ("topics", "user_key", "frames", "ended", "_waiter", "_limit")
+    __slots__ = ("topics", "user_key", "frames", "ended", "wake_at", "_waiter", "_limit")
 
     def __init__(self, topics: list[str], limit: int, user_key: Any = None) -> None:
         self.topics = topics
         self.user_key = user_key
         self.frames: list[tuple[int, bytes]] = []
         self.ended: str | None = None
+        self.wake_at = math.inf
         self._waiter: asyncio.Future[None] | None = None
         self._limit = limit
 
@@ -51,20 +57,37 @@ class Subscriber:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def wait(self, timeout: float) -> bool:
-        """Wait until frames are pending or the stream must end (True), or
-        until ``timeout`` passes (False)."""
-        if self.frames or self.ended:
-            return True
+    def wake_if_due(self, now: float) -> None:
+        if self.wake_at <= now:
+            self._wake()
+
+    def waiter(self, timeout: float) -> asyncio.Future[None]:
+        """A future that is done when frames are pending, the stream must
+        end, or ``timeout`` has passed (give or take a tick of the hub's
+        clock). Call ``woken`` after. A plain future, not a coroutine: one
+        object less per stream and event, and objects that live from one
+        event to the next bring on the garbage collector's full passes
+        (bench/RESULTS.md)."""
         waiter = asyncio.get_running_loop().create_future()
+        if self.frames or self.ended:
+            waiter.set_result(None)
+            return waiter
         self._waiter = waiter
-        try:
-            await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            return False
-        finally:
-            self._waiter = None
-        return True
+        self.wake_at = waiter.get_loop().time() + timeout
+        return waiter
+
+    def woken(self) -> bool:
+        """After a waiter is done: True if frames are pending or the stream
+        must end, False if only the time passed."""
+        self.wake_at = math.inf
+        self._waiter = None
+        return bool(self.frames or self.ended)
+
+    async def wait(self, timeout: float) -> bool:
+        """``waiter`` as a coroutine: True when frames are pending or the
+        stream must end, False when ``timeout`` passed."""
+        await self.waiter(timeout)
+        return self.woken()
 
     def drain(self) -> list[tuple[int, bytes]]:
         frames, self.frames = self.frames, []

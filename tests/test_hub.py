@@ -196,3 +196,19 @@ async def test_unsubscribe_leaves_no_trace():
     for sub in subs:
         hub.unsubscribe(sub)
     assert hub.subscriber_count == 0 and hub.topic_counts() == {}
+
+
+async def test_a_wait_ends_by_the_hubs_clock_or_at_once_on_a_frame():
+    hub = await get_hub()
+    sub = hub.subscribe(["clock"])
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await sub.wait(0.3) is False  # nothing came: the clock ended it
+    assert 0.3 <= loop.time() - started < 0.3 + 0.25 + 0.2  # a tick, plus slack
+    waiting = asyncio.create_task(sub.wait(30))
+    await asyncio.sleep(0.05)
+    started = loop.time()
+    sub.push(1, b"data: x\n\n")
+    assert await waiting is True
+    assert loop.time() - started < 0.1
+    assert sub.wake_at == float("inf")  # nothing left for the clock to end
