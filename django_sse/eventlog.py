@@ -6,11 +6,13 @@ functions the hub runs in its own threads (one database connection each).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
 from django.db import connections, transaction
+from django.utils import timezone
 
 from django_sse.conf import conf
 from django_sse.models import Event, LogState
@@ -38,7 +40,8 @@ def _alias() -> str:
     return conf.DJANGO_SSE_DATABASE
 
 
-def _build(topic: str, data: Any, event: str | None) -> Event:
+def _checked(topic: str, data: Any, event: str | None) -> tuple[str, str, str]:
+    """``(topic, event, data text)`` ready for the log, or a ValueError."""
     validate_topic(topic)
     if event:
         check_field("event", event)
@@ -48,7 +51,30 @@ def _build(topic: str, data: Any, event: str | None) -> Event:
     if "\x00" in text:
         # PostgreSQL text cannot hold NUL; JSON payloads escape it (\u0000).
         raise ValueError("Event data text must not contain NUL; publish it inside JSON instead")
-    return Event(topic=topic, event=event or "", data=text)
+    return topic, event or "", text
+
+
+def _insert(alias: str, topic: str, event: str, text: str) -> int:
+    """One INSERT ... RETURNING id, without ``Model.save()``'s work in
+    Python (one publisher process: 1,863 -> 2,424 events/s, bench/RESULTS.md)."""
+    connection = connections[alias]
+    if not connection.features.can_return_columns_from_insert:
+        row = Event(topic=topic, event=event, data=text)
+        row.save(using=alias, force_insert=True)
+        return row.id
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(alias), [topic, event, text, created])
+        return cursor.fetchone()[0]
+
+
+@functools.cache
+def _insert_sql(alias: str) -> str:
+    """The INSERT of ``_insert``, quoted for the alias's database (built once)."""
+    quote = connections[alias].ops.quote_name
+    table = quote(Event._meta.db_table)
+    columns = ", ".join(quote(name) for name in ("topic", "event", "data", "created_at"))
+    return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s) RETURNING {quote('id')}"
 
 
 def _after_commit() -> None:
@@ -71,16 +97,18 @@ def publish(topic: str, data: Any = None, *, event: str | None = None) -> int:
     transaction commits, and never if it rolls back.
     """
     alias = _alias()
-    row = _build(topic, data, event)
-    row.save(using=alias, force_insert=True)
+    event_id = _insert(alias, *_checked(topic, data, event))
     _wake_on_commit(alias)
-    return row.id
+    return event_id
 
 
 def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
     """Append many ``(topic, data, event)`` events in one bulk insert."""
     alias = _alias()
-    rows = [_build(topic, data, event) for topic, data, event in items]
+    rows = [
+        Event(topic=topic, event=name, data=text)
+        for topic, name, text in (_checked(*item) for item in items)
+    ]
     with transaction.atomic(using=alias):
         Event.objects.using(alias).bulk_create(rows, batch_size=1000)
         _wake_on_commit(alias)
