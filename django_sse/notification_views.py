@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from django_sse.asgi import stream_view
 from django_sse.models import Notification
 from django_sse.topics import user_topic
 from django_sse.views import (
@@ -51,6 +52,7 @@ def _positive_int(request: HttpRequest, name: str, default: int, maximum: int) -
     return int(raw)
 
 
+@stream_view
 @never_cache
 @require_GET
 async def stream(request: HttpRequest) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from django_sse.asgi import stream_view
 from django_sse.conf import conf
 from django_sse.eventlog import publish
 from django_sse.hub import Hub
@@ -65,6 +66,7 @@ async def _visible(request: HttpRequest, pk: Any) -> TaskProgress | None:
     return await outside_request_thread(lookup())
 
 
+@stream_view
 @never_cache
 @require_GET
 async def stream(request: HttpRequest, pk: Any) -> HttpResponse:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-from collections.abc import Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Coroutine
 from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from django_sse import eventlog
+from django_sse.asgi import stream_view
 from django_sse.conf import conf
 from django_sse.cors import add_cors_headers, preflight
 from django_sse.hubs import get_hub, running_hub
@@ -49,6 +51,27 @@ async def outside_request_thread(coro: Coroutine[Any, Any, T]) -> T:
     return await asyncio.get_running_loop().create_task(coro, context=context)
 
 
+def release_request_thread() -> None:
+    """Let this request's sync thread go now, not when the stream ends.
+
+    Django's ASGI handler runs sync code of a request (``request_started``
+    receivers, the response phase of sync-style middleware) in a thread of
+    the request's own, and that thread idles until the response is
+    finished: for a stream, hours, and about 22 KB of server memory each
+    (bench/RESULTS.md, run 4). Called when the stream starts to be sent (after
+    every middleware), so the thread closes its database connections and
+    exits. Sync code that runs later in the request (``response.close()``)
+    gets a fresh thread from asgiref for that moment.
+    """
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    if context is None or getattr(context, "_executor", None) is not None:
+        return  # no per-request thread, or one its creator owns
+    executor = SyncToAsync.context_to_thread_executor.pop(context, None)
+    if executor is not None:
+        executor.submit(connections.close_all)
+        executor.shutdown(wait=False)
+
+
 def json_error(status: int, message: str, **headers: str) -> JsonResponse:
     response = JsonResponse({"error": message, "status": status}, status=status)
     for name, value in headers.items():
@@ -56,9 +79,37 @@ def json_error(status: int, message: str, **headers: str) -> JsonResponse:
     return response
 
 
-def sse_response(request: HttpRequest, stream: Any) -> HttpResponse:
+class _WithoutRequestThread:
+    """The stream, once it starts, without its request's thread.
+
+    A pass-through rather than one more generator around the stream: each
+    generator layer adds an object per stream and event that lives until
+    the next event (bench/RESULTS.md, the garbage collector)."""
+
+    __slots__ = ("_stream", "_started")
+
+    def __init__(self, stream: AsyncGenerator[bytes, None]) -> None:
+        self._stream = stream
+        self._started = False
+
+    def __aiter__(self) -> _WithoutRequestThread:
+        return self
+
+    def __anext__(self) -> Awaitable[bytes]:
+        if not self._started:
+            self._started = True
+            release_request_thread()
+        return self._stream.__anext__()
+
+    def aclose(self) -> Awaitable[None]:
+        return self._stream.aclose()
+
+
+def sse_response(request: HttpRequest, stream: AsyncGenerator[bytes, None]) -> HttpResponse:
     """Wrap an async iterator of bytes in a correctly configured SSE response."""
-    response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
+    response = StreamingHttpResponse(
+        _WithoutRequestThread(stream), content_type="text/event-stream; charset=utf-8"
+    )
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"
     # GZipMiddleware would compress the stream into zlib's buffer, so events
@@ -137,6 +188,7 @@ async def subscribe_response(request: HttpRequest, topics: list[str]) -> HttpRes
     return sse_response(request, stream)
 
 
+@stream_view
 @require_http_methods(["GET", "OPTIONS"])
 async def stream(request: HttpRequest) -> HttpResponse:
     """``GET /sse/stream/?topics=a,b``: the events of those topics."""

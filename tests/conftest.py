@@ -56,8 +56,11 @@ def test_db_url(django_db_setup, django_db_blocker) -> str:
 @pytest.fixture(scope="session", params=["uvicorn", "daphne"])
 def server(request, test_db_url) -> Server:
     """A real ASGI server process sharing the test database (one per kind
-    per xdist worker, shared by the tests)."""
-    srv = Server(request.param, test_db_url).start()
+    per xdist worker, shared by the tests). The uvicorn one runs behind
+    ``django_sse.asgi.SharedSyncThread``, the daphne one without it, so
+    every test on this fixture covers both ways of serving streams."""
+    env = {"DJANGO_SSE_TEST_SHARED_THREAD": "1"} if request.param == "uvicorn" else {}
+    srv = Server(request.param, test_db_url, **env).start()
     yield srv
     srv.stop()
 

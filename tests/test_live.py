@@ -216,7 +216,8 @@ def test_sse_tail_prints_the_stream_of_a_topic(test_db_url):
     assert "data: two\n" in out
 
 
-async def test_authenticated_streams_do_not_hold_a_database_connection_each(uvicorn_server):
+async def test_streams_hold_neither_a_thread_nor_a_database_connection_each(server):
+    import psutil
     from django.contrib.auth.models import User
     from django.test import Client
 
@@ -235,16 +236,40 @@ async def test_authenticated_streams_do_not_hold_a_database_connection_each(uvic
             ).fetchone()[0]
 
     cookies = await cookie()
+    server_process = psutil.Process(server.process.pid)
+    async with open_stream(f"{server.url}/sse/notifications/", cookies=cookies) as s:
+        await s.wait_cursor()  # the hub and its reader threads are running
     before = await server_connections()
-    streams = [
-        open_stream(f"{uvicorn_server.url}/sse/notifications/", cookies=cookies) for _ in range(15)
-    ]
+    threads_before = server_process.num_threads()
+    streams = [open_stream(f"{server.url}/sse/notifications/", cookies=cookies) for _ in range(15)]
     opened = [await s.__aenter__() for s in streams]
     try:
         for s in opened:
             await s.wait_cursor()
         # Django would keep one thread and one connection per request.
         assert await server_connections() - before <= 3
+        assert server_process.num_threads() - threads_before <= 3
     finally:
         for s in streams:
             await s.__aexit__(None, None, None)
+
+
+async def test_private_topics_are_refused_through_a_real_server(server):
+    """Over HTTP, behind SharedSyncThread (uvicorn) and without it (daphne)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    @sync_to_async
+    def signed_in() -> tuple[dict[str, str], int]:
+        alice, bob = User.objects.create_user("alice"), User.objects.create_user("bob")
+        client = Client()
+        client.force_login(alice)
+        return {"sessionid": client.cookies["sessionid"].value}, bob.pk
+
+    cookies, bob = await signed_in()
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        anonymous = await http.get(f"/sse/stream/?topics=user:{bob}")
+    async with httpx.AsyncClient(base_url=server.url, timeout=10, cookies=cookies) as http:
+        other = await http.get(f"/sse/stream/?topics=user:{bob}")
+    assert anonymous.status_code == 401 and "error" in anonymous.json()
+    assert other.status_code == 403 and "error" in other.json()
