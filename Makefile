@@ -57,8 +57,15 @@ lint: .venv-py312/.installed
 
 test: lint test-django52 test-django61
 
-bench: .venv-py312/.installed
-	.venv-py312/bin/python bench/run.py
+# The benchmark's own environment: django-sse's stack plus django-eventstream.
+bench/.env/.installed: bench/requirements.txt requirements/base.txt requirements/django61.txt pyproject.toml
+	$(PY312) -m venv bench/.env
+	bench/.env/bin/pip install -q --upgrade pip
+	bench/.env/bin/pip install -q -r bench/requirements.txt -e .
+	touch $@
+
+bench: bench/.env/.installed
+	bench/.env/bin/python bench/run.py
 
 clean:
 	rm -rf $(RUN_VENV) .venv-py311 .venv-py312 .test-logs

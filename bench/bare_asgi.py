@@ -1,6 +1,11 @@
 """The lowest floor: a bare ASGI fan-out app, no framework."""
 
 import asyncio
+import gc
+import os
+
+if os.environ.get("BENCH_GC_THRESHOLD"):  # run.py --gc-threshold, as for the others
+    gc.set_threshold(int(os.environ["BENCH_GC_THRESHOLD"]))
 
 queues: set[asyncio.Queue] = set()
 HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]

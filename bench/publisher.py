@@ -20,6 +20,9 @@ def main():
     parser.add_argument("--seqs", required=True, help="comma-separated sequence numbers")
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--topics", default="", help="file: one topic per seq (targeted)")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="sse: events per transaction (publish_many)"
+    )
     args = parser.parse_args()
     seqs = [int(s) for s in args.seqs.split(",")]
     topics = Path(args.topics).read_text().split() if args.topics else ["bench"] * len(seqs)
@@ -45,6 +48,21 @@ def main():
             request = urllib.request.Request(args.url + "/publish/", data=body, method="POST")
             urllib.request.urlopen(request).read()
 
+    if args.kind == "sse" and args.batch > 1:
+        from django_sse import publish_many
+
+        pairs = list(zip(seqs, topics, strict=True))
+        for start in range(0, len(pairs), args.batch):
+            now = time.time()
+            publish_many(
+                [
+                    (topic, {"seq": seq, "t": now}, None)
+                    for seq, topic in pairs[start : start + args.batch]
+                ]
+            )
+            if args.interval:
+                time.sleep(args.interval)
+        return
     for seq, topic in zip(seqs, topics, strict=True):
         send(topic, {"seq": seq, "t": time.time()})
         if args.interval:

@@ -34,6 +34,12 @@ SERVERS = {
         "/sse/stream/?topics=bench",
         "/sse/stream/?topics=u{i}",
     ),
+    "sse-plain": (  # without django_sse.asgi.SharedSyncThread
+        "bench.site.asgi:plain",
+        "sse",
+        "/sse/stream/?topics=bench",
+        "/sse/stream/?topics=u{i}",
+    ),
     "eventstream": (
         "bench.site.asgi:application",
         "eventstream",
@@ -43,7 +49,7 @@ SERVERS = {
     "bare-django": ("bench.site.asgi:application", "bare", "/events/", None),
     "bare-asgi": ("bench.bare_asgi:application", "bare", "/events/", None),
 }
-PUBLISH_KIND = {"sse": "sse", "eventstream": "eventstream"}
+PUBLISH_KIND = {"sse": "sse", "sse-plain": "sse", "eventstream": "eventstream"}
 
 
 def free_port() -> int:
@@ -52,8 +58,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+GC_THRESHOLD = 0  # --gc-threshold: the collector's first threshold in every server
+
+
 def env_for(kind: str) -> dict[str, str]:
     env = dict(os.environ, BENCH_KIND=kind, PYTHONPATH=str(ROOT), BENCH_DB=BENCH_DB)
+    if GC_THRESHOLD:
+        env["BENCH_GC_THRESHOLD"] = str(GC_THRESHOLD)
     env["DJANGO_SETTINGS_MODULE"] = "bench.site.settings"
     return env
 
@@ -72,30 +83,40 @@ def prepare_database() -> None:
         )
 
 
+ASGI_SERVER = "uvicorn"  # --asgi daphne runs every server under daphne instead
+
+
+def asgi_command(app: str, port: int) -> list[str]:
+    if ASGI_SERVER == "daphne":
+        endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=8192"
+        return [sys.executable, "-m", "daphne", "-e", endpoint, "-v", "0", app]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--backlog",
+        "8192",
+    ]
+
+
 class Server:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, extra_env: dict[str, str] | None = None) -> None:
         self.name = name
         app, kind, self.path, self.targeted = SERVERS[name]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.kind = kind
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                "--backlog",
-                "8192",
-            ],
-            env=env_for(kind),
+            asgi_command(app, self.port),
+            env={**env_for(kind), **(extra_env or {})},
             cwd=ROOT,
         )
         deadline = time.monotonic() + 20
@@ -177,7 +198,13 @@ class LoadClient:
         self.proc.wait()
 
 
-def publish(server: Server, seqs: list[int], interval: float, topics: list[str] | None = None):
+def publish(
+    server: Server,
+    seqs: list[int],
+    interval: float,
+    topics: list[str] | None = None,
+    batch: int = 1,
+):
     """Start a publisher process; returns it (wait() for it to finish)."""
     args = [
         sys.executable,
@@ -190,6 +217,8 @@ def publish(server: Server, seqs: list[int], interval: float, topics: list[str] 
         ",".join(map(str, seqs)),
         "--interval",
         str(interval),
+        "--batch",
+        str(batch),
     ]
     if topics:
         with tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt") as f:
@@ -270,15 +299,21 @@ def authenticated_open(name: str, n: int, cookie: str) -> dict:
         server.stop()
 
 
-def throughput(name: str, clients: int, per_publisher: int, publishers: int = 4) -> dict:
-    """Concurrent publishers as fast as they can; every client must get all."""
+def throughput(
+    name: str, clients: int, per_publisher: int, publishers: int = 4, batch: int = 1
+) -> dict:
+    """Concurrent publishers as fast as they can, ``batch`` events per
+    transaction; every client must get all."""
     server = Server(name)
     try:
         client = LoadClient(server.url + server.path, clients)
         time.sleep(1.0)
         seqs = list(range(1, per_publisher * publishers + 1))
         started = time.monotonic()
-        procs = [publish(server, seqs[i::publishers], interval=0.0) for i in range(publishers)]
+        procs = [
+            publish(server, seqs[i::publishers], interval=0.0, batch=batch)
+            for i in range(publishers)
+        ]
         result_holder: dict = {}
         waiter = __import__("threading").Thread(
             target=lambda: result_holder.update(client.expect(seqs, timeout=180))
@@ -294,6 +329,7 @@ def throughput(name: str, clients: int, per_publisher: int, publishers: int = 4)
         return {
             "server": name,
             "clients": clients,
+            "batch": batch,
             "events": total,
             "published_per_s": round(total / published_in),
             "delivered_all_in_s": round(delivered_in, 2),
@@ -334,7 +370,7 @@ def report(
     for (n, server), r in sorted(by.items()):
         if server != "sse":
             continue
-        for other in ("eventstream", "bare-django", "bare-asgi"):
+        for other in ("sse-plain", "eventstream", "bare-django", "bare-asgi"):
             o = by.get((n, other))
             if o:
                 lines.append(
@@ -372,12 +408,13 @@ def report(
             "",
             "Throughput: 4 publisher processes as fast as they can, every client gets all:",
             "",
-            "| clients | server | events | published/s | all delivered in s | lost | dup |",
-            "|---|---|---|---|---|---|---|",
+            "| clients | server | events per commit | events | published/s "
+            "| all delivered in s | lost | dup |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for r in throughput_rows:
             lines.append(
-                f"| {r['clients']} | {r['server']} | {r['events']} | "
+                f"| {r['clients']} | {r['server']} | {r['batch']} | {r['events']} | "
                 f"{r['published_per_s']} | {r['delivered_all_in_s']} | {r['lost']} | "
                 f"{r['dup']} |"
             )
@@ -388,8 +425,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="1000,5000")
-    parser.add_argument("--servers", default="sse,eventstream,bare-django,bare-asgi")
+    parser.add_argument("--sizes", default="1000,5000", help="broadcast sizes; 0 to skip")
+    parser.add_argument("--servers", default="sse,sse-plain,eventstream,bare-django,bare-asgi")
     parser.add_argument("--events", type=int, default=5)
     parser.add_argument("--targeted", type=int, default=1000, help="users; 0 to skip")
     parser.add_argument("--auth", type=int, default=2000, help="authenticated streams; 0 to skip")
@@ -399,11 +436,25 @@ def main() -> None:
         default=2500,
         help="events per publisher (4 publishers, 100 clients); 0 to skip",
     )
+    parser.add_argument("--asgi", choices=["uvicorn", "daphne"], default="uvicorn")
+    parser.add_argument(
+        "--gc-threshold",
+        type=int,
+        default=0,
+        help="gc.set_threshold(N) in every server (Python's default: 700)",
+    )
+    parser.add_argument(
+        "--batches",
+        default="1,20",
+        help="throughput: django-sse events per transaction, one run each (publish_many)",
+    )
     args = parser.parse_args()
+    global ASGI_SERVER, GC_THRESHOLD
+    ASGI_SERVER, GC_THRESHOLD = args.asgi, args.gc_threshold
     prepare_database()
     rows, targeted_rows, auth_rows, throughput_rows = [], [], [], []
     stacks = [name for name in ("sse", "eventstream") if name in args.servers.split(",")]
-    for n in [int(s) for s in args.sizes.split(",")]:
+    for n in [int(s) for s in args.sizes.split(",") if s.strip() not in ("", "0")]:
         for name in args.servers.split(","):
             row = broadcast(name, n, args.events)
             print(json.dumps(row), flush=True)
@@ -417,11 +468,17 @@ def main() -> None:
         row = authenticated_open(name, args.auth, cookie)
         print(json.dumps(row), flush=True)
         auth_rows.append(row)
+    batches = [int(b) for b in args.batches.split(",")]
     for name in stacks if args.throughput else []:
-        row = throughput(name, 100, args.throughput)
-        print(json.dumps(row), flush=True)
-        throughput_rows.append(row)
-    text = report(rows, targeted_rows, auth_rows, throughput_rows)
+        # django-eventstream has no batch API: one send_event() per event.
+        for batch in batches if name == "sse" else [1]:
+            row = throughput(name, 100, args.throughput, batch=batch)
+            print(json.dumps(row), flush=True)
+            throughput_rows.append(row)
+    gc_note = f", gc threshold {args.gc_threshold}" if args.gc_threshold else ""
+    text = f"ASGI server: {args.asgi}{gc_note}\n\n" + report(
+        rows, targeted_rows, auth_rows, throughput_rows
+    )
     print("\n" + text)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")

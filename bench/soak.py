@@ -5,18 +5,27 @@ be 0) and duplicated (must be 0). Bounded in time and count; loopback only.
 
     python bench/soak.py                       # 2,000 clients, 10 minutes
     python bench/soak.py --clients 200 --minutes 2
+    python bench/soak.py --tracemalloc          # also the server's Python heap
+
+With --tracemalloc the server traces its allocations (slower): each minute
+also prints the Python heap in use, and the end lists what grew most since
+minute 2. A flat heap under a growing RSS is the allocator, not a leak.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import re
 import resource
+import signal
 import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -75,16 +84,31 @@ def fds(pid: int) -> int:
     return len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
+async def heap_snapshot(pid: int, directory: Path, n: int) -> tracemalloc.Snapshot:
+    """Ask the server for its n-th tracemalloc snapshot and load it."""
+    os.kill(pid, signal.SIGUSR1)
+    path = directory / f"{n}.snap"
+    while not path.exists():
+        await asyncio.sleep(0.2)
+    return tracemalloc.Snapshot.load(str(path))
+
+
+def heap_mb(snapshot: tracemalloc.Snapshot) -> float:
+    return sum(stat.size for stat in snapshot.statistics("filename")) / 2**20
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--rate", type=float, default=5.0, help="events per second")
+    parser.add_argument("--tracemalloc", action="store_true", help="trace the server's heap")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     prepare_database()
-    server = Server("sse")
+    snapshots = Path(tempfile.mkdtemp(prefix="django-sse-soak-")) if args.tracemalloc else None
+    server = Server("sse", {"BENCH_TRACEMALLOC": str(snapshots)} if snapshots else None)
     clients = [Client() for _ in range(args.clients)]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(c.run(server.port, stop)) for c in clients]
@@ -111,8 +135,9 @@ async def main() -> None:
         cwd=ROOT,
     )
     started = time.monotonic()
-    print("minute  server_rss_mb  fds  clients_behind")
+    print("minute  server_rss_mb  fds  clients_behind" + ("  python_heap_mb" if snapshots else ""))
     minute = 0
+    heaps: list[tracemalloc.Snapshot] = []
     while publisher.poll() is None:
         await asyncio.sleep(60 if args.minutes >= 2 else 15)
         minute += 1
@@ -121,13 +146,21 @@ async def main() -> None:
         rss = server.rss() / 2**20
         published = min(count, int((time.monotonic() - started) * args.rate))
         behind = sum(1 for c in clients if len(c.seen) < published * 0.9)
-        print(f"{minute:6}  {rss:13.1f}  {fds(server.proc.pid):4}  {behind}", flush=True)
+        line = f"{minute:6}  {rss:13.1f}  {fds(server.proc.pid):4}  {behind:14}"
+        if snapshots:
+            heaps.append(await heap_snapshot(server.proc.pid, snapshots, minute))
+            line += f"  {heap_mb(heaps[-1]):14.1f}"
+        print(line, flush=True)
     await asyncio.sleep(5)  # the last events and replays
     stop.set()
     for c in clients:
         c.reconnect()
     await asyncio.gather(*tasks, return_exceptions=True)
     server.stop()
+    if len(heaps) >= 3:
+        print("Python heap growth since minute 2, by line (KB):")
+        for stat in heaps[-1].compare_to(heaps[1], "lineno")[:10]:
+            print(f"  {stat.size_diff / 1024:+9.1f}  {stat.traceback[0]}")
     expected = set(range(1, count + 1))
     lost = sum(len(expected - c.seen) for c in clients)
     dups = sum(c.dups for c in clients)

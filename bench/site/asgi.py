@@ -1,6 +1,21 @@
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
 
+if os.environ.get("BENCH_GC_THRESHOLD"):  # run.py --gc-threshold, for every server alike
+    gc.set_threshold(int(os.environ["BENCH_GC_THRESHOLD"]))
+
+if os.environ.get("BENCH_TRACEMALLOC"):
+    from bench.site import memtrace
+
+    memtrace.install(os.environ["BENCH_TRACEMALLOC"])
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.site.settings")
-application = get_asgi_application()
+plain = get_asgi_application()
+application = plain
+if os.environ.get("BENCH_KIND") == "sse":
+    # As the deployment guide recommends; "sse-plain" serves without it.
+    from django_sse.asgi import SharedSyncThread
+
+    application = SharedSyncThread(plain)
