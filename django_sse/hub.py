@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import threading
@@ -159,8 +160,16 @@ class Hub:
     # Running ----------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = self.loop.create_task(self._run(), name="django-sse-hub")
-        self._clock_task = self.loop.create_task(self._clock(), name="django-sse-clock")
+        """Start the reader and the clock. They run in a context of their
+        own: the first stream request of a process starts the hub, and its
+        tasks (and the broker's and samplers' tasks they create) must not
+        carry that request's context, such as its asgiref thread context,
+        for the life of the process."""
+        context = contextvars.Context()
+        self._task = self.loop.create_task(self._run(), name="django-sse-hub", context=context)
+        self._clock_task = self.loop.create_task(
+            self._clock(), name="django-sse-clock", context=context.copy()
+        )
 
     def shutdown(self) -> None:
         """End every stream cleanly (the server is stopping): each gets a

@@ -1,6 +1,8 @@
 """The hub against a real PostgreSQL: fan-out, ordering, gaps, backpressure."""
 
 import asyncio
+import contextvars
+import sys
 
 import psycopg
 import pytest
@@ -212,3 +214,20 @@ async def test_a_wait_ends_by_the_hubs_clock_or_at_once_on_a_frame():
     assert await waiting is True
     assert loop.time() - started < 0.1
     assert sub.wake_at == float("inf")  # nothing left for the clock to end
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="Task.get_context() is new in 3.12")
+async def test_the_hub_does_not_carry_the_context_of_the_request_that_started_it():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync, ThreadSensitiveContext
+
+    request_var = contextvars.ContextVar("request_var")
+    request_var.set("first request")
+    with ThreadPoolExecutor(1) as executor:
+        async with ThreadSensitiveContext(executor=executor):
+            hub = await get_hub()
+    for task in (hub._task, hub._clock_task):
+        context = task.get_context()
+        assert request_var not in context
+        assert context.get(SyncToAsync.thread_sensitive_context) is None
