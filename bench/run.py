@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import commit_floor  # bench/, the script's own folder
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -345,13 +346,19 @@ def ratio(a: float | None, b: float | None) -> str:
 
 
 def report(
-    rows: list[dict], targeted_rows: list[dict], auth_rows: list[dict], throughput_rows: list[dict]
+    rows: list[dict],
+    targeted_rows: list[dict],
+    auth_rows: list[dict],
+    throughput_rows: list[dict],
+    floor: dict | None = None,
 ) -> str:
-    lines = [
-        "| streams | server | open/s | KB/stream | p50 ms | p99 ms | max ms | lost | dup "
-        "| server CPU s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    lines: list[str] = []
+    if rows:
+        lines += [
+            "| streams | server | open/s | KB/stream | p50 ms | p99 ms | max ms | lost | dup "
+            "| server CPU s |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
     for r in rows:
         lat = r["latency_ms"]
         lines.append(
@@ -359,13 +366,14 @@ def report(
             f"{r['kb_per_stream']} | {lat.get('p50')} | {lat.get('p99')} | "
             f"{lat.get('max')} | {r['lost']} | {r['dup']} | {r['server_cpu_s']} |"
         )
-    lines += [
-        "",
-        "Ratios, django-sse / other (lower is better):",
-        "",
-        "| streams | vs | memory | p99 | open time | CPU |",
-        "|---|---|---|---|---|---|",
-    ]
+    if rows:
+        lines += [
+            "",
+            "Ratios, django-sse / other (lower is better):",
+            "",
+            "| streams | vs | memory | p99 | open time | CPU |",
+            "|---|---|---|---|---|---|",
+        ]
     by = {(r["streams"], r["server"]): r for r in rows}
     for (n, server), r in sorted(by.items()):
         if server != "sse":
@@ -418,6 +426,13 @@ def report(
                 f"{r['published_per_s']} | {r['delivered_all_in_s']} | {r['lost']} | "
                 f"{r['dup']} |"
             )
+    if floor:
+        lines += [
+            "",
+            "Commit floor (bench/commit_floor.py: 4 processes, plain psycopg, one row per "
+            f"transaction): {floor['commits_per_s']}/s, with a NOTIFY in each transaction "
+            f"{floor['commits_with_notify_per_s']}/s.",
+        ]
     return "\n".join(lines)
 
 
@@ -469,6 +484,11 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         auth_rows.append(row)
     batches = [int(b) for b in args.batches.split(",")]
+    floor = {}
+    if args.throughput and "sse" in stacks:
+        # The ceiling of one event per transaction here: plain psycopg commits.
+        floor = commit_floor.floors(f"postgresql://postgres@127.0.0.1:5432/{BENCH_DB}")
+        print(json.dumps(floor), flush=True)
     for name in stacks if args.throughput else []:
         # django-eventstream has no batch API: one send_event() per event.
         for batch in batches if name == "sse" else [1]:
@@ -477,7 +497,7 @@ def main() -> None:
             throughput_rows.append(row)
     gc_note = f", gc threshold {args.gc_threshold}" if args.gc_threshold else ""
     text = f"ASGI server: {args.asgi}{gc_note}\n\n" + report(
-        rows, targeted_rows, auth_rows, throughput_rows
+        rows, targeted_rows, auth_rows, throughput_rows, floor
     )
     print("\n" + text)
     RESULTS.mkdir(exist_ok=True)
@@ -487,6 +507,7 @@ def main() -> None:
         "targeted": targeted_rows,
         "auth": auth_rows,
         "throughput": throughput_rows,
+        "commit_floor": floor,
     }
     (RESULTS / f"{stamp}.json").write_text(json.dumps(everything))
     (RESULTS / "latest.md").write_text(text + "\n")
