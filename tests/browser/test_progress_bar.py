@@ -53,7 +53,9 @@ async def test_cancel_button_stops_the_job(browser, server, owner, start_worker)
     job, tab = await open_job(browser, server, owner)
     worker = await start_worker(server.db_url, job.id, 200, 0.1)
     await tab.until(f"{BAR}.dataset.status === 'running'")
-    await tab.page.click(".sse-progress__cancel")
+    async with tab.page.expect_response(lambda r: r.url.endswith("/cancel/")) as answer:
+        await tab.page.click(".sse-progress__cancel")
+    assert (await answer.value).status == 200
     await tab.until(f"{BAR}.dataset.status === 'cancelled'", timeout=20)
     assert await tab.page.text_content(".sse-progress__state") == "Cancelled"
     assert worker.wait(10) == 0
