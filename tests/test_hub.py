@@ -180,7 +180,10 @@ async def test_listener_reconnects_after_termination_and_catches_up():
     await frames_of(sub, 1)
     pid = hub.broker.backend_pid
     killer = await raw_connection()
-    await killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+    # With a timeout, pg_terminate_backend returns once the backend has
+    # exited (PostgreSQL 14+); without it the listener could still take the
+    # next NOTIFY on its old connection.
+    await killer.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
     await killer.commit()
     await killer.close()
     # Published from "another process" (no local wake-up): only the broker
