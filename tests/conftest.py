@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from asgiref.sync import SyncToAsync
@@ -82,19 +83,26 @@ def staff_cookies(transactional_db, client) -> dict[str, str]:
 
 
 @pytest.fixture
-def start_worker():
-    """Start ``tests.jobs.main`` in a worker process; never leave one running."""
-    processes: list[subprocess.Popen] = []
+def start_worker(tmp_path):
+    """Start ``tests.jobs.main`` in a worker process; never leave one running.
+    The output of a worker that failed or had to be killed is printed at
+    teardown, so a failing test shows it."""
+    processes: list[tuple[subprocess.Popen, Path]] = []
 
     async def start(db_url: str, job_id, steps: int, delay: float, *extra: str):
         command = "import django; django.setup(); from tests.jobs import main; main()"
         args = [sys.executable, "-c", command, str(job_id), str(steps), str(delay), *extra]
-        process = subprocess.Popen(args, env=server_env(db_url), cwd=ROOT)
-        processes.append(process)
+        log = tmp_path / f"worker-{len(processes)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                args, env=server_env(db_url), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            )
+        processes.append((process, log))
         return process
 
     yield start
-    for process in processes:
+    for process, log in processes:
         if process.poll() is None:
             process.kill()
-        process.wait()
+        if process.wait() != 0:
+            print(f"worker {process.pid} exited with {process.returncode}:\n{log.read_text()}")
