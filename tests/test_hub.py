@@ -209,13 +209,15 @@ async def test_a_wait_ends_by_the_hubs_clock_or_at_once_on_a_frame():
     loop = asyncio.get_running_loop()
     started = loop.time()
     assert await sub.wait(0.3) is False  # nothing came: the clock ended it
-    assert 0.3 <= loop.time() - started < 0.3 + 0.25 + 0.2  # a tick, plus slack
+    # Ended by the clock: not before its time, and within a tick of it (a
+    # second of slack for a loaded machine; without the clock it never ends).
+    assert 0.3 <= loop.time() - started < 0.3 + 0.25 + 1.0
     waiting = asyncio.create_task(sub.wait(30))
     await asyncio.sleep(0.05)
     started = loop.time()
     sub.push(1, b"data: x\n\n")
     assert await waiting is True
-    assert loop.time() - started < 0.1
+    assert loop.time() - started < 1.0  # at once, not at the 30 s timeout
     assert sub.wake_at == float("inf")  # nothing left for the clock to end
 
 
