@@ -91,5 +91,7 @@ def test_health_command_reports_queue_usage_and_position(capsys):
     with pytest.raises(SystemExit):
         call_command("sse_health", "--max-queue-usage", "-1")
     report = json.loads(capsys.readouterr().out)
-    assert report["notify_queue_usage"] == 0.0 and report["last_event_id"] >= 1
+    # The NOTIFY queue is the whole cluster's: other test workers' listeners
+    # may hold a few pages of it, never a large share.
+    assert 0.0 <= report["notify_queue_usage"] < 0.01 and report["last_event_id"] >= 1
     assert report["broker"].endswith("PostgresBroker")
