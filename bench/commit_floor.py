@@ -4,10 +4,14 @@ second on this machine, from concurrent processes, with no framework.
 Each process inserts one small row per transaction into a scratch table
 with plain psycopg, with and without a ``pg_notify`` in the transaction
 (django-sse's trigger sends one per publishing transaction). It is the
-ceiling for publishing one event per transaction; ``bench/run.py`` prints
-it beside the throughput rows.
+ceiling for publishing one event per transaction. Then the same processes
+call ``django_sse.publish()`` with no server running: what django-sse's
+publishing path costs on top of the floor. ``bench/run.py`` prints all
+three beside the throughput rows.
 
     python bench/commit_floor.py --db django_sse_bench --processes 4 --rows 2000
+
+(The database must hold django-sse's tables: ``bench/run.py`` migrates it.)
 """
 
 from __future__ import annotations
@@ -15,11 +19,17 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
+import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import psycopg
 
 TABLE = "bench_commit_floor"
+# The publishing processes import the bench site (bench.site.settings).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def _insert_rows(url: str, rows: int, notify: bool) -> None:
@@ -56,10 +66,45 @@ def measure(url: str, processes: int, rows: int, notify: bool) -> int:
     return round(written / elapsed)
 
 
-def floors(url: str, processes: int = 4, rows: int = 2000) -> dict[str, int]:
+def _publish_events(db: str, rows: int, barrier: Any, times: Any) -> None:
+    os.environ.update(BENCH_KIND="sse", BENCH_DB=db, DJANGO_SETTINGS_MODULE="bench.site.settings")
+    import django
+
+    django.setup()
+    from django_sse import publish
+
+    publish("bench-floor", 0)  # connect before the clock starts
+    barrier.wait()
+    started = time.monotonic()
+    for i in range(rows):
+        publish("bench-floor", {"seq": i, "t": time.time()})
+    times.put((started, time.monotonic()))
+
+
+def measure_publish(db: str, processes: int, rows: int) -> int:
+    """Events per second of ``processes`` calling ``publish()``, one event
+    per transaction, timed from the first call to the last (not Django's
+    start-up)."""
+    barrier, times = multiprocessing.Barrier(processes), multiprocessing.Queue()
+    workers = [
+        multiprocessing.Process(target=_publish_events, args=(db, rows, barrier, times))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    spans = [times.get(timeout=300) for _ in workers]
+    for worker in workers:
+        worker.join()
+    elapsed = max(end for _, end in spans) - min(start for start, _ in spans)
+    return round(processes * rows / elapsed)
+
+
+def floors(db: str, processes: int = 4, rows: int = 2000) -> dict[str, int]:
+    url = f"postgresql://postgres@127.0.0.1:5432/{db}"
     return {
         "commits_per_s": measure(url, processes, rows, notify=False),
         "commits_with_notify_per_s": measure(url, processes, rows, notify=True),
+        "publish_alone_per_s": measure_publish(db, processes, rows),
     }
 
 
@@ -69,8 +114,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--rows", type=int, default=2000, help="transactions per process")
     args = parser.parse_args()
-    url = f"postgresql://postgres@127.0.0.1:5432/{args.db}"
-    print(json.dumps(floors(url, args.processes, args.rows)))
+    print(json.dumps(floors(args.db, args.processes, args.rows)))
 
 
 if __name__ == "__main__":

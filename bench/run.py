@@ -431,7 +431,8 @@ def report(
             "",
             "Commit floor (bench/commit_floor.py: 4 processes, plain psycopg, one row per "
             f"transaction): {floor['commits_per_s']}/s, with a NOTIFY in each transaction "
-            f"{floor['commits_with_notify_per_s']}/s.",
+            f"{floor['commits_with_notify_per_s']}/s; django_sse.publish() from 4 processes "
+            f"with no server running {floor['publish_alone_per_s']}/s.",
         ]
     return "\n".join(lines)
 
@@ -487,7 +488,7 @@ def main() -> None:
     floor = {}
     if args.throughput and "sse" in stacks:
         # The ceiling of one event per transaction here: plain psycopg commits.
-        floor = commit_floor.floors(f"postgresql://postgres@127.0.0.1:5432/{BENCH_DB}")
+        floor = commit_floor.floors(BENCH_DB)
         print(json.dumps(floor), flush=True)
     for name in stacks if args.throughput else []:
         # django-eventstream has no batch API: one send_event() per event.
