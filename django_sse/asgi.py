@@ -19,6 +19,11 @@ changes (one thread of this middleware's own, so they run one at a time).
 
 Without it everything works the same; each stream lets its request's thread
 go once it starts (``views.release_request_thread``).
+
+A task that a marked view starts and that outlives the response must not
+call sync code through ``sync_to_async``: asgiref refuses such calls once
+the request's context has ended. django-sse's hub, which the first stream
+of a process starts, runs its tasks in a context of its own for this.
 """
 
 from __future__ import annotations
