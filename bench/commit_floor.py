@@ -32,8 +32,41 @@ TABLE = "bench_commit_floor"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def _insert_rows(url: str, rows: int, notify: bool) -> None:
+def _timed(work: Any, processes: int, *args: Any) -> float:
+    """Run ``work(start, *args)`` in ``processes`` processes at once and
+    return the seconds from the first one's start to the last one's end.
+    Each calls ``start()`` once it is connected, so process start-up and
+    connecting are not timed."""
+    barrier, spans = multiprocessing.Barrier(processes), multiprocessing.Queue()
+    workers = [
+        multiprocessing.Process(target=_span, args=(barrier, spans, work, *args))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()  # the spans are a few bytes each: the queue never fills
+        if worker.exitcode != 0:
+            raise RuntimeError(f"a benchmark process failed (exit code {worker.exitcode})")
+    times = [spans.get(timeout=5) for _ in workers]
+    return max(end for _, end in times) - min(start for start, _ in times)
+
+
+def _span(barrier: Any, spans: Any, work: Any, *args: Any) -> None:
+    started = 0.0
+
+    def start() -> None:
+        nonlocal started
+        barrier.wait(timeout=120)  # a sibling that failed breaks it for all
+        started = time.monotonic()
+
+    work(start, *args)
+    spans.put((started, time.monotonic()))
+
+
+def _insert_rows(start: Any, url: str, rows: int, notify: bool) -> None:
     with psycopg.connect(url) as conn:
+        start()
         for _ in range(rows):
             conn.execute(f"INSERT INTO {TABLE} (data) VALUES (%s)", ['{"seq": 1}'])
             if notify:
@@ -46,18 +79,7 @@ def measure(url: str, processes: int, rows: int, notify: bool) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
         conn.execute(f"CREATE TABLE {TABLE} (id bigserial PRIMARY KEY, data text)")
-    workers = [
-        multiprocessing.Process(target=_insert_rows, args=(url, rows, notify))
-        for _ in range(processes)
-    ]
-    started = time.monotonic()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-        if worker.exitcode != 0:
-            raise RuntimeError(f"a writer failed (exit code {worker.exitcode})")
-    elapsed = time.monotonic() - started
+    elapsed = _timed(_insert_rows, processes, url, rows, notify)
     with psycopg.connect(url, autocommit=True) as conn:
         written = conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
         conn.execute(f"DROP TABLE {TABLE}")
@@ -66,7 +88,7 @@ def measure(url: str, processes: int, rows: int, notify: bool) -> int:
     return round(written / elapsed)
 
 
-def _publish_events(db: str, rows: int, barrier: Any, times: Any) -> None:
+def _publish_events(start: Any, db: str, rows: int) -> None:
     os.environ.update(BENCH_KIND="sse", BENCH_DB=db, DJANGO_SETTINGS_MODULE="bench.site.settings")
     import django
 
@@ -74,29 +96,15 @@ def _publish_events(db: str, rows: int, barrier: Any, times: Any) -> None:
     from django_sse import publish
 
     publish("bench-floor", 0)  # connect before the clock starts
-    barrier.wait()
-    started = time.monotonic()
+    start()
     for i in range(rows):
         publish("bench-floor", {"seq": i, "t": time.time()})
-    times.put((started, time.monotonic()))
 
 
 def measure_publish(db: str, processes: int, rows: int) -> int:
     """Events per second of ``processes`` calling ``publish()``, one event
-    per transaction, timed from the first call to the last (not Django's
-    start-up)."""
-    barrier, times = multiprocessing.Barrier(processes), multiprocessing.Queue()
-    workers = [
-        multiprocessing.Process(target=_publish_events, args=(db, rows, barrier, times))
-        for _ in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    spans = [times.get(timeout=300) for _ in workers]
-    for worker in workers:
-        worker.join()
-    elapsed = max(end for _, end in spans) - min(start for start, _ in spans)
-    return round(processes * rows / elapsed)
+    per transaction (Django's start-up is not timed)."""
+    return round(processes * rows / _timed(_publish_events, processes, db, rows))
 
 
 def floors(db: str, processes: int = 4, rows: int = 2000) -> dict[str, int]:
