@@ -27,7 +27,7 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from django_sse.notifications import notify
+    from django_sse.contrib.notifications import notify
 
     User.objects.bulk_create([User(username=f"n{i}") for i in range(args.users)])
     for attempt in range(3):

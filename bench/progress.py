@@ -24,7 +24,7 @@ WORKER = """
 import json, sys, threading, time
 import django; django.setup()
 from django.contrib.auth.models import User
-from django_sse.progress import Progress
+from django_sse.contrib.progress import Progress
 mode, seconds, jobs = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 owner, _ = User.objects.get_or_create(username="bench")
 handles = [Progress.start(owner=owner, label=f"job {i}") for i in range(jobs)]

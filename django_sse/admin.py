@@ -1,136 +1,16 @@
+"""The event log (read-only) and the deployment's open streams."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 
-from django_sse.models import Event, Notification, TaskProgress
-from django_sse.notifications import notify, publish_changes
-
-
-class ReadFilter(admin.SimpleListFilter):
-    title = "read"
-    parameter_name = "read"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("no", "Unread"), ("yes", "Read")]
-
-    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
-        if self.value() == "no":
-            return queryset.filter(read_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(read_at__isnull=False)
-        return queryset
-
-
-class SendForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    body = forms.CharField(widget=forms.Textarea, required=False)
-    level = forms.ChoiceField(choices=Notification.Level.choices)
-    url = forms.CharField(max_length=500, required=False, help_text="/path or https://...")
-    users = forms.ModelMultipleChoiceField(get_user_model().objects.all(), required=False)
-    groups = forms.ModelMultipleChoiceField(Group.objects.all(), required=False)
-    everyone = forms.BooleanField(required=False, help_text="Every active user.")
-
-    def clean_url(self) -> str:
-        from django_sse.models import validate_link
-
-        url = self.cleaned_data["url"]
-        if url:
-            validate_link(url)
-        return url
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if not (data.get("users") or data.get("groups") or data.get("everyone")):
-            raise forms.ValidationError("Choose users, groups, or everyone.")
-        return data
-
-    def recipients(self) -> Any:
-        User = get_user_model()
-        if self.cleaned_data["everyone"]:
-            return User.objects.filter(is_active=True)
-        ids = {u.pk for u in self.cleaned_data["users"]}
-        for group in self.cleaned_data["groups"]:
-            ids.update(group.user_set.values_list("pk", flat=True))
-        return User.objects.filter(pk__in=ids)
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["title", "recipient", "level", "created_at", "is_read", "deleted"]
-    list_filter = ["level", ReadFilter, "deleted", "created_at"]
-    search_fields = ["title", "body", "recipient__username", "recipient__email"]
-    date_hierarchy = "created_at"
-    raw_id_fields = ["recipient"]
-    readonly_fields = ["created_at"]
-    actions = ["mark_read", "mark_unread", "resend"]
-    change_list_template = "admin/django_sse/notification/change_list.html"
-
-    @admin.display(boolean=True, description="read")
-    def is_read(self, obj: Notification) -> bool:
-        return obj.is_read
-
-    @admin.action(description="Mark selected notifications as read")
-    def mark_read(self, request: HttpRequest, queryset: Any) -> None:
-        changed = queryset.mark_all_read()
-        self.message_user(request, f"{changed} notification(s) marked read.")
-
-    @admin.action(description="Mark selected notifications as unread")
-    def mark_unread(self, request: HttpRequest, queryset: Any) -> None:
-        changed = queryset.mark_unread()
-        self.message_user(request, f"{changed} notification(s) marked unread.")
-
-    @admin.action(description="Resend selected notifications to open pages")
-    def resend(self, request: HttpRequest, queryset: Any) -> None:
-        items = [(n.recipient_id, "notification", n.as_event()) for n in queryset.active()]
-        publish_changes(items)
-        self.message_user(request, f"{len(items)} notification(s) sent again.")
-
-    def save_model(self, request: HttpRequest, obj: Notification, form: Any, change: bool) -> None:
-        # Created or edited here: the recipient's open pages follow at commit.
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            if change:
-                event = {"ids": [obj.pk], "state": "changed", "items": [obj.as_event()]}
-                publish_changes([(obj.recipient_id, "notification-updated", event)])
-            else:
-                publish_changes([(obj.recipient_id, "notification", obj.as_event())])
-
-    def get_urls(self) -> list[Any]:
-        send = self.admin_site.admin_view(self.send_view)
-        return [path("send/", send, name="django_sse_notification_send"), *super().get_urls()]
-
-    def send_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
-            return HttpResponse(status=403)
-        form = SendForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            created = notify(
-                form.recipients(),
-                data["title"],
-                body=data["body"],
-                level=data["level"],
-                url=data["url"],
-                actor=request.user,
-            )
-            self.message_user(request, f"Sent to {len(created)} user(s).", messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:django_sse_notification_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "form": form,
-            "title": "Send notification",
-        }
-        return TemplateResponse(request, "admin/django_sse/notification/send.html", context)
+from django_sse.models import Event
+from django_sse.presence import deployment_streams
 
 
 @admin.register(Event)
@@ -148,8 +28,6 @@ class EventAdmin(admin.ModelAdmin):
 
     def streams_view(self, request: HttpRequest) -> HttpResponse:
         """Open streams per topic in this deployment, refreshed live."""
-        from django_sse.sampling import deployment_streams
-
         context = {  # admin_view already admits staff only
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -157,22 +35,6 @@ class EventAdmin(admin.ModelAdmin):
             "current": deployment_streams(),
         }
         return TemplateResponse(request, "admin/django_sse/streams.html", context)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(TaskProgress)
-class TaskProgressAdmin(admin.ModelAdmin):
-    """Recent jobs and where they stand (read-only: jobs report themselves)."""
-
-    list_display = ["label", "owner", "status", "percent", "stage", "created_at", "finished_at"]
-    list_filter = ["status", "created_at"]
-    search_fields = ["label", "owner__username", "stage", "message"]
-    date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

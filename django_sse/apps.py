@@ -1,17 +1,19 @@
 from django.apps import AppConfig
-from django.utils.module_loading import autodiscover_modules
 
 
 class DjangoSSEConfig(AppConfig):
+    """The engine: event log, brokers, hub, streams. Features are the
+    contrib apps, which plug in through ``django_sse.hooks``."""
+
     name = "django_sse"
     verbose_name = "Server-Sent Events"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_sse import checks, dashboards, progress  # noqa: F401  (checks, topic rules)
+        from django_sse import checks, hooks, topics  # noqa: F401  (checks, built-in topic rules)
+        from django_sse.presence import presence_loop
 
-        # Dashboard samplers live in each app's sse_metrics.py.
-        autodiscover_modules("sse_metrics")
+        hooks.register_hub_task("presence", presence_loop)
         _revoke_group_topics_on_removal()
 
 

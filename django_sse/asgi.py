@@ -18,7 +18,7 @@ changes (one thread of this middleware's own, so they run one at a time).
     application = SharedSyncThread(get_asgi_application())
 
 Without it everything works the same; each stream lets its request's thread
-go once it starts (``views.release_request_thread``).
+go once it starts (``compat.release_request_thread``).
 
 A task that a marked view starts and that outlives the response must not
 call sync code through ``sync_to_async``: asgiref refuses such calls once
@@ -28,7 +28,6 @@ of a process starts, runs its tasks in a context of its own for this.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -38,12 +37,10 @@ from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from django.urls import Resolver404, resolve
 
+from django_sse.compat import SHARED_EXECUTOR_SUPPORTED
+
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-
-# Recent asgiref (3.13 is tested) lets a ThreadSensitiveContext carry its
-# own executor; with an older one this middleware passes requests through.
-SUPPORTED = "executor" in inspect.signature(ThreadSensitiveContext).parameters
 
 
 def is_stream_view(view: Any) -> bool:
@@ -79,8 +76,12 @@ class SharedSyncThread:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="django-sse-streams")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if SUPPORTED and scope["type"] == "http" and _is_stream_path(_path_info(scope)):
-            async with ThreadSensitiveContext(executor=self.executor):
+        if (
+            SHARED_EXECUTOR_SUPPORTED
+            and scope["type"] == "http"
+            and _is_stream_path(_path_info(scope))
+        ):
+            async with ThreadSensitiveContext(executor=self.executor):  # type: ignore[call-arg]
                 await self.app(scope, receive, send)
         else:
             await self.app(scope, receive, send)

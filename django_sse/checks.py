@@ -1,4 +1,8 @@
-"""System checks: settings and environment, with stable ids."""
+"""System checks: every setting of every table, then the environment.
+
+One check id per rule, never reused (``docs/reference/checks.md`` lists
+them; a test keeps the list and the code in agreement).
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,71 @@ import importlib.util
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections
 from django.utils.module_loading import import_string
 
-from django_sse.brokers import BROKERS
-from django_sse.conf import conf
-from django_sse.topics import RETENTIONS
+from django_sse.conf import conf, tables
+
+ROUTER = "django_sse.routers.Router"
+
+# Checks that are not about one setting's value: id -> what it reports.
+ENVIRONMENT_CHECKS = {
+    "django_sse.E003": "DJANGO_SSE_BROKER is 'postgres' but the database is not PostgreSQL",
+    "django_sse.E004": "the postgres broker is chosen but psycopg 3 is not installed",
+    "django_sse.E005": "DJANGO_SSE_BROKER is neither a known broker nor importable",
+    "django_sse.E008": "DJANGO_SSE_DATABASE is not 'default' and the router is not installed",
+    "django_sse.E009": "DJANGO_SSE_DATABASE names an alias that is not in DATABASES",
+    "django_sse.W001": "runserver serves WSGI here: streams need ASGI",
+}
 
 
 @register(Tags.compatibility)
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    errors: list[Any] = []
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Each setting of each registered table against its rule."""
+    errors: list[CheckMessage] = []
+    for table in tables().values():
+        for setting in table:
+            problem = setting.validate(setting.value())
+            if problem:
+                errors.append(
+                    Error(
+                        f"{setting.name} {problem} (got {setting.value()!r}).",
+                        hint=f"{setting.name}: {setting.doc}.",
+                        id=setting.check_id,
+                    )
+                )
+    return errors
+
+
+@register(Tags.database)
+def check_database(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     alias = conf.DJANGO_SSE_DATABASE
+    if not isinstance(alias, str) or not alias:
+        return []  # reported by check_settings
     if alias not in settings.DATABASES:
         return [
             Error(
                 f"DJANGO_SSE_DATABASE is {alias!r}, which is not in DATABASES.",
                 hint="Use one of: " + ", ".join(settings.DATABASES),
-                id="django_sse.E001",
+                id="django_sse.E009",
             )
         ]
+    errors: list[CheckMessage] = []
+    if alias != "default" and ROUTER not in settings.DATABASE_ROUTERS:
+        errors.append(
+            Error(
+                f"DJANGO_SSE_DATABASE is {alias!r} but {ROUTER!r} is not in DATABASE_ROUTERS, "
+                "so django-sse's tables would be read and written on 'default'.",
+                hint=f'DATABASE_ROUTERS = ["{ROUTER}", ...]',
+                id="django_sse.E008",
+            )
+        )
     broker = conf.DJANGO_SSE_BROKER
+    if not isinstance(broker, str):
+        return errors
+    from django_sse.brokers import BROKERS
+
     if broker != "auto" and broker not in BROKERS:
         try:
             import_string(broker)
@@ -35,8 +82,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             errors.append(
                 Error(
                     f"DJANGO_SSE_BROKER {broker!r} is neither a known broker nor importable.",
-                    hint="Use auto, postgres, polling, memory or a dotted path to a Broker.",
-                    id="django_sse.E002",
+                    hint="Use auto, postgres, polling, memory, redis or a dotted path to a Broker.",
+                    id="django_sse.E005",
                 )
             )
     vendor = connections[alias].vendor
@@ -58,52 +105,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="django_sse.E004",
             )
         )
-    for name in (
-        "DJANGO_SSE_HEARTBEAT",
-        "DJANGO_SSE_POLL_INTERVAL",
-        "DJANGO_SSE_GAP_TIMEOUT",
-        "DJANGO_SSE_CLIENT_BUFFER",
-        "DJANGO_SSE_MAX_TOPICS",
-        "DJANGO_SSE_RETRY_MS",
-        "DJANGO_SSE_PROGRESS_INTERVAL",
-    ):
-        value = getattr(conf, name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            errors.append(
-                Error(f"{name} must be a positive number, not {value!r}.", id="django_sse.E005")
-            )
-    for name in ("DJANGO_SSE_MAX_DURATION", "DJANGO_SSE_IDLE_TIMEOUT"):
-        value = getattr(conf, name)
-        if value is not None and (not isinstance(value, int | float) or value <= 0):
-            errors.append(
-                Error(
-                    f"{name} must be None or a positive number, not {value!r}.",
-                    id="django_sse.E005",
-                )
-            )
-    retention = conf.DJANGO_SSE_TOPIC_RETENTION
-    if not isinstance(retention, dict) or any(v not in RETENTIONS for v in retention.values()):
-        errors.append(
-            Error(
-                "DJANGO_SSE_TOPIC_RETENTION must map topic patterns to "
-                "'history', 'latest' or 'none'.",
-                hint=f"Got {retention!r}.",
-                id="django_sse.E006",
-            )
-        )
-    hook = conf.DJANGO_SSE_AUTHORIZE
-    if isinstance(hook, str):
-        try:
-            import_string(hook)
-        except ImportError:
-            errors.append(
-                Error(f"DJANGO_SSE_AUTHORIZE {hook!r} cannot be imported.", id="django_sse.E007")
-            )
     return errors
 
 
 @register(Tags.compatibility)
-def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if settings.DEBUG and "daphne" not in settings.INSTALLED_APPS:
         return [
             Warning(

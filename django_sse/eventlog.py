@@ -7,7 +7,7 @@ functions the hub runs in its own threads (one database connection each).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
@@ -77,11 +77,17 @@ def _insert_sql(alias: str) -> str:
     return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s) RETURNING {quote('id')}"
 
 
+# Called after every local commit that published: this process's hubs
+# (``hubs.py`` adds itself when the first one starts) are woken at once,
+# without waiting for the broker's round trip or the next poll.
+local_wakers: list[Callable[[], None]] = []
+
+
 def _after_commit() -> None:
     from django_sse.brokers import broker_class
-    from django_sse.hubs import wake_local_hubs
 
-    wake_local_hubs()
+    for wake in local_wakers:
+        wake()
     broker_class().after_commit()
 
 
@@ -113,6 +119,13 @@ def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
         Event.objects.using(alias).bulk_create(rows, batch_size=1000)
         _wake_on_commit(alias)
     return [row.id for row in rows]
+
+
+def atomic() -> transaction.Atomic:
+    """A transaction on django-sse's database (``DJANGO_SSE_DATABASE``):
+    the rows you write through django-sse's models and the events you
+    publish in it commit together."""
+    return transaction.atomic(using=_alias())
 
 
 def publish_html(
@@ -163,6 +176,16 @@ def latest(topics: Sequence[str], upto: int) -> list[Row]:
         if values is not None:
             rows.append(Row(*values))
     return sorted(rows)
+
+
+def recent(topic: str, limit: int, *, event: str | None = None) -> list[Row]:
+    """The last ``limit`` events of ``topic`` (of one ``event`` name if
+    given), oldest first: what a widget renders before its stream opens."""
+    qs = Event.objects.using(_alias()).filter(topic=topic)
+    if event is not None:
+        qs = qs.filter(event=event)
+    rows = [Row(*values) for values in qs.order_by("-id").values_list(*_FIELDS)[:limit]]
+    return rows[::-1]
 
 
 def max_id() -> int:

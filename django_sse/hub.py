@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from django.db import DatabaseError, connections
 
-from django_sse import eventlog
+from django_sse import eventlog, hooks
 from django_sse.conf import conf
 from django_sse.subscriber import Subscriber
 
@@ -74,6 +74,16 @@ def _db_call(fn: Callable[..., T], *args: Any) -> T:
         raise
 
 
+async def _logged(name: str, coro: Coroutine[Any, Any, None]) -> None:
+    """A hub task (``hooks.register_hub_task``): its failure is logged."""
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("django-sse: hub task %r failed", name)
+
+
 def _close_connections(executor: ThreadPoolExecutor, threads: int) -> None:
     """Close the database connection of each of the executor's threads (a
     test database cannot be dropped while they stay open)."""
@@ -100,6 +110,9 @@ class Hub:
         self._topics: dict[str, set[Subscriber]] = {}
         self._subscribers: set[Subscriber] = set()
         self._per_user: dict[Any, int] = {}
+        # Event names some subscriber ends after, with how many ask for each:
+        # one set lookup per event, not per subscriber, in the fan-out.
+        self._end_events: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._gap: Gap | None = None
         self._exact_gaps = False
@@ -114,13 +127,17 @@ class Hub:
 
     # Subscriptions ----------------------------------------------------------
 
-    def subscribe(self, topics: list[str], user_key: Any = None) -> Subscriber:
-        sub = Subscriber(topics, conf.DJANGO_SSE_CLIENT_BUFFER, user_key)
+    def subscribe(
+        self, topics: list[str], user_key: Any = None, end_after: frozenset[str] = frozenset()
+    ) -> Subscriber:
+        sub = Subscriber(topics, conf.DJANGO_SSE_CLIENT_BUFFER, user_key, end_after)
         for topic in topics:
             self._topics.setdefault(topic, set()).add(sub)
         self._subscribers.add(sub)
         if user_key is not None:
             self._per_user[user_key] = self._per_user.get(user_key, 0) + 1
+        for name in end_after:
+            self._end_events[name] = self._end_events.get(name, 0) + 1
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
@@ -130,7 +147,15 @@ class Hub:
                 subs.discard(sub)
                 if not subs:
                     del self._topics[topic]
+        if sub not in self._subscribers:
+            return
         self._subscribers.discard(sub)
+        for name in sub.end_after:
+            left = self._end_events[name] - 1
+            if left:
+                self._end_events[name] = left
+            else:
+                del self._end_events[name]
         if sub.user_key is not None:
             left = self._per_user.get(sub.user_key, 1) - 1
             if left:
@@ -228,9 +253,10 @@ class Hub:
                 delay = min(delay * 2, 5.0)
         self.ready.set_result(None)
         await self.broker.start()
-        from django_sse.sampling import start_background
-
-        self._background = start_background(self)
+        self._background = [
+            self.loop.create_task(_logged(name, task(self)), name=f"django-sse-{name}")
+            for name, task in hooks.hub_tasks().items()
+        ]
         retry_in: float | None = None
         backoff = 0.02
         while True:
@@ -318,9 +344,12 @@ class Hub:
             if not subs:
                 continue
             frame = row.frame()
+            ends = row.event in self._end_events
             for sub in subs:
                 if sub.push(row.id, frame):
                     self.stats.overflows += 1
+                elif ends and row.event in sub.end_after:
+                    sub.complete = True
 
     def _control(self, row: eventlog.Row) -> None:
         try:

@@ -7,6 +7,7 @@ import signal
 import threading
 from typing import Any
 
+from django_sse import eventlog
 from django_sse.hub import Hub
 
 
@@ -38,6 +39,8 @@ async def get_hub() -> Hub:
     with _hubs_lock:
         hub = _hubs.get(loop)
         if hub is None:
+            if wake_local_hubs not in eventlog.local_wakers:
+                eventlog.local_wakers.append(wake_local_hubs)
             hub = _hubs[loop] = Hub(loop)
             hub.start()
             _chain_sigterm(hub)

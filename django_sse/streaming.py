@@ -14,13 +14,12 @@ from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse
 
 from django_sse.conf import conf
 from django_sse.eventlog import publish
+from django_sse.http import require_asgi, sse_response
 from django_sse.protocol import encode_comment, encode_data, format_event
-from django_sse.views import NEEDS_ASGI, json_error, sse_response
 
 logger = logging.getLogger("django_sse")
 
@@ -68,6 +67,7 @@ async def _one_shot(
     yield format_event("", event=done_event, id=count + 1)
 
 
+@require_asgi
 async def stream_response(
     request: HttpRequest,
     chunks: AsyncIterable[Any],
@@ -81,8 +81,6 @@ async def stream_response(
     The stream runs once: when a browser's EventSource reconnects after
     the end (it sends Last-Event-ID), it gets 204, which stops it.
     """
-    if not isinstance(request, ASGIRequest):
-        return json_error(501, NEEDS_ASGI)
     if request.headers.get("Last-Event-ID"):
         return HttpResponse(status=204)
     return sse_response(request, _one_shot(chunks, event, done_event))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,41 +62,45 @@ class _Start:
     """What the catch-up phase tells the live phase."""
 
     skip_through = 0  # the client is ahead of this process up to this id
+    complete = False  # an ``end_after`` event was sent: the stream ends
 
 
 async def event_stream(
-    hub: Hub, topics: list[str], cursor: Cursor, user_key: Any = None
+    hub: Hub,
+    topics: list[str],
+    cursor: Cursor,
+    user_key: Any = None,
+    *,
+    end_after: frozenset[str] = frozenset(),
 ) -> AsyncIterator[bytes]:
-    sub = hub.subscribe(topics, user_key)
+    """The stream of one connection (see the module docstring); with
+    ``end_after``, it ends right after an event of one of those names."""
+    sub = hub.subscribe(topics, user_key, end_after)
     try:
         upto = hub.frontier
         # The opening frames go out in one write: retry, reset, replay
         # batches, cursor (fewer sends per connect when thousands connect).
         opening = [encode_retry(conf.DJANGO_SSE_RETRY_MS)]
         start = _Start()
-        async for chunk in _catch_up(hub, topics, cursor, upto, start):
+        async for chunk in _catch_up(hub, topics, cursor, upto, start, end_after):
             opening.append(chunk)
             if len(opening) > 8:  # a long replay streams as it is read
                 yield b"".join(opening)
                 opening = []
         if opening:
             yield b"".join(opening)
-
+        if start.complete:
+            return
         async for chunk in live_frames(sub, skip_through=start.skip_through):
             yield chunk
     finally:
         hub.unsubscribe(sub)
 
 
-async def live_frames(
-    sub: Subscriber,
-    *,
-    skip_through: int = 0,
-    last: Callable[[bytes], bool] | None = None,
-) -> AsyncIterator[bytes]:
+async def live_frames(sub: Subscriber, *, skip_through: int = 0) -> AsyncIterator[bytes]:
     """A subscriber's live events with heartbeats, until the stream must end:
-    max duration, idle timeout, overflow, revocation, shutdown, or a frame
-    for which ``last(frame)`` is true (sent, then the stream ends)."""
+    max duration, idle timeout, overflow, revocation, shutdown, or an
+    ``end_after`` event (sent, then the stream ends)."""
     loop = asyncio.get_running_loop()
     heartbeat = conf.DJANGO_SSE_HEARTBEAT
     max_duration = conf.DJANGO_SSE_MAX_DURATION
@@ -126,21 +130,34 @@ async def live_frames(
             )
             return
         frames = [frame for event_id, frame in sub.drain() if event_id > skip_through]
-        if last is not None:
-            for i, frame in enumerate(frames):
-                if last(frame):
-                    yield b"".join(frames[: i + 1])
-                    return
         if frames:
             yield b"".join(frames)
+        if sub.complete:
+            return
 
 
 def _frames(rows: list[eventlog.Row]) -> bytes:
     return b"".join(row.frame() for row in rows)
 
 
+def _through_final(
+    rows: list[eventlog.Row], end_after: frozenset[str], start: _Start
+) -> list[eventlog.Row]:
+    """``rows`` up to the first ``end_after`` event (marking the start complete)."""
+    for i, row in enumerate(rows):
+        if row.event in end_after:
+            start.complete = True
+            return rows[: i + 1]
+    return rows
+
+
 async def _catch_up(
-    hub: Hub, topics: list[str], cursor: Cursor, upto: int, start: _Start
+    hub: Hub,
+    topics: list[str],
+    cursor: Cursor,
+    upto: int,
+    start: _Start,
+    end_after: frozenset[str] = frozenset(),
 ) -> AsyncIterator[bytes]:
     """Frames owed to a new connection, ending with the client's cursor at
     ``upto`` (so a reconnect resumes from here even if nothing was sent)."""
@@ -168,13 +185,18 @@ async def _catch_up(
         # Merge the latest values into the replay so ids only grow.
         batch = [row for row in pending if not rows or row.id < rows[-1].id]
         pending = pending[len(batch) :]
-        batch = sorted(batch + rows)
+        batch = _through_final(sorted(batch + rows), end_after, start)
         if batch:
             yield _frames(batch)
             sent = batch[-1].id
+        if start.complete:
+            return
         replay_from = rows[-1].id if len(rows) == REPLAY_BATCH else None
+    pending = _through_final(pending, end_after, start)
     if pending:
         yield _frames(pending)
         sent = pending[-1].id
+    if start.complete:
+        return
     if sent < upto:
         yield _cursor_frame(upto)

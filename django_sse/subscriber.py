@@ -20,24 +20,40 @@ class Subscriber:
     thousands of idle streams cost one timer, not one each.
     """
 
-    __slots__ = ("topics", "user_key", "frames", "ended", "wake_at", "_waiter", "_limit")
+    __slots__ = (
+        "topics",
+        "user_key",
+        "end_after",
+        "frames",
+        "ended",
+        "complete",
+        "wake_at",
+        "_waiter",
+        "_limit",
+    )
 
-    def __init__(self, topics: list[str], limit: int, user_key: Any = None) -> None:
+    def __init__(
+        self,
+        topics: list[str],
+        limit: int,
+        user_key: Any = None,
+        end_after: frozenset[str] = frozenset(),
+    ) -> None:
         self.topics = topics
         self.user_key = user_key
+        # Event names after which the stream ends (``complete`` is set by
+        # the hub when it pushes one; the frames up to it are still sent).
+        self.end_after = end_after
         self.frames: list[tuple[int, bytes]] = []
         self.ended: str | None = None
+        self.complete = False
         self.wake_at = math.inf
         self._waiter: asyncio.Future[None] | None = None
         self._limit = limit
 
-    @property
-    def overflowed(self) -> bool:
-        return self.ended == "overflow"
-
     def push(self, event_id: int, frame: bytes) -> bool:
         """Queue a frame; True when this push made the subscriber overflow."""
-        if self.ended:
+        if self.ended or self.complete:
             return False
         if len(self.frames) >= self._limit:
             self.end("overflow")

@@ -5,9 +5,14 @@ Built-in private families:
 - ``user:<pk>``: only that user (notifications and other per-user streams);
 - ``group:<name>``: only members of that auth group.
 
-Other families register a rule with ``register_topic_rule`` (progress
-topics check the job's owner). Every other topic is public unless the
-``DJANGO_SSE_AUTHORIZE`` hook says otherwise.
+Features register rules for their own families through
+``django_sse.hooks.register_topic_rule`` (progress topics check the job's
+owner). Every other topic is public unless the ``DJANGO_SSE_AUTHORIZE``
+hook says otherwise.
+
+Prefixes of private families and ``_sse.`` are reserved in every letter
+case: ``USER:3`` is refused, not treated as a public topic (on databases
+whose default collation ignores case, it would match ``user:3``'s rows).
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ import fnmatch
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.utils.module_loading import import_string
 
+from django_sse import hooks
 from django_sse.conf import conf
 
 logger = logging.getLogger("django_sse")
@@ -29,16 +34,9 @@ logger = logging.getLogger("django_sse")
 Retention = Literal["history", "latest", "none"]
 RETENTIONS: tuple[Retention, ...] = ("history", "latest", "none")
 
-# Library defaults; DJANGO_SSE_TOPIC_RETENTION entries win over these.
-BUILTIN_RETENTION: dict[str, Retention] = {
-    "progress:*": "latest",
-    "dashboard:*": "latest",
-}
-
 TOPIC_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@/+\-]{0,199}")
 
-Rule = Callable[[Any, str], Awaitable[bool]]
-_rules: dict[str, Rule] = {}
+CONTROL_PREFIX = "_sse."
 
 
 class InvalidTopic(ValueError):
@@ -50,6 +48,13 @@ def validate_topic(topic: str) -> str:
         raise InvalidTopic(
             f"Invalid topic {topic!r}: use 1-200 characters from A-Z a-z 0-9 _ . : @ / + -"
         )
+    prefix, sep, _ = topic.partition(":")
+    if sep and prefix != prefix.lower() and prefix.lower() in hooks.private_prefixes():
+        raise InvalidTopic(
+            f"Invalid topic {topic!r}: write the {prefix.lower()!r} prefix in lower case"
+        )
+    if topic[:5].lower() == CONTROL_PREFIX and not topic.startswith(CONTROL_PREFIX):
+        raise InvalidTopic(f"Topic {topic!r} is reserved")
     return topic
 
 
@@ -60,7 +65,7 @@ def parse_topics(values: list[str], max_topics: int) -> list[str]:
         for name in value.split(","):
             name = name.strip()
             if name:
-                if name.startswith("_sse."):
+                if name.lower().startswith(CONTROL_PREFIX):
                     raise InvalidTopic(f"Topic {name!r} is reserved")
                 topics[validate_topic(name)] = None
             if len(topics) > max_topics:
@@ -71,7 +76,7 @@ def parse_topics(values: list[str], max_topics: int) -> list[str]:
 
 
 def retention(topic: str) -> Retention:
-    for patterns in (conf.DJANGO_SSE_TOPIC_RETENTION, BUILTIN_RETENTION):
+    for patterns in (conf.DJANGO_SSE_TOPIC_RETENTION, hooks.retention_defaults()):
         for pattern, policy in patterns.items():
             if fnmatch.fnmatchcase(topic, pattern):
                 return policy  # type: ignore[return-value]
@@ -87,12 +92,6 @@ def group_topic(name: str) -> str:
     return validate_topic(f"group:{name}")
 
 
-def register_topic_rule(prefix: str, rule: Rule) -> None:
-    """Make every topic ``<prefix>:...`` private: ``await rule(user, topic)``
-    must return True for a user to subscribe."""
-    _rules[prefix] = rule
-
-
 async def _user_rule(user: Any, topic: str) -> bool:
     return bool(user.is_authenticated) and topic == user_topic(user)
 
@@ -104,13 +103,14 @@ async def _group_rule(user: Any, topic: str) -> bool:
     return await user.groups.filter(name=name).aexists()
 
 
-register_topic_rule("user", _user_rule)
-register_topic_rule("group", _group_rule)
+hooks.register_topic_rule("user", _user_rule)
+hooks.register_topic_rule("group", _group_rule)
 
 
 def is_private(topic: str) -> bool:
     """Does the topic's family have a rule (so anonymous users get 401)?"""
-    return topic.partition(":")[0] in _rules and ":" in topic
+    prefix, sep, _ = topic.partition(":")
+    return bool(sep) and prefix in hooks.private_prefixes()
 
 
 async def can_subscribe(user: Any, topic: str) -> bool:
@@ -119,7 +119,7 @@ async def can_subscribe(user: Any, topic: str) -> bool:
     A hook that raises denies (and is logged): an error never opens a topic.
     """
     prefix, sep, _ = topic.partition(":")
-    rule = _rules.get(prefix) if sep else None
+    rule = hooks.topic_rule(prefix) if sep else None
     if rule is not None and not await rule(user, topic):
         return False
     hook_path = conf.DJANGO_SSE_AUTHORIZE

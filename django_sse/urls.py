@@ -1,23 +1,23 @@
-from django.urls import path
+"""``path("sse/", include("django_sse.urls"))``: the engine's endpoints,
+then those of every installed app that declares ``sse_urls`` on its
+``AppConfig`` (the contrib apps do), then a JSON 404 for anything else."""
 
-from django_sse import notification_views, progress_views, views
+from django.apps import apps
+from django.urls import include, path, re_path
+
+from django_sse import views
 
 app_name = "django_sse"
 
 urlpatterns = [
     path("stream/", views.stream, name="stream"),
     path("stats/", views.stats, name="stats"),
+    path("deployment/", views.deployment, name="deployment"),
     path("token/", views.token, name="token"),
-    path("notifications/", notification_views.stream, name="notifications-stream"),
-    path("notifications/api/", notification_views.listing, name="notifications-list"),
-    path("notifications/api/count/", notification_views.count, name="notifications-count"),
-    path("notifications/api/read-all/", notification_views.read_all, name="notifications-read-all"),
-    path(
-        "notifications/api/<int:pk>/<str:action>/",
-        notification_views.change,
-        name="notifications-change",
-    ),
-    path("progress/<uuid:pk>/", progress_views.stream, name="progress-stream"),
-    path("progress/<uuid:pk>/state/", progress_views.state, name="progress-state"),
-    path("progress/<uuid:pk>/cancel/", progress_views.cancel, name="progress-cancel"),
 ]
+for config in apps.get_app_configs():
+    contributed = getattr(config, "sse_urls", None)
+    if contributed is not None:
+        prefix, module = contributed
+        urlpatterns.append(path(prefix, include(module)))
+urlpatterns.append(re_path(r"", views.not_found))

@@ -1,24 +1,23 @@
 """HTML for the template tags: typed functions, ``format_html`` only.
 
 Each page loads the client (``django-sse.js``) and the stylesheet once,
-however many widgets it has; they all share one EventSource.
+however many widgets it has; they all share one EventSource. The contrib
+apps' widgets build on ``script_html`` and ``csp_nonce``.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from django_sse.conf import conf
+from django_sse.topics import validate_topic
 
 _SAFE_LINK = re.compile(r"^(/(?!/)|https?://)", re.IGNORECASE)
 _LOADED = "_django_sse_loaded"
@@ -38,7 +37,7 @@ def csp_nonce(context: Any) -> str | None:
     return str(nonce) if nonce else None
 
 
-def _once(request: HttpRequest | None, key: str) -> bool:
+def once(request: HttpRequest | None, key: str) -> bool:
     """True the first time ``key`` is asked for during this request."""
     if request is None:
         return True
@@ -67,7 +66,7 @@ def script_html(context: Any, *widgets: str) -> SafeString:
     request = context.get("request")
     nonce = csp_nonce(context)
     parts = []
-    if _once(request, "core"):
+    if once(request, "core"):
         parts.append(
             format_html('<link rel="stylesheet" href="{}">', static("django_sse/django-sse.css"))
         )
@@ -80,107 +79,13 @@ def script_html(context: Any, *widgets: str) -> SafeString:
             )
         )
     for widget in widgets:
-        if _once(request, widget):
+        if once(request, widget):
             parts.append(module_tag(static(f"django_sse/{widget}.js"), nonce))
     return mark_safe("\n".join(parts))
 
 
-def notifications_html(context: Any, limit: int = 10) -> SafeString:
-    """The bell: unread count and latest items rendered server-side (no
-    flash of 0), then kept live by notifications.js. Empty for anonymous
-    users."""
-    from django_sse.models import Notification
-    from django_sse.topics import user_topic
-
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return mark_safe("")
-    mine = Notification.objects.filter(recipient=user)
-    items = list(mine.active().order_by("-id")[:limit])
-    html = render_to_string(
-        "django_sse/notifications.html",
-        {
-            "topic": user_topic(user),
-            "api_url": reverse("django_sse:notifications-list"),
-            "csrf_token": get_token(request),
-            "unread_count": mine.unread().count(),
-            "items": items,
-        },
-        request=request,
-    )
-    return mark_safe(html + script_html(context, "notifications"))
-
-
-def progress_html(context: Any, task_id: Any) -> SafeString:
-    """A live progress bar showing the job's current state on first paint.
-    Renders nothing for a job the user may not see (or that does not exist)."""
-    from django_sse.models import TaskProgress
-
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    job = TaskProgress.objects.filter(pk=task_id).first() if _is_uuid(task_id) else None
-    if job is None or user is None or not job.visible_to(user):
-        return mark_safe("")
-    html = render_to_string(
-        "django_sse/progress.html",
-        {
-            "job": job,
-            "state": job.as_event(),
-            "cancel_url": reverse("django_sse:progress-cancel", args=[job.pk]),
-            "csrf_token": get_token(request),
-        },
-        request=request,
-    )
-    return mark_safe(html + script_html(context, "progress"))
-
-
-def _is_uuid(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
-def dashboard_html(context: Any, name: str, inner: str, points: int = 60) -> SafeString:
-    """Wrap ``inner`` markup in a live dashboard. The last ``points``
-    snapshots are rendered into the page, so values and charts show at once."""
-    import json
-
-    from django.utils.html import json_script
-
-    from django_sse import dashboards
-    from django_sse.models import Event
-
-    topic = dashboards.topic(name)
-    rows = Event.objects.filter(topic=topic, event=dashboards.EVENT).order_by("-id")[:points]
-    history = [json.loads(row.data) for row in reversed(rows)]
-    charts = "data-sse-chart" in inner
-    head = ""
-    if charts and _once(context.get("request"), "uplot"):
-        nonce = csp_nonce(context)
-        head = format_html(
-            '<link rel="stylesheet" href="{}"><script src="{}"{}></script>',
-            static("django_sse/vendor/uplot/uPlot.min.css"),
-            static("django_sse/vendor/uplot/uPlot.iife.min.js"),
-            nonce_attr(nonce),
-        )
-    html = format_html(
-        '<div class="sse-dashboard" data-sse-widget="dashboard" data-sse-topic="{}">{}{}</div>',
-        topic,
-        mark_safe(inner),
-        mark_safe(
-            json_script(history).replace("<script ", '<script class="sse-dashboard-history" ', 1)
-        ),
-    )
-    return mark_safe(head + html + script_html(context, "dashboard"))
-
-
 def text_html(context: Any, topic: str, event: str = "token") -> SafeString:
     """An element that appends the text of ``event`` events of ``topic``."""
-    from django_sse.topics import validate_topic
-
     html = format_html(
         '<div class="sse-text" data-sse-widget="text" data-sse-topic="{}" data-sse-event="{}"'
         ' aria-live="polite"></div>',

@@ -1,7 +1,7 @@
 """The demo's long-running job: ~20 s through several stages.
 
 In the demo it runs in a thread of the server process (SQLite, no worker to
-start). In production, run it as a task (``django_sse.progress.enqueue``
+start). In production, run it as a task (``django_sse.contrib.progress.enqueue``
 with django.tasks or django-tasks): the progress reaches the page across
 processes through the database either way.
 """
@@ -11,7 +11,7 @@ import time
 
 from django.db import connection
 
-from django_sse.progress import Progress
+from django_sse.contrib.progress import Progress
 
 STAGES = [("Collecting data", 6), ("Crunching numbers", 6), ("Rendering", 5), ("Uploading", 3)]
 

@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_sse",
+    "django_sse.contrib.notifications",
+    "django_sse.contrib.progress",
+    "django_sse.contrib.dashboards",
     "example_project",
 ]
 

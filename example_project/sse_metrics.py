@@ -5,9 +5,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from django_sse.dashboards import dashboard_metric
-from django_sse.models import Notification, TaskProgress
-from django_sse.sampling import watched_topics
+from django_sse.contrib.dashboards import dashboard_metric
+from django_sse.contrib.notifications.models import Notification
+from django_sse.contrib.progress.models import TaskProgress
+from django_sse.presence import watched_topics
 from example_project.middleware import requests_per_minute
 
 

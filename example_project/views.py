@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from django_sse import publish, stream_response, stream_to
-from django_sse.models import TaskProgress
-from django_sse.notifications import notify
-from django_sse.progress import Progress
+from django_sse.contrib.notifications import notify
+from django_sse.contrib.progress import Progress
+from django_sse.contrib.progress.models import TaskProgress
 from example_project.jobs import start_in_thread
 from example_project.story import words
 

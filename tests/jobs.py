@@ -7,14 +7,14 @@
 import sys
 import time
 
-from django_sse.progress import Progress
+from django_sse.contrib.progress import Progress
 
 try:
     from django.tasks import task
 except ImportError:  # Django 5.2: the django-tasks backport
     from django_tasks import task
 
-from django_sse.progress import with_progress
+from django_sse.contrib.progress import with_progress
 
 
 def run(progress: Progress, steps: int, delay: float, fail: bool = False) -> None:

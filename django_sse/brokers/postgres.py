@@ -43,7 +43,6 @@ class PostgresBroker(Broker):
         super().__init__(hub)
         self._connected = False
         self.backend_pid: int | None = None
-        self.reconnects = 0
 
     @property
     def connected(self) -> bool:
@@ -72,6 +71,5 @@ class PostgresBroker(Broker):
                 logger.warning("django-sse: listener connection lost (%s); reconnecting", exc)
             finally:
                 self._connected = False
-            self.reconnects += 1
             await asyncio.sleep(backoff * (0.5 + random.random()))
             backoff = min(backoff * 2, 5.0)

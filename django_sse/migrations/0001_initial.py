@@ -30,4 +30,16 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["topic", "id"], name="django_sse_topic_id")],
             },
         ),
+        migrations.CreateModel(
+            name="HubPresence",
+            fields=[
+                ("process", models.CharField(max_length=200, primary_key=True, serialize=False)),
+                ("topics", models.JSONField(default=dict)),
+                ("streams", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(db_index=True)),
+            ],
+            options={
+                "verbose_name_plural": "hub presence",
+            },
+        ),
     ]

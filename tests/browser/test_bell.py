@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from django_sse import publish
-from django_sse.models import Notification
+from django_sse.contrib.notifications.models import Notification
 from tests.browser.conftest import open_tab, signed_in
 from tests.servers import manage
 
@@ -122,7 +122,7 @@ async def test_javascript_link_is_never_a_link(browser, server, alice):
         notification = Notification.objects.create(
             recipient=alice, title="t", url="javascript:window.pwned=1"
         )
-        from django_sse.notifications import publish_changes
+        from django_sse.contrib.notifications.delivery import publish_changes
 
         publish_changes([(alice.pk, "notification", notification.as_event())])
 

@@ -5,7 +5,8 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from django_sse import dashboards, stream_to
+from django_sse import stream_to
+from django_sse.contrib import dashboards
 from tests.browser.conftest import open_tab
 from tests.servers import manage
 from tests.views import words

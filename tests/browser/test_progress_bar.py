@@ -4,7 +4,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
-from django_sse.progress import Progress
+from django_sse.contrib.progress import Progress
 from tests.browser.conftest import open_tab, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 
 from django_sse import eventlog
 from django_sse.brokers import broker_path
-from django_sse.sampling import deployment_streams
+from django_sse.presence import deployment_streams
 
 
 class Command(BaseCommand):

@@ -1,0 +1,62 @@
+"""asgiref internals django-sse relies on, in one place.
+
+Django runs an ASGI request's sync code in a thread of the request's own
+(asgiref's thread-sensitive context). Streams live for hours, so django-sse
+steps around that thread in three ways, each needing a private detail of
+asgiref; ``tests/core/test_compat.py`` fails loudly when a supported
+asgiref release changes one:
+
+- ``SyncToAsync.thread_sensitive_context``: the contextvar naming the
+  request's context (``outside_request_thread``, ``release_request_thread``);
+- ``SyncToAsync.context_to_thread_executor``: the map from that context to
+  its thread (``release_request_thread``);
+- ``ThreadSensitiveContext(executor=...)``: a context that runs on a thread
+  the caller owns (``asgi.SharedSyncThread``; asgiref 3.8+).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext
+from django.db import connections
+
+T = TypeVar("T")
+
+# Without it, SharedSyncThread passes requests through unchanged.
+SHARED_EXECUTOR_SUPPORTED = "executor" in inspect.signature(ThreadSensitiveContext).parameters
+
+
+async def outside_request_thread(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` so that its sync database work (session, user, rules)
+    uses asgiref's one shared thread, not a thread of this request.
+
+    A request's own thread would be kept until the stream ends: hours, with
+    an idle thread and an open database connection each, which runs a
+    server out of connections at a few hundred signed-in streams.
+    """
+    context = contextvars.copy_context()
+    context.run(SyncToAsync.thread_sensitive_context.set, None)  # type: ignore[arg-type]
+    return await asyncio.get_running_loop().create_task(coro, context=context)
+
+
+def release_request_thread() -> None:
+    """Let this request's sync thread go now, not when the stream ends.
+
+    Called when the stream starts to be sent (after every middleware): the
+    thread closes its database connections and exits. Sync code that runs
+    later in the request (``response.close()``) gets a fresh thread from
+    asgiref for that moment. About 22 KB of server memory per stream
+    (bench/RESULTS.md, run 4).
+    """
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    if context is None or getattr(context, "_executor", None) is not None:
+        return  # no per-request thread, or one its creator owns
+    executor = SyncToAsync.context_to_thread_executor.pop(context, None)
+    if executor is not None:
+        executor.submit(connections.close_all)
+        executor.shutdown(wait=False)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    """Notifications: models, ``notify()``, bell, API and admin.
+
+    Its URLs are included by ``django_sse.urls`` under ``notifications/``."""
+
+    name = "django_sse.contrib.notifications"
+    label = "sse_notifications"
+    verbose_name = "Notifications"
+    default_auto_field = "django.db.models.BigAutoField"
+    sse_urls = ("notifications/", "django_sse.contrib.notifications.urls")

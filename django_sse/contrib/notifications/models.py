@@ -1,0 +1,132 @@
+"""Per-user notifications (``delivery.notify()`` creates them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import URLValidator
+from django.db import models, transaction
+from django.utils import timezone
+
+
+def validate_link(value: str) -> None:
+    """A notification link is a local path or an http(s) URL: never
+    ``javascript:`` or another scheme that would run code when clicked."""
+    if value.startswith("/") and not value.startswith("//"):
+        return
+    URLValidator(schemes=["http", "https"])(value)
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def active(self) -> NotificationQuerySet:
+        return self.filter(deleted=False)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(deleted=False, read_at__isnull=True)
+
+    def read(self) -> NotificationQuerySet:
+        return self.filter(deleted=False, read_at__isnull=False)
+
+    def mark_all_read(self) -> int:
+        """Mark the unread ones read; open pages of their recipients follow."""
+        return self.unread()._change("read", read_at=timezone.now())
+
+    def mark_unread(self) -> int:
+        return self.read()._change("unread", read_at=None)
+
+    def dismiss(self) -> int:
+        return self.active()._change("dismissed", deleted=True)
+
+    def _change(self, state: str, **values: Any) -> int:
+        from django_sse.contrib.notifications.delivery import notification_read, publish_changes
+
+        with transaction.atomic(using=self.db):
+            rows = list(self.select_for_update().values_list("id", "recipient_id"))
+            if not rows:
+                return 0
+            Notification.objects.using(self.db).filter(id__in=[i for i, _ in rows]).update(**values)
+            by_user: dict[Any, list[int]] = {}
+            for notification_id, user_id in rows:
+                by_user.setdefault(user_id, []).append(notification_id)
+            publish_changes(
+                (user_id, "notification-updated", {"ids": ids, "state": state})
+                for user_id, ids in by_user.items()
+            )
+        if state == "read":
+            for user_id, ids in by_user.items():
+                notification_read.send(sender=Notification, user_id=user_id, ids=ids)
+        return len(rows)
+
+
+class Notification(models.Model):
+    """A message for one user, shown live by ``{% sse_notifications %}``."""
+
+    class Level(models.TextChoices):
+        INFO = "info"
+        SUCCESS = "success"
+        WARNING = "warning"
+        ERROR = "error"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sse_notifications"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    url = models.CharField(max_length=500, blank=True, validators=[validate_link])
+    actor_content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    actor_object_id = models.CharField(max_length=64, null=True, blank=True)
+    actor = GenericForeignKey("actor_content_type", "actor_object_id")
+    target_content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    target_object_id = models.CharField(max_length=64, null=True, blank=True)
+    target = GenericForeignKey("target_content_type", "target_object_id")
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # "my latest 20" and "my unread": one index range scan each.
+            models.Index(
+                fields=["recipient", "-id"],
+                condition=models.Q(deleted=False),
+                name="django_sse_notif_latest",
+            ),
+            models.Index(
+                fields=["recipient", "-id"],
+                condition=models.Q(deleted=False, read_at__isnull=True),
+                name="django_sse_notif_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    def as_event(self) -> dict[str, Any]:
+        """What pages receive (and the JSON API lists)."""
+        return {
+            "id": self.pk,
+            "title": self.title,
+            "body": self.body,
+            "level": self.level,
+            "url": self.url,
+            "data": self.data,
+            "created_at": self.created_at,
+            "read": self.read_at is not None,
+        }

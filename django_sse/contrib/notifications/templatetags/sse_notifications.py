@@ -1,0 +1,47 @@
+"""``{% load sse_notifications %}``: the live notification bell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from django_sse.contrib.notifications.models import Notification
+from django_sse.topics import user_topic
+from django_sse.widgets import script_html
+
+register = template.Library()
+
+
+def notifications_html(context: Any, limit: int = 10) -> SafeString:
+    """The bell: unread count and latest items rendered server-side (no
+    flash of 0), then kept live by notifications.js. Empty for anonymous
+    users."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return mark_safe("")
+    mine = Notification.objects.filter(recipient=user)
+    items = list(mine.active().order_by("-id")[:limit])
+    html = render_to_string(
+        "django_sse/notifications.html",
+        {
+            "topic": user_topic(user),
+            "api_url": reverse("django_sse:notifications-list"),
+            "csrf_token": get_token(request),
+            "unread_count": mine.unread().count(),
+            "items": items,
+        },
+        request=request,
+    )
+    return mark_safe(html + script_html(context, "notifications"))
+
+
+@register.simple_tag(takes_context=True)
+def sse_notifications(context: Any, limit: int = 10) -> SafeString:
+    """A live notification bell for the signed-in user."""
+    return notifications_html(context, limit=limit)

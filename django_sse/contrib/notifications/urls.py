@@ -1,0 +1,14 @@
+"""Included by ``django_sse.urls`` under ``notifications/`` (names in the
+``django_sse`` namespace, e.g. ``django_sse:notifications-list``)."""
+
+from django.urls import path
+
+from django_sse.contrib.notifications import views
+
+urlpatterns = [
+    path("", views.stream, name="notifications-stream"),
+    path("api/", views.listing, name="notifications-list"),
+    path("api/count/", views.count, name="notifications-count"),
+    path("api/read-all/", views.read_all, name="notifications-read-all"),
+    path("api/<int:pk>/<str:action>/", views.change, name="notifications-change"),
+]

@@ -1,0 +1,89 @@
+"""Progress of long-running jobs (``progress.Progress`` reports it)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+
+
+class TaskProgress(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    FINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    # The events that carry a final state: a job's stream ends after one.
+    FINAL_EVENTS = frozenset({"complete", "failed", "cancelled"})
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sse_progress",
+    )
+    label = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    percent = models.FloatField(null=True, blank=True)
+    stage = models.CharField(max_length=200, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    result = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "task progress"
+
+    def __str__(self) -> str:
+        return f"{self.label or self.pk} ({self.status})"
+
+    @property
+    def topic(self) -> str:
+        return f"progress:{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINAL
+
+    def visible_to(self, user: Any) -> bool:
+        """Only the owner and staff ever see a job's progress."""
+        if not user.is_authenticated:
+            return False
+        return bool(user.is_staff) or self.owner_id == user.pk
+
+    def as_event(self) -> dict[str, Any]:
+        now = timezone.now()
+        start = self.started_at
+        end = self.finished_at or now
+        return {
+            "id": str(self.pk),
+            "label": self.label,
+            "status": self.status,
+            "percent": self.percent,
+            "stage": self.stage,
+            "message": self.message,
+            "result": self.result if self.status == self.Status.SUCCEEDED else None,
+            "error": self.error,
+            "cancel_requested": self.cancel_requested,
+            "elapsed": (end - start).total_seconds() if start else 0.0,
+        }
+
+    def event_name(self) -> str:
+        return {
+            self.Status.SUCCEEDED: "complete",
+            self.Status.FAILED: "failed",
+            self.Status.CANCELLED: "cancelled",
+        }.get(self.status, "progress")

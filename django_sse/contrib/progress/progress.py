@@ -1,0 +1,212 @@
+"""Live progress of long-running jobs.
+
+    with Progress.start(owner=request.user, label="Export CSV") as p:
+        for i, row in enumerate(rows):
+            p.update(percent=100 * i / len(rows), stage="Writing rows", message=f"{i:,}")
+            p.check_cancelled()
+        p.succeed(result={"url": url})
+
+Updates are coalesced: at most one write and one event per
+``DJANGO_SSE_PROGRESS_INTERVAL`` (0.1 s) per job, and the last update always
+reaches the wire (a background flusher sends it, or the final state
+includes it). An exception inside the ``with`` block marks the job failed
+with its message; ``ProgressCancelled`` marks it cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.db import connections
+from django.utils import timezone
+
+from django_sse.contrib.progress.conf import conf
+from django_sse.contrib.progress.models import TaskProgress
+from django_sse.eventlog import atomic, publish
+
+logger = logging.getLogger("django_sse")
+Status = TaskProgress.Status
+CANCEL_CHECK_INTERVAL = 0.5
+
+
+class ProgressCancelled(Exception):
+    """Raised by ``Progress.check_cancelled()``; the job ends as cancelled."""
+
+
+class Progress:
+    """A handle on one ``TaskProgress`` row. Thread-safe."""
+
+    def __init__(self, record: TaskProgress) -> None:
+        self.record = record
+        self.id = record.pk
+        self.published = 0  # events sent for this job (tests, benchmark)
+        self._lock = threading.Lock()  # guards _pending
+        self._save_lock = threading.Lock()  # one write at a time, in order
+        self._pending: dict[str, Any] = {}
+        self._last_flush = 0.0
+        self._cancel_checked = 0.0
+
+    # Creating ---------------------------------------------------------------
+
+    @classmethod
+    def create(cls, *, owner: Any = None, label: str = "") -> Progress:
+        """A pending job, for a view that enqueues work for a worker."""
+        record = TaskProgress.objects.create(owner=owner, label=label)
+        handle = cls(record)
+        handle._publish()
+        return handle
+
+    @classmethod
+    def start(cls, *, owner: Any = None, label: str = "") -> Progress:
+        handle = cls.create(owner=owner, label=label)
+        handle.begin()
+        return handle
+
+    @classmethod
+    def attach(cls, task_id: Any) -> Progress:
+        """The handle of an existing job (in the worker that runs it)."""
+        return cls(TaskProgress.objects.get(pk=task_id))
+
+    # Reporting --------------------------------------------------------------
+
+    def begin(self) -> None:
+        self._save(status=Status.RUNNING, started_at=timezone.now())
+
+    def update(
+        self, percent: float | None = None, stage: str | None = None, message: str | None = None
+    ) -> None:
+        if percent is not None and not 0 <= percent <= 100:
+            raise ValueError(f"percent must be between 0 and 100, not {percent!r}")
+        changes = {"percent": percent, "stage": stage, "message": message}
+        with self._lock:
+            self._pending.update({k: v for k, v in changes.items() if v is not None})
+            due = self._last_flush + conf.DJANGO_SSE_PROGRESS_INTERVAL
+        if time.monotonic() >= due:
+            self.flush()
+        else:
+            _flusher.schedule(self, due)
+
+    def flush(self) -> None:
+        """Write and publish pending updates now."""
+        with self._save_lock:
+            with self._lock:
+                changes, self._pending = self._pending, {}
+            if changes and not self.record.is_finished:
+                self._save(**changes)
+
+    def succeed(self, result: Any = None) -> None:
+        self._finish(Status.SUCCEEDED, percent=100.0, result=result)
+
+    def fail(self, error: str) -> None:
+        self._finish(Status.FAILED, error=error)
+
+    def mark_cancelled(self) -> None:
+        self._finish(Status.CANCELLED)
+
+    @property
+    def cancelled(self) -> bool:
+        """Has someone asked to cancel? (Reads the database at most twice a second.)"""
+        now = time.monotonic()
+        if not self.record.cancel_requested and now - self._cancel_checked >= CANCEL_CHECK_INTERVAL:
+            self._cancel_checked = now
+            self.record.cancel_requested = TaskProgress.objects.filter(
+                pk=self.id, cancel_requested=True
+            ).exists()
+        return self.record.cancel_requested
+
+    def check_cancelled(self) -> None:
+        if self.cancelled:
+            raise ProgressCancelled
+
+    def __enter__(self) -> Progress:
+        if self.record.status == Status.PENDING:
+            self.begin()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if self.record.is_finished:
+            return False
+        if exc_type is not None and issubclass(exc_type, ProgressCancelled):
+            self.mark_cancelled()
+            return True
+        if exc is not None:
+            self.fail(str(exc) or exc_type.__name__)
+            return False
+        self.succeed()
+        return False
+
+    # Internals ------------------------------------------------------------------
+
+    def _finish(self, status: str, **values: Any) -> None:
+        _flusher.cancel(self)
+        with self._save_lock:
+            with self._lock:
+                values = {**self._pending, **values}
+                self._pending = {}
+            self._save(status=status, finished_at=timezone.now(), **values)
+
+    def _save(self, **values: Any) -> None:
+        record = self.record
+        for name, value in values.items():
+            setattr(record, name, value)
+        with atomic():
+            TaskProgress.objects.filter(pk=self.id).update(**values)
+            self._publish()
+        self._last_flush = time.monotonic()
+
+    def _publish(self) -> None:
+        publish(self.record.topic, self.record.as_event(), event=self.record.event_name())
+        self.published += 1
+
+
+class _Flusher:
+    """One daemon thread per process sends coalesced updates that no later
+    call would otherwise send. It closes its database connection whenever
+    it has nothing left to do."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: dict[Progress, float] = {}
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, progress: Progress, when: float) -> None:
+        with self._cond:
+            if progress in self._due:
+                return
+            self._due[progress] = when
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="django-sse-progress", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def cancel(self, progress: Progress) -> None:
+        with self._cond:
+            self._due.pop(progress, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._due:
+                    connections.close_all()
+                    self._cond.wait()
+                now = time.monotonic()
+                ready = [p for p, when in self._due.items() if when <= now]
+                for progress in ready:
+                    del self._due[progress]
+                if not ready:
+                    self._cond.wait(min(self._due.values()) - now)
+                    continue
+            for progress in ready:
+                try:
+                    progress.flush()
+                except Exception:
+                    logger.exception("django-sse: could not send progress of %s", progress.id)
+                    connections.close_all()
+
+
+_flusher = _Flusher()

@@ -1,0 +1,83 @@
+"""What other apps plug into the engine: the only way features reach it.
+
+The core never imports a feature. A feature (the contrib apps, or your own
+app) registers, usually in its ``AppConfig.ready()``:
+
+- a **topic rule** for a family of topics (``register_topic_rule``): every
+  topic ``<prefix>:...`` becomes private, and ``await rule(user, topic)``
+  must return True for a user to subscribe to it;
+- a **hub task** (``register_hub_task``): a coroutine started beside the
+  reader in every server process once the hub is ready (dashboard
+  samplers, presence) and cancelled when the hub stops;
+- a **retention** default for a family (``register_retention``): e.g.
+  ``"progress:*"`` keeps only its latest value; the project's
+  ``DJANGO_SSE_TOPIC_RETENTION`` still wins;
+- **URLs** under ``django_sse.urls``: an ``AppConfig`` with
+  ``sse_urls = ("prefix/", "app.urls")`` is included there, so a project
+  still includes one URLconf.
+
+A stream that should end after certain events (a job's final state) asks
+for it when it subscribes: ``views.subscribe_response(request, topics,
+end_after={"complete", "failed"})``. It goes through the same subscribe
+path as every stream: limits, revocation, timeouts and heartbeats apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django_sse.hub import Hub
+
+TopicRule = Callable[[Any, str], Awaitable[bool]]
+HubTask = Callable[["Hub"], Coroutine[Any, Any, None]]
+
+_topic_rules: dict[str, TopicRule] = {}
+_hub_tasks: dict[str, HubTask] = {}
+_retention: dict[str, str] = {}
+
+
+def register_topic_rule(prefix: str, rule: TopicRule) -> None:
+    """Make every topic ``<prefix>:...`` private to the users ``rule`` admits.
+
+    ``rule`` is ``async (user, topic) -> bool``; the project's
+    ``DJANGO_SSE_AUTHORIZE`` hook is asked after it. Registering a prefix
+    again replaces its rule.
+    """
+    if not prefix or ":" in prefix or prefix != prefix.lower():
+        raise ValueError(f"A topic rule prefix is lower-case and has no ':' ({prefix!r})")
+    _topic_rules[prefix] = rule
+
+
+def topic_rule(prefix: str) -> TopicRule | None:
+    return _topic_rules.get(prefix)
+
+
+def private_prefixes() -> frozenset[str]:
+    return frozenset(_topic_rules)
+
+
+def register_hub_task(name: str, task: HubTask) -> None:
+    """Run ``await task(hub)`` in every server process while its hub runs.
+
+    A task that fails is logged and not restarted; keep the loop inside the
+    task. Registering a name again replaces the task.
+    """
+    _hub_tasks[name] = task
+
+
+def hub_tasks() -> dict[str, HubTask]:
+    return dict(_hub_tasks)
+
+
+def register_retention(pattern: str, policy: str) -> None:
+    """Default retention of topics matching ``pattern`` (``fnmatch``, e.g.
+    ``"progress:*"``): ``"history"``, ``"latest"`` or ``"none"``."""
+    if policy not in ("history", "latest", "none"):
+        raise ValueError(f"Retention is 'history', 'latest' or 'none', not {policy!r}")
+    _retention[pattern] = policy
+
+
+def retention_defaults() -> dict[str, str]:
+    return dict(_retention)

@@ -1,0 +1,114 @@
+"""The SSE response, JSON errors, and the guards every endpoint shares.
+
+Every error under ``/sse/`` is JSON: ``{"error": "...", "status": N}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+
+from django_sse.compat import release_request_thread
+
+NEEDS_ASGI = (
+    "Server-Sent Events streams need an ASGI server (daphne, uvicorn, granian). "
+    "This request was served over WSGI, which would hold the whole stream in memory "
+    "and never send it. Add 'daphne' to INSTALLED_APPS for runserver, or run "
+    "'uvicorn yourproject.asgi:application'."
+)
+View = Callable[..., Any]
+
+
+def json_error(status: int, message: str, **headers: str) -> JsonResponse:
+    """``{"error": message, "status": status}``; ``Retry_After="5"`` sets a header."""
+    response = JsonResponse({"error": message, "status": status}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def require_asgi(view: View) -> View:
+    """A stream view: answer 501 with an explanation when served over WSGI."""
+
+    @wraps(view)
+    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not isinstance(request, ASGIRequest):
+            return json_error(501, NEEDS_ASGI)
+        response: HttpResponse = await view(request, *args, **kwargs)
+        return response
+
+    return wrapper
+
+
+def require_methods(*methods: str) -> Callable[[View], View]:
+    """Like Django's ``require_http_methods``, with a JSON 405 that says
+    which methods are allowed. Works for sync and async views."""
+    from asgiref.sync import iscoroutinefunction
+
+    def decorator(view: View) -> View:
+        def refused(request: HttpRequest) -> HttpResponse | None:
+            if request.method in methods:
+                return None
+            response = json_error(405, f"Use {' or '.join(methods)} here.")
+            response["Allow"] = ", ".join(methods)
+            return response
+
+        if iscoroutinefunction(view):
+
+            @wraps(view)
+            async def async_wrapper(request: HttpRequest, *args: Any, **kw: Any) -> Any:
+                return refused(request) or await view(request, *args, **kw)
+
+            return async_wrapper
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kw: Any) -> Any:
+            return refused(request) or view(request, *args, **kw)
+
+        return wrapper
+
+    return decorator
+
+
+class _WithoutRequestThread:
+    """The stream, once it starts, without its request's thread.
+
+    A pass-through rather than one more generator around the stream: each
+    generator layer adds an object per stream and event that lives until
+    the next event (bench/RESULTS.md, the garbage collector)."""
+
+    __slots__ = ("_stream", "_started")
+
+    def __init__(self, stream: AsyncGenerator[bytes, None]) -> None:
+        self._stream = stream
+        self._started = False
+
+    def __aiter__(self) -> _WithoutRequestThread:
+        return self
+
+    def __anext__(self) -> Awaitable[bytes]:
+        if not self._started:
+            self._started = True
+            release_request_thread()
+        return self._stream.__anext__()
+
+    def aclose(self) -> Awaitable[None]:
+        return self._stream.aclose()
+
+
+def sse_response(request: HttpRequest, stream: AsyncGenerator[bytes, None]) -> HttpResponse:
+    """Wrap an async iterator of bytes in a correctly configured SSE response."""
+    response = StreamingHttpResponse(
+        _WithoutRequestThread(stream), content_type="text/event-stream; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-cache, no-transform"
+    response["X-Accel-Buffering"] = "no"
+    # GZipMiddleware would compress the stream into zlib's buffer, so events
+    # would sit on the server. It only compresses for clients that accept
+    # gzip: this response is never compressed.
+    request.META.pop("HTTP_ACCEPT_ENCODING", None)
+    return response

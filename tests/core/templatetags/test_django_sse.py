@@ -1,0 +1,45 @@
+"""The template tags' exact HTML."""
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+
+CORE = (
+    '<link rel="stylesheet" href="/static/django_sse/django-sse.css">\n'
+    '<script type="module" src="/static/django_sse/django-sse.js"{nonce}'
+    ' data-sse-url="/sse/stream/" data-sse-retry="2000"></script>'
+)
+
+
+def render(source: str, **context) -> str:
+    return Template("{% load django_sse %}" + source).render(Context(context))
+
+
+def test_sse_script_once_per_request_with_nonce():
+    request = RequestFactory().get("/")
+    html = render("{% sse_script %}{% sse_script %}", request=request, csp_nonce="abc")
+    assert html == CORE.format(nonce=' nonce="abc"')
+
+
+def test_sse_script_without_nonce():
+    assert render("{% sse_script %}", request=RequestFactory().get("/")) == CORE.format(nonce="")
+
+
+def test_nonce_is_escaped():
+    html = render("{% sse_script %}", request=RequestFactory().get("/"), csp_nonce='"><x')
+    assert 'nonce="&quot;&gt;&lt;x"' in html
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("/a/", "/a/"),
+        ("https://x.example/", "https://x.example/"),
+        ("javascript:x", ""),
+        ("//evil/", ""),
+        ("JAVASCRIPT:x", ""),
+        ("", ""),
+    ],
+)
+def test_safe_link_filter(url, expected):
+    assert render("{{ url|sse_safe_link }}", url=url) == expected

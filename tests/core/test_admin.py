@@ -1,0 +1,56 @@
+"""The admin: the event log and the deployment's open streams."""
+
+import json
+from contextlib import aclosing
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from django_sse.models import HubPresence
+from django_sse.protocol import parse
+
+
+@pytest.mark.django_db
+def test_admin_streams_page_is_staff_only_and_hides_who_is_online(admin_client, client):
+    from django.utils import timezone
+
+    HubPresence.objects.create(
+        process="p:1",
+        topics={"user:7": 1, "user:9": 2, "progress:abc": 1, "news": 4},
+        streams=8,
+        updated_at=timezone.now(),
+    )
+    page = admin_client.get("/admin/django_sse/event/streams/").content.decode()
+    assert "<td>user:*</td><td>3</td>" in page and "<td>news</td><td>4</td>" in page
+    assert "user:7" not in page and "progress:abc" not in page
+    assert 'data-url="/sse/deployment/"' in page
+    assert client.get("/admin/django_sse/event/streams/").status_code == 302  # to login
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_deployment_stream_is_staff_only_and_live(async_client):
+    await HubPresence.objects.acreate(
+        process="p:2", topics={"user:7": 2, "news": 1}, streams=3, updated_at=timezone.now()
+    )
+    url = "/sse/deployment/"
+    assert (await async_client.get(url)).status_code == 401
+    await async_client.aforce_login(await User.objects.acreate(username="u"))
+    refused = await async_client.get(url)
+    assert refused.status_code == 403 and refused.json()["status"] == 403
+    await async_client.aforce_login(await User.objects.acreate(username="s", is_staff=True))
+    response = await async_client.get(url)
+    assert response["Content-Type"].startswith("text/event-stream")
+    async with aclosing(response.streaming_content) as chunks:
+        [event] = parse(await anext(chunks))
+    assert event.type == "streams"
+    assert json.loads(event.data) == {
+        "streams": 3,
+        "processes": 1,
+        "topics": {"news": 1, "user:*": 2},
+    }
+
+
+@pytest.mark.django_db
+def test_event_log_is_read_only(admin_client):
+    assert admin_client.get("/admin/django_sse/event/add/").status_code == 403

@@ -1,0 +1,111 @@
+"""System checks: one id per rule, every setting of every table validated."""
+
+import pytest
+from django.test import override_settings
+
+from django_sse.checks import ENVIRONMENT_CHECKS, ROUTER, check_asgi, check_database, check_settings
+from django_sse.conf import tables
+
+SETTINGS = [setting for table in tables().values() for setting in table]
+
+# A value each setting's rule refuses.
+BAD = {
+    "DJANGO_SSE_BROKER": "",
+    "DJANGO_SSE_DATABASE": 7,
+    "DJANGO_SSE_HEARTBEAT": 0,
+    "DJANGO_SSE_RETRY_MS": 1.5,
+    "DJANGO_SSE_POLL_INTERVAL": "fast",
+    "DJANGO_SSE_MAX_DURATION": -5,
+    "DJANGO_SSE_IDLE_TIMEOUT": 0,
+    "DJANGO_SSE_MAX_TOPICS": 0,
+    "DJANGO_SSE_CLIENT_BUFFER": True,
+    "DJANGO_SSE_GAP_TIMEOUT": None,
+    "DJANGO_SSE_TOPIC_RETENTION": {"a:*": "forever"},
+    "DJANGO_SSE_AUTHORIZE": "no.such.hook",
+    "DJANGO_SSE_MAX_STREAMS": -1,
+    "DJANGO_SSE_MAX_STREAMS_PER_USER": "20",
+    "DJANGO_SSE_TOKEN_MAX_AGE": 0,
+    "DJANGO_SSE_CORS_ORIGINS": ["https://app.example.com/path"],
+    "DJANGO_SSE_CHANNEL_LAYER": None,
+    "DJANGO_SSE_PRESENCE_INTERVAL": -1,
+    "DJANGO_SSE_PROGRESS_INTERVAL": 0,
+    "DJANGO_SSE_SAMPLERS_IN_SERVER": "yes",
+}
+
+
+def ids(messages):
+    return [m.id for m in messages]
+
+
+def test_default_settings_pass():
+    assert check_settings() == [] and check_database() == []
+
+
+def test_every_setting_has_a_bad_value_here():
+    assert sorted(BAD) == sorted(s.name for s in SETTINGS)
+
+
+def test_check_ids_are_unique():
+    all_ids = [s.check_id for s in SETTINGS] + list(ENVIRONMENT_CHECKS)
+    assert len(all_ids) == len(set(all_ids))
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_each_bad_setting_has_its_own_id(setting):
+    with override_settings(**{setting.name: BAD[setting.name]}):
+        errors = check_settings()
+    assert ids(errors) == [setting.check_id]
+    assert setting.name in errors[0].msg and repr(BAD[setting.name]) in errors[0].msg
+
+
+@pytest.mark.parametrize(
+    "value", [["https://app.example.com", "http://localhost:8000"], ("https://a.example",)]
+)
+def test_good_cors_origins_pass(value):
+    with override_settings(DJANGO_SSE_CORS_ORIGINS=value):
+        assert check_settings() == []
+
+
+def test_unknown_alias_is_an_error():
+    with override_settings(DJANGO_SSE_DATABASE="nope"):
+        assert ids(check_database()) == ["django_sse.E009"]
+
+
+def test_other_alias_needs_the_router():
+    with override_settings(DJANGO_SSE_DATABASE="sqlite", DJANGO_SSE_BROKER="polling"):
+        assert ids(check_database()) == ["django_sse.E008"]
+    with override_settings(
+        DJANGO_SSE_DATABASE="sqlite", DJANGO_SSE_BROKER="polling", DATABASE_ROUTERS=[ROUTER]
+    ):
+        assert check_database() == []
+
+
+def test_unknown_broker_is_an_error():
+    with override_settings(DJANGO_SSE_BROKER="carrier.pigeon"):
+        assert ids(check_database()) == ["django_sse.E005"]
+
+
+def test_postgres_broker_on_sqlite_is_an_error():
+    with override_settings(
+        DJANGO_SSE_DATABASE="sqlite", DJANGO_SSE_BROKER="postgres", DATABASE_ROUTERS=[ROUTER]
+    ):
+        assert ids(check_database()) == ["django_sse.E003"]
+
+
+def test_missing_psycopg3_is_an_error(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name, *a)
+    )
+    assert ids(check_database()) == ["django_sse.E004"]
+
+
+def test_runserver_without_daphne_warns_in_debug():
+    with override_settings(DEBUG=True):
+        assert ids(check_asgi()) == ["django_sse.W001"]
+    from django.conf import settings
+
+    with override_settings(DEBUG=True, INSTALLED_APPS=["daphne", *settings.INSTALLED_APPS]):
+        assert check_asgi() == []

@@ -1,0 +1,238 @@
+"""The hub against a real PostgreSQL: fan-out, ordering, gaps, backpressure."""
+
+import asyncio
+import contextvars
+import sys
+
+import psycopg
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection, transaction
+from django.test import override_settings
+
+from django_sse import publish
+from django_sse.brokers.postgres import listener_params
+from django_sse.hubs import get_hub
+from django_sse.protocol import parse
+from django_sse.subscriber import Subscriber
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hub_cleanup")]
+
+
+async def frames_of(sub: Subscriber, count: int, timeout: float = 5.0) -> list[tuple[int, bytes]]:
+    got: list[tuple[int, bytes]] = []
+    async with asyncio.timeout(timeout):
+        while len(got) < count:
+            await sub.wait(1.0)
+            got += sub.drain()
+    return got
+
+
+async def raw_connection() -> psycopg.AsyncConnection:
+    params = await sync_to_async(listener_params)()
+    return await psycopg.AsyncConnection.connect(**params)
+
+
+async def insert(conn: psycopg.AsyncConnection, topic: str, data: str) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO django_sse_event (topic, event, data, created_at) "
+        "VALUES (%s, '', %s, now()) RETURNING id",
+        [topic, data],
+    )
+    return (await cursor.fetchone())[0]
+
+
+@sync_to_async
+def insert_without_local_wake(topic: str, data: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO django_sse_event (topic, event, data, created_at)"
+            " VALUES (%s, '', %s, now())",
+            [topic, data],
+        )
+
+
+async def test_publish_reaches_subscribers_of_that_topic_only():
+    hub = await get_hub()
+    orders, news = hub.subscribe(["orders"]), hub.subscribe(["news"])
+    event_id = await sync_to_async(publish)("orders", {"id": 7}, event="order-created")
+    [(got_id, frame)] = await frames_of(orders, 1)
+    assert got_id == event_id
+    [event] = parse(frame)
+    assert (event.type, event.json(), event.last_event_id) == (
+        "order-created",
+        {"id": 7},
+        f"{event_id} orders",
+    )
+    assert news.frames == []
+
+
+async def test_publish_inside_atomic_is_delivered_at_commit_never_on_rollback():
+    hub = await get_hub()
+    sub = hub.subscribe(["t"])
+
+    @sync_to_async
+    def rolled_back():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            publish("t", "lost")
+            raise RuntimeError
+
+    await rolled_back()
+    kept = await sync_to_async(publish)("t", "kept")
+    [(got_id, frame)] = await frames_of(sub, 1)
+    assert got_id == kept and parse(frame)[0].data == "kept"
+
+
+async def test_out_of_order_commit_is_held_back_then_delivered_in_id_order():
+    """T1 draws id N, T2 draws N+1 and commits first. The hub must not hand
+    out N+1 (a client holding it would never get N) until T1 has ended."""
+    hub = await get_hub()
+    sub = hub.subscribe(["orders"])
+    t1, t2 = await raw_connection(), await raw_connection()
+    try:
+        first = await insert(t1, "orders", "first")
+        second = await insert(t2, "orders", "second")
+        assert second > first
+        await t2.commit()
+        hub.wake()
+        await asyncio.sleep(0.5)
+        assert sub.frames == [], "delivered past an uncommitted lower id"
+        assert hub.frontier < first
+        await t1.commit()
+        got = await frames_of(sub, 2)
+        assert [event_id for event_id, _ in got] == [first, second]
+    finally:
+        await t1.close()
+        await t2.close()
+
+
+async def test_rolled_back_gap_resolves_without_waiting_for_unrelated_writers():
+    hub = await get_hub()
+    sub = hub.subscribe(["orders"])
+    t1, t2, other = await raw_connection(), await raw_connection(), await raw_connection()
+    try:
+        # A long write transaction on another table must not stall delivery.
+        await other.execute("INSERT INTO auth_group (name) VALUES ('slow')")
+        await insert(t1, "orders", "doomed")
+        second = await insert(t2, "orders", "second")
+        await t2.commit()
+        await t1.rollback()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        [(got_id, _)] = await frames_of(sub, 1, timeout=3)
+        assert got_id == second
+        assert loop.time() - started < 1.5
+    finally:
+        for conn in (t1, t2, other):
+            await conn.close()
+
+
+async def test_many_concurrent_publishers_lose_nothing_and_keep_id_order():
+    hub = await get_hub()
+    sub = hub.subscribe(["burst"])
+    conns = [await raw_connection() for _ in range(4)]
+    expected = []
+    try:
+        for round_ in range(25):
+            ids = [await insert(c, "burst", f"{round_}") for c in conns]
+            expected += ids
+            for c in reversed(conns):  # commit in the reverse order of the ids
+                await c.commit()
+        got = await frames_of(sub, len(expected), timeout=15)
+        assert [event_id for event_id, _ in got] == sorted(expected)
+    finally:
+        for c in conns:
+            await c.close()
+
+
+async def test_burst_in_one_transaction_is_delivered_completely():
+    hub = await get_hub()
+    sub = hub.subscribe(["bulk"])
+
+    @sync_to_async
+    def burst():
+        from django_sse import publish_many
+
+        return publish_many(("bulk", i, None) for i in range(3000))
+
+    with override_settings(DJANGO_SSE_CLIENT_BUFFER=5000):
+        ids = await burst()
+        got = await frames_of(sub, 3000, timeout=20)
+    assert [event_id for event_id, _ in got] == ids
+
+
+@override_settings(DJANGO_SSE_CLIENT_BUFFER=3)
+async def test_slow_subscriber_overflows_and_is_cut_others_unaffected():
+    hub = await get_hub()
+    slow = hub.subscribe(["t"])
+    fast = hub.subscribe(["t"])
+    for i in range(5):
+        await sync_to_async(publish)("t", i)
+        await frames_of(fast, 1)
+    assert slow.ended == "overflow" and slow.frames == []
+    assert hub.stats.overflows == 1
+
+
+async def test_listener_reconnects_after_termination_and_catches_up():
+    hub = await get_hub()
+    sub = hub.subscribe(["t"])
+    await sync_to_async(publish)("t", "before")
+    await frames_of(sub, 1)
+    pid = hub.broker.backend_pid
+    killer = await raw_connection()
+    # With a timeout, pg_terminate_backend returns once the backend has
+    # exited (PostgreSQL 14+); without it the listener could still take the
+    # next NOTIFY on its old connection.
+    await killer.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+    await killer.commit()
+    await killer.close()
+    # Published from "another process" (no local wake-up): only the broker
+    # can bring it, after it reconnects.
+    await insert_without_local_wake("t", "while down")
+    [(_, frame)] = await frames_of(sub, 1, timeout=10)
+    assert parse(frame)[0].data == "while down"
+    assert hub.broker.backend_pid not in (None, pid)
+
+
+async def test_unsubscribe_leaves_no_trace():
+    hub = await get_hub()
+    subs = [hub.subscribe(["a", "b"]) for _ in range(3)]
+    assert hub.subscriber_count == 3 and hub.topic_counts() == {"a": 3, "b": 3}
+    for sub in subs:
+        hub.unsubscribe(sub)
+    assert hub.subscriber_count == 0 and hub.topic_counts() == {}
+
+
+async def test_a_wait_ends_by_the_hubs_clock_or_at_once_on_a_frame():
+    hub = await get_hub()
+    sub = hub.subscribe(["clock"])
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await sub.wait(0.3) is False  # nothing came: the clock ended it
+    # Ended by the clock: not before its time, and within a tick of it (a
+    # second of slack for a loaded machine; without the clock it never ends).
+    assert 0.3 <= loop.time() - started < 0.3 + 0.25 + 1.0
+    waiting = asyncio.create_task(sub.wait(30))
+    await asyncio.sleep(0.05)
+    started = loop.time()
+    sub.push(1, b"data: x\n\n")
+    assert await waiting is True
+    assert loop.time() - started < 1.0  # at once, not at the 30 s timeout
+    assert sub.wake_at == float("inf")  # nothing left for the clock to end
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="Task.get_context() is new in 3.12")
+async def test_the_hub_does_not_carry_the_context_of_the_request_that_started_it():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync, ThreadSensitiveContext
+
+    request_var = contextvars.ContextVar("request_var")
+    request_var.set("first request")
+    with ThreadPoolExecutor(1) as executor:
+        async with ThreadSensitiveContext(executor=executor):
+            hub = await get_hub()
+    for task in (hub._task, hub._clock_task):
+        context = task.get_context()
+        assert request_var not in context
+        assert context.get(SyncToAsync.thread_sensitive_context) is None

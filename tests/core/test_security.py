@@ -1,0 +1,273 @@
+"""Security: stream tokens, CORS, limits, revocation, an access matrix, and
+hostile input. Real PostgreSQL; streams through Django's AsyncClient."""
+
+import asyncio
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.test import Client, override_settings
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from django_sse import publish, revoke
+from django_sse.contrib.progress import Progress
+from django_sse.models import Event, LogState
+from django_sse.streams import MAX_CURSOR, Cursor
+from django_sse.tokens import make_token
+from django_sse.topics import InvalidTopic, parse_topics
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hub_cleanup")]
+STREAM = "/sse/stream/"
+
+
+def csrf_client(user=None) -> tuple[Client, dict]:
+    from django.middleware.csrf import _get_new_csrf_string
+
+    client = Client(enforce_csrf_checks=True)
+    if user:
+        client.force_login(user)
+    token = _get_new_csrf_string()
+    client.cookies["csrftoken"] = token
+    return client, {"HTTP_X_CSRFTOKEN": token}
+
+
+# Stream tokens -------------------------------------------------------------------
+
+
+def test_token_endpoint_needs_login_post_csrf_and_valid_input():
+    alice = User.objects.create_user("alice")
+    anonymous, headers = csrf_client()
+    assert anonymous.post("/sse/token/", **headers).status_code == 401
+    client, headers = csrf_client(alice)
+    assert client.get("/sse/token/").status_code == 405
+    assert client.post("/sse/token/", {"topics": "news"}).status_code == 403  # no CSRF token
+
+    def post(body, content_type="application/json"):
+        return client.post("/sse/token/", body, content_type=content_type, **headers)
+
+    for bad in ("{", json.dumps({"topics": "news"}), json.dumps({"topics": [1]}), "[]"):
+        response = post(bad)
+        assert response.status_code == 400 and "error" in response.json()
+    assert post(json.dumps({"topics": ["x" * 5000, "y" * 5001]})).status_code == 400  # > 10 KB
+    assert post(json.dumps({"topics": ["bad topic"]})).status_code == 400
+    assert post(json.dumps({"topics": [f"user:{alice.pk + 1}"]})).status_code == 403
+    response = post(json.dumps({"topics": [f"user:{alice.pk}", "news"]}))
+    assert response.status_code == 200 and response.json()["expires_in"] == 60.0
+    form = client.post("/sse/token/", {"topics": ["news"]}, **headers)
+    assert form.status_code == 200
+
+
+async def test_token_opens_only_its_topics_and_expires(async_client, caplog):
+    alice = await User.objects.acreate(username="alice")
+    token = make_token(alice, [f"user:{alice.pk}", "news"])
+    ok = await async_client.get(f"{STREAM}?topics=user:{alice.pk}&token={token}")
+    assert ok.status_code == 200
+    wider = await async_client.get(f"{STREAM}?topics=user:{alice.pk},other&token={token}")
+    assert wider.status_code == 403
+    tampered = await async_client.get(f"{STREAM}?topics=news&token={token[:-2]}xx")
+    assert tampered.status_code == 401 and "not valid" in json.loads(tampered.content)["error"]
+    with override_settings(DJANGO_SSE_TOKEN_MAX_AGE=-1):
+        expired = await async_client.get(f"{STREAM}?topics=news&token={token}")
+    assert expired.status_code == 401 and "expired" in json.loads(expired.content)["error"]
+    await User.objects.filter(pk=alice.pk).aupdate(is_active=False)
+    assert (await async_client.get(f"{STREAM}?topics=news&token={token}")).status_code == 401
+    assert token not in caplog.text
+
+
+# CORS -------------------------------------------------------------------------
+
+
+@override_settings(DJANGO_SSE_CORS_ORIGINS=["https://app.example"])
+async def test_cors_echoes_allowed_origins_only_never_a_wildcard(async_client):
+    allowed = await async_client.get(
+        f"{STREAM}?topics=news", headers={"Origin": "https://app.example"}
+    )
+    assert allowed["Access-Control-Allow-Origin"] == "https://app.example"
+    assert allowed["Access-Control-Allow-Credentials"] == "true"
+    assert "Origin" in allowed["Vary"]
+    other = await async_client.get(
+        f"{STREAM}?topics=news", headers={"Origin": "https://evil.example"}
+    )
+    assert not other.has_header("Access-Control-Allow-Origin")
+    preflight = await async_client.options(
+        f"{STREAM}?topics=news",
+        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 204
+    assert "Last-Event-ID" in preflight["Access-Control-Allow-Headers"]
+    errors = await async_client.get(f"{STREAM}?topics=", headers={"Origin": "https://app.example"})
+    assert (
+        errors.status_code == 400 and errors["Access-Control-Allow-Origin"] == "https://app.example"
+    )
+
+
+# Limits -------------------------------------------------------------------------
+
+
+@override_settings(DJANGO_SSE_MAX_STREAMS_PER_USER=2)
+async def test_streams_per_user_are_limited_with_429(async_client):
+    alice = await User.objects.acreate(username="alice")
+    await async_client.aforce_login(alice)
+    open_streams = []
+    for _ in range(2):
+        response = await async_client.get(f"{STREAM}?topics=news")
+        await anext(aiter(response.streaming_content))  # subscribed
+        open_streams.append(response)
+    third = await async_client.get(f"{STREAM}?topics=news")
+    assert third.status_code == 429 and third["Retry-After"] == "10"
+
+
+@override_settings(DJANGO_SSE_MAX_STREAMS=1)
+async def test_streams_per_process_are_limited_with_503(async_client):
+    first = await async_client.get(f"{STREAM}?topics=news")
+    await anext(aiter(first.streaming_content))
+    second = await async_client.get(f"{STREAM}?topics=news")
+    assert second.status_code == 503 and second.has_header("Retry-After")
+
+
+# Revocation ---------------------------------------------------------------------
+
+
+def test_revoke_publishes_a_control_event_and_rejects_bad_topics():
+    revoke(7, "group:team")
+    control = Event.objects.get(topic="_sse.control")
+    assert (control.event, json.loads(control.data)) == (
+        "revoke",
+        {"user": 7, "topic": "group:team"},
+    )
+    with pytest.raises(ValueError):
+        revoke(7, "bad topic")
+
+
+async def test_revoked_access_ends_the_stream_at_once_and_reconnect_is_refused(async_client):
+    team = await Group.objects.acreate(name="team")
+    alice = await User.objects.acreate(username="alice")
+    await alice.groups.aadd(team)
+    await async_client.aforce_login(alice)
+    response = await async_client.get(f"{STREAM}?topics=group:team,news")
+    chunks = aiter(response.streaming_content)
+    body = b""
+    async with asyncio.timeout(5):
+        while b"sse-cursor" not in body:
+            body += await anext(chunks)
+    await alice.groups.aremove(team)  # the m2m signal revokes group:team for her
+    async with asyncio.timeout(5):
+        async for chunk in chunks:
+            body += chunk
+    assert b":stream ended: revoked" in body
+    again = await async_client.get(f"{STREAM}?topics=group:team")
+    assert again.status_code == 403
+
+
+# Nobody reads, replays, counts or changes what is not theirs -------------------
+
+
+def test_access_matrix_users_topics_endpoints():
+    alice = User.objects.create_user("alice")
+    bob = User.objects.create_user("bob")
+    staff = User.objects.create_user("staff", is_staff=True)
+    Group.objects.create(name="team").user_set.add(alice)
+    job = Progress.start(owner=alice)
+    topics = {
+        "mine": lambda u: f"user:{u.pk}",
+        "alice's": lambda u: f"user:{alice.pk}",
+        "team": lambda u: "group:team",
+        "alice's job": lambda u: f"progress:{job.id}",
+        "staff dashboard": lambda u: "dashboard:staff.streams",
+        "public": lambda u: "news",
+    }
+    allowed = {
+        alice: {"mine", "alice's", "team", "alice's job", "public"},
+        bob: {"mine", "public"},
+        staff: {"mine", "alice's job", "staff dashboard", "public"},
+    }
+    for user, permitted in allowed.items():
+        client, headers = csrf_client(user)
+        for name, topic_of in topics.items():
+            topic = topic_of(user)
+            response = client.post("/sse/token/", {"topics": [topic]}, **headers)
+            expected = 200 if name in permitted else 403
+            assert response.status_code == expected, (user.username, name, response.content)
+    # Progress and notification endpoints: another user's ids are 404.
+    bob_client, headers = csrf_client(bob)
+    assert bob_client.get(f"/sse/progress/{job.id}/state/").status_code == 404
+    assert bob_client.post(f"/sse/progress/{job.id}/cancel/", **headers).status_code == 404
+
+
+async def test_replay_never_crosses_into_other_topics(async_client):
+    alice = await User.objects.acreate(username="alice")
+    bob = await User.objects.acreate(username="bob")
+    await sync_to_async(publish)(f"user:{bob.pk}", "bob's secret")
+    await sync_to_async(publish)("news", "public")
+    await async_client.aforce_login(alice)
+    response = await async_client.get(f"{STREAM}?topics=news,user:{alice.pk}&last_event_id=0")
+    body = b""
+    chunks = aiter(response.streaming_content)
+    async with asyncio.timeout(5):
+        while b"public" not in body:  # replayed in id order: bob's event came first
+            body += await anext(chunks)
+    assert b"secret" not in body
+
+
+# Hostile input --------------------------------------------------------------------
+
+
+@given(st.text(max_size=40) | st.from_regex(r"-?[0-9]{1,40}", fullmatch=True))
+@settings(max_examples=200, deadline=None)
+def test_any_cursor_parses_to_a_value_or_a_problem(raw):
+    cursor = Cursor.parse(raw)
+    if cursor.value is None:
+        assert cursor.problem in (None, "malformed")
+    else:
+        assert 0 <= cursor.value <= MAX_CURSOR and cursor.problem is None
+
+
+@given(st.lists(st.text(max_size=30), max_size=5))
+@settings(max_examples=200, deadline=None)
+def test_any_topics_parse_or_raise_invalid_topic(values):
+    try:
+        topics = parse_topics(values, 50)
+    except InvalidTopic:
+        return
+    assert topics and all(
+        " " not in t and "\n" not in t and not t.startswith("_sse.") for t in topics
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?topics=_sse.control",
+        "?topics=" + ",".join(f"t{i}" for i in range(5000)),
+        "?topics=a&topics=a&topics=a",
+        "?topics=%00",
+        "?topics=a%0D%0Aevent:%20x",
+        "?topics=" + "%F0%9F%92%A9" * 10,
+    ],
+)
+def test_hostile_topic_queries_get_json_errors_not_500(client, query):
+    response = client.get(STREAM + query)
+    assert response.status_code in (400, 501)
+    if response.status_code == 400:
+        assert response.json()["status"] == 400
+
+
+# Pruning ------------------------------------------------------------------------
+
+
+def test_prune_removes_old_events_in_batches_and_keeps_the_latest_per_topic():
+    ids = [publish("news", i) for i in range(5)] + [publish("state:x", i) for i in range(3)]
+    Event.objects.filter(id__in=ids).update(created_at=timezone.now() - timedelta(days=10))
+    fresh = publish("news", "fresh")
+    out = StringIO()
+    call_command("sse_prune", "--older-than", "7d", "--batch-size", "2", stdout=out)
+    assert "Deleted 7" in out.getvalue()
+    left = set(Event.objects.values_list("id", flat=True))
+    assert left == {ids[7], fresh}  # the latest state:x value survives, news has a newer one
+    assert LogState.objects.get().pruned_through == ids[6]
