@@ -99,12 +99,6 @@ class Subscriber:
         self._waiter = None
         return bool(self.frames or self.ended)
 
-    async def wait(self, timeout: float) -> bool:
-        """``waiter`` as a coroutine: True when frames are pending or the
-        stream must end, False when ``timeout`` passed."""
-        await self.waiter(timeout)
-        return self.woken()
-
     def drain(self) -> list[tuple[int, bytes]]:
         frames, self.frames = self.frames, []
         return frames

@@ -46,7 +46,21 @@ class DjangoSSEClient extends EventTarget {
       this.source?.addEventListener(type, this.onEvent);
     }
     if (newTopic) this.refresh();
-    return () => this.handlers.get(key)?.delete(handler);
+    return () => this.unsubscribe(topic, type, handler);
+  }
+
+  // Remove a handler; a topic no handler wants any more leaves the stream.
+  unsubscribe(topic, type, handler) {
+    const key = `${topic}\n${type}`;
+    const handlers = this.handlers.get(key);
+    if (!handlers?.delete(handler)) return;
+    if (!handlers.size) this.handlers.delete(key);
+    if (topic === ANY || !this.topics.has(topic)) return;
+    const prefix = `${topic}\n`;
+    for (const other of this.handlers.keys()) if (other.startsWith(prefix)) return;
+    this.topics.delete(topic);
+    if (this.topics.size) this.refresh();
+    else this.connect(); // no topic left: closes the stream
   }
 
   // Also dispatch `sse:<type>` DOM events for a type no handler subscribes to.
