@@ -81,7 +81,7 @@ class SharedSyncThread:
             and scope["type"] == "http"
             and _is_stream_path(_path_info(scope))
         ):
-            async with ThreadSensitiveContext(executor=self.executor):  # type: ignore[call-arg]
+            async with ThreadSensitiveContext(executor=self.executor):
                 await self.app(scope, receive, send)
         else:
             await self.app(scope, receive, send)

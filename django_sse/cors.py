@@ -8,6 +8,7 @@ get the headers an EventSource or fetch() needs.
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from django_sse.conf import conf
 
@@ -19,7 +20,7 @@ def allowed_origin(request: HttpRequest) -> str | None:
     return None
 
 
-def add_cors_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def add_cors_headers(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
     origin = allowed_origin(request)
     if origin:
         response["Access-Control-Allow-Origin"] = origin
@@ -29,7 +30,7 @@ def add_cors_headers(request: HttpRequest, response: HttpResponse) -> HttpRespon
     return response
 
 
-def preflight(request: HttpRequest) -> HttpResponse:
+def preflight(request: HttpRequest) -> HttpResponseBase:
     response = HttpResponse(status=204)
     if allowed_origin(request):
         response["Access-Control-Allow-Methods"] = "GET, OPTIONS"

@@ -37,7 +37,7 @@ _FIELDS = ("id", "topic", "event", "data")
 
 
 def _alias() -> str:
-    return conf.DJANGO_SSE_DATABASE
+    return str(conf.DJANGO_SSE_DATABASE)
 
 
 def _checked(topic: str, data: Any, event: str | None) -> tuple[str, str, str]:
@@ -61,11 +61,11 @@ def _insert(alias: str, topic: str, event: str, text: str) -> int:
     if not connection.features.can_return_columns_from_insert:
         row = Event(topic=topic, event=event, data=text)
         row.save(using=alias, force_insert=True)
-        return row.id
+        return int(row.id)
     created = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(alias), [topic, event, text, created])
-        return cursor.fetchone()[0]
+        return int(cursor.fetchone()[0])
 
 
 @functools.cache

@@ -10,7 +10,8 @@ from functools import wraps
 from typing import Any
 
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from django_sse.compat import release_request_thread
 
@@ -35,10 +36,10 @@ def require_asgi(view: View) -> View:
     """A stream view: answer 501 with an explanation when served over WSGI."""
 
     @wraps(view)
-    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not isinstance(request, ASGIRequest):
             return json_error(501, NEEDS_ASGI)
-        response: HttpResponse = await view(request, *args, **kwargs)
+        response: HttpResponseBase = await view(request, *args, **kwargs)
         return response
 
     return wrapper
@@ -50,7 +51,7 @@ def require_methods(*methods: str) -> Callable[[View], View]:
     from asgiref.sync import iscoroutinefunction
 
     def decorator(view: View) -> View:
-        def refused(request: HttpRequest) -> HttpResponse | None:
+        def refused(request: HttpRequest) -> HttpResponseBase | None:
             if request.method in methods:
                 return None
             response = json_error(405, f"Use {' or '.join(methods)} here.")
@@ -100,7 +101,9 @@ class _WithoutRequestThread:
         return self._stream.aclose()
 
 
-def sse_response(request: HttpRequest, stream: AsyncGenerator[bytes, None]) -> HttpResponse:
+def sse_response(
+    request: HttpRequest, stream: AsyncGenerator[bytes, None]
+) -> StreamingHttpResponse:
     """Wrap an async iterator of bytes in a correctly configured SSE response."""
     response = StreamingHttpResponse(
         _WithoutRequestThread(stream), content_type="text/event-stream; charset=utf-8"

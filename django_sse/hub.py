@@ -208,11 +208,11 @@ class Hub:
             task.cancel()
         if self._background:
             await asyncio.wait(self._background)
-        for task in (self._task, self._clock_task):
-            if task is not None:
-                task.cancel()
+        for own in (self._task, self._clock_task):
+            if own is not None:
+                own.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await own
         await asyncio.to_thread(_close_connections, self._reader, 1)
         await asyncio.to_thread(_close_connections, self._queries, QUERY_THREADS)
 

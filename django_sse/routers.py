@@ -25,29 +25,30 @@ PACKAGE = "django_sse"
 
 
 def is_sse_model(model: type[Model] | Model) -> bool:
-    return str(model._meta.app_config.name).startswith(PACKAGE)  # type: ignore[union-attr]
+    return str(model._meta.app_label) in _sse_labels()
+
+
+def _sse_labels() -> frozenset[str]:
+    from django.apps import apps
+
+    return frozenset(c.label for c in apps.get_app_configs() if c.name.startswith(PACKAGE))
 
 
 def _is_sse_app(app_label: str) -> bool:
-    from django.apps import apps
-
-    try:
-        return apps.get_app_config(app_label).name.startswith(PACKAGE)
-    except LookupError:
-        return False
+    return app_label in _sse_labels()
 
 
 class Router:
     def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
-        return conf.DJANGO_SSE_DATABASE if is_sse_model(model) else None
+        return str(conf.DJANGO_SSE_DATABASE) if is_sse_model(model) else None
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str | None:
-        return conf.DJANGO_SSE_DATABASE if is_sse_model(model) else None
+        return str(conf.DJANGO_SSE_DATABASE) if is_sse_model(model) else None
 
     def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool | None:
         return None
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
         if _is_sse_app(app_label):
-            return db == conf.DJANGO_SSE_DATABASE
+            return bool(db == conf.DJANGO_SSE_DATABASE)
         return None

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from django_sse.conf import conf
 from django_sse.eventlog import publish
@@ -51,7 +52,7 @@ async def _with_heartbeats(chunks: AsyncIterable[Any]) -> AsyncIterator[Any]:
 
 async def _one_shot(
     chunks: AsyncIterable[Any], event: str, done_event: str
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     count = 0
     try:
         async for chunk in _with_heartbeats(chunks):
@@ -74,7 +75,7 @@ async def stream_response(
     *,
     event: str = "token",
     done_event: str = "done",
-) -> HttpResponse:
+) -> HttpResponseBase:
     """An SSE response that sends each chunk as an ``event`` (str as is,
     anything else as JSON), then ``done_event``. Works for GET and POST.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +72,7 @@ async def event_stream(
     user_key: Any = None,
     *,
     end_after: frozenset[str] = frozenset(),
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The stream of one connection (see the module docstring); with
     ``end_after``, it ends right after an event of one of those names."""
     sub = hub.subscribe(topics, user_key, end_after)

@@ -11,6 +11,7 @@ expires after ``DJANGO_SSE_TOKEN_MAX_AGE`` seconds. django-sse never logs it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core import signing
@@ -29,7 +30,7 @@ def make_token(user: Any, topics: list[str]) -> str:
 def read_token(token: str, max_age: float) -> tuple[Any, list[str]]:
     """The user pk and topics of a valid token; ``InvalidToken`` otherwise."""
     try:
-        payload = signing.loads(token, salt=SALT, max_age=max_age)
+        payload = signing.loads(token, salt=SALT, max_age=timedelta(seconds=max_age))
     except signing.SignatureExpired as exc:
         raise InvalidToken("The stream token has expired; ask for a new one.") from exc
     except signing.BadSignature as exc:

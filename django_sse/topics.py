@@ -100,7 +100,7 @@ async def _group_rule(user: Any, topic: str) -> bool:
     if not user.is_authenticated:
         return False
     name = topic.partition(":")[2]
-    return await user.groups.filter(name=name).aexists()
+    return bool(await user.groups.filter(name=name).aexists())
 
 
 hooks.register_topic_rule("user", _user_rule)

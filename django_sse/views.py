@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
 
 from django_sse import eventlog
@@ -72,7 +73,7 @@ async def _authorize(request: HttpRequest, topics: list[str]) -> Any:
 
 async def subscribe_response(
     request: HttpRequest, topics: list[str], *, end_after: Iterable[str] = ()
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Authorize ``topics`` for the request's user and return their stream.
 
     The building block of every stream endpoint: the user comes from the
@@ -109,7 +110,7 @@ async def subscribe_response(
 
 @stream_view
 @require_methods("GET", "OPTIONS")
-async def stream(request: HttpRequest) -> HttpResponse:
+async def stream(request: HttpRequest) -> HttpResponseBase:
     """``GET /sse/stream/?topics=a,b``: the events of those topics."""
     if request.method == "OPTIONS":
         return preflight(request)
@@ -153,7 +154,7 @@ def _token_topics(request: HttpRequest) -> list[str] | HttpResponse:
 
 @never_cache
 @require_methods("POST")
-def token(request: HttpRequest) -> HttpResponse:
+def token(request: HttpRequest) -> HttpResponseBase:
     """``POST /sse/token/`` (signed in, CSRF): a short-lived token for
     ``topics``, for clients that cannot send the session cookie. Answers
     ``{"token": "...", "expires_in": seconds, "topics": [...]}``."""
@@ -174,7 +175,7 @@ def token(request: HttpRequest) -> HttpResponse:
     )
 
 
-async def _staff(request: HttpRequest) -> HttpResponse | None:
+async def _staff(request: HttpRequest) -> HttpResponseBase | None:
     user = await request_user(request)
     if not user.is_authenticated:
         return json_error(401, "Sign in as staff.")
@@ -185,7 +186,7 @@ async def _staff(request: HttpRequest) -> HttpResponse | None:
 
 @never_cache
 @require_methods("GET")
-async def stats(request: HttpRequest) -> HttpResponse:
+async def stats(request: HttpRequest) -> HttpResponseBase:
     """Staff only: this process's open streams per topic and hub counters."""
     refused = await _staff(request)
     if refused is not None:
@@ -215,7 +216,7 @@ async def stats(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_methods("GET")
 @require_asgi
-async def deployment(request: HttpRequest) -> HttpResponse:
+async def deployment(request: HttpRequest) -> HttpResponseBase:
     """Staff only: the deployment's open streams (``presence``), as a
     ``streams`` event every ``DJANGO_SSE_PRESENCE_INTERVAL`` seconds, for
     the admin's open-streams page."""
@@ -228,9 +229,10 @@ async def deployment(request: HttpRequest) -> HttpResponse:
             yield await outside_request_thread(sync_to_async(deployment_streams)())
             await asyncio.sleep(conf.DJANGO_SSE_PRESENCE_INTERVAL)
 
-    return await stream_response(request, snapshots(), event="streams")
+    response: HttpResponseBase = await stream_response(request, snapshots(), event="streams")
+    return response
 
 
-def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
     """Any other path under ``/sse/``: a JSON 404, like every error here."""
     return json_error(404, f"No endpoint at {request.path!r}.")

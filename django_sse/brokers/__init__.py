@@ -33,7 +33,7 @@ BROKERS = {
 
 
 def broker_path() -> str:
-    name = conf.DJANGO_SSE_BROKER
+    name = str(conf.DJANGO_SSE_BROKER)
     if name == "auto":
         vendor = connections[conf.DJANGO_SSE_DATABASE].vendor
         name = "postgres" if vendor == "postgresql" else "polling"
@@ -41,7 +41,8 @@ def broker_path() -> str:
 
 
 def broker_class() -> type[Broker]:
-    return import_string(broker_path())
+    broker: type[Broker] = import_string(broker_path())
+    return broker
 
 
 def create_broker(hub: Hub) -> Broker:

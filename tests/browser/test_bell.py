@@ -122,7 +122,7 @@ async def test_javascript_link_is_never_a_link(browser, server, alice):
         notification = Notification.objects.create(
             recipient=alice, title="t", url="javascript:window.pwned=1"
         )
-        from django_sse.contrib.notifications.delivery import publish_changes
+        from django_sse.contrib.notifications.models import publish_changes
 
         publish_changes([(alice.pk, "notification", notification.as_event())])
 

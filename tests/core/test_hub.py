@@ -19,11 +19,17 @@ from django_sse.subscriber import Subscriber
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hub_cleanup")]
 
 
+async def wait(sub: Subscriber, timeout: float) -> bool:
+    """What a stream does: wait, then True if frames came or it must end."""
+    await sub.waiter(timeout)
+    return sub.woken()
+
+
 async def frames_of(sub: Subscriber, count: int, timeout: float = 5.0) -> list[tuple[int, bytes]]:
     got: list[tuple[int, bytes]] = []
     async with asyncio.timeout(timeout):
         while len(got) < count:
-            await sub.wait(1.0)
+            await wait(sub, 1.0)
             got += sub.drain()
     return got
 
@@ -208,11 +214,11 @@ async def test_a_wait_ends_by_the_hubs_clock_or_at_once_on_a_frame():
     sub = hub.subscribe(["clock"])
     loop = asyncio.get_running_loop()
     started = loop.time()
-    assert await sub.wait(0.3) is False  # nothing came: the clock ended it
+    assert await wait(sub, 0.3) is False  # nothing came: the clock ended it
     # Ended by the clock: not before its time, and within a tick of it (a
     # second of slack for a loaded machine; without the clock it never ends).
     assert 0.3 <= loop.time() - started < 0.3 + 0.25 + 1.0
-    waiting = asyncio.create_task(sub.wait(30))
+    waiting = asyncio.create_task(wait(sub, 30))
     await asyncio.sleep(0.05)
     started = loop.time()
     sub.push(1, b"data: x\n\n")
@@ -236,3 +242,13 @@ async def test_the_hub_does_not_carry_the_context_of_the_request_that_started_it
         context = task.get_context()
         assert request_var not in context
         assert context.get(SyncToAsync.thread_sensitive_context) is None
+
+
+@override_settings(DJANGO_SSE_BROKER="memory")
+async def test_memory_broker_delivers_this_process_commits():
+    hub = await get_hub()
+    assert hub.broker.name == "memory" and hub.broker.connected
+    sub = hub.subscribe(["mem"])
+    await sync_to_async(publish)("mem", "here")
+    [(_, frame)] = await frames_of(sub, 1)
+    assert parse(frame)[0].data == "here"

@@ -17,8 +17,12 @@ __all__ = ["notify", "notification_created", "notification_read"]
 
 def __getattr__(name: str) -> Any:
     # Lazy, so importing the package does not need the app registry.
-    if name in __all__:
-        from django_sse.contrib.notifications import delivery
+    if name == "notify":
+        from django_sse.contrib.notifications.delivery import notify
 
-        return getattr(delivery, name)
+        return notify
+    if name in __all__:
+        from django_sse.contrib.notifications import signals
+
+        return getattr(signals, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,12 +8,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from django_sse.contrib.notifications.delivery import notify, publish_changes
-from django_sse.contrib.notifications.models import Notification, validate_link
+from django_sse.contrib.notifications.delivery import notify
+from django_sse.contrib.notifications.models import Notification, publish_changes, validate_link
 from django_sse.eventlog import atomic
 
 
@@ -42,13 +43,13 @@ class SendForm(forms.Form):
     everyone = forms.BooleanField(required=False, help_text="Every active user.")
 
     def clean_url(self) -> str:
-        url = self.cleaned_data["url"]
+        url = str(self.cleaned_data["url"])
         if url:
             validate_link(url)
         return url
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not (data.get("users") or data.get("groups") or data.get("everyone")):
             raise forms.ValidationError("Choose users, groups, or everyone.")
         return data
@@ -123,7 +124,7 @@ class NotificationAdmin(admin.ModelAdmin):
                 body=data["body"],
                 level=data["level"],
                 url=data["url"],
-                actor=request.user,
+                actor=request.user if isinstance(request.user, Model) else None,
             )
             self.message_user(request, f"Sent to {len(created)} user(s).", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:sse_notifications_notification_changelist"))

@@ -17,13 +17,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
-from django.dispatch import Signal
 
-from django_sse.eventlog import atomic, publish_many
-from django_sse.topics import user_topic
-
-notification_created = Signal()  # sender=Notification, notifications=[...]
-notification_read = Signal()  # sender=Notification, user=..., ids=[...]
+from django_sse.contrib.notifications.models import Notification, publish_changes
+from django_sse.contrib.notifications.signals import notification_created
+from django_sse.eventlog import atomic
 
 
 def _recipient_ids(recipient: Any) -> list[Any]:
@@ -48,32 +45,6 @@ def _recipient_ids(recipient: Any) -> list[Any]:
     )
 
 
-def unread_counts(user_ids: Iterable[Any]) -> dict[Any, int]:
-    from django_sse.contrib.notifications.models import Notification
-
-    ids = list(user_ids)
-    counts = dict.fromkeys(ids, 0)
-    rows = (
-        Notification.objects.unread()
-        .filter(recipient_id__in=ids)
-        .values("recipient_id")
-        .annotate(n=models.Count("id"))
-        .values_list("recipient_id", "n")
-    )
-    counts.update(rows)
-    return counts
-
-
-def publish_changes(items: Iterable[tuple[Any, str, dict[str, Any]]]) -> None:
-    """Publish ``(user_id, event, data)`` triples, then each user's count."""
-    items = list(items)
-    users = {user_id for user_id, _, _ in items}
-    counts = unread_counts(users)
-    events = [(user_topic(uid), data, event) for uid, event, data in items]
-    events += [(user_topic(uid), {"unread_count": n}, "unread-count") for uid, n in counts.items()]
-    publish_many(events)
-
-
 def notify(
     recipient: Any,
     title: str,
@@ -91,8 +62,6 @@ def notify(
     of users. One call uses bulk inserts in one transaction, however many
     recipients; the events reach open pages when it commits.
     """
-    from django_sse.contrib.notifications.models import Notification
-
     template = Notification(
         title=title, body=body, level=level, url=url, data=data or {}, actor=actor, target=target
     )

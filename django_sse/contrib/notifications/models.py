@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +12,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
+
+from django_sse.contrib.notifications.signals import notification_read
+from django_sse.eventlog import publish_many
+from django_sse.topics import user_topic
 
 
 def validate_link(value: str) -> None:
@@ -42,8 +47,6 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
         return self.active()._change("dismissed", deleted=True)
 
     def _change(self, state: str, **values: Any) -> int:
-        from django_sse.contrib.notifications.delivery import notification_read, publish_changes
-
         with transaction.atomic(using=self.db):
             rows = list(self.select_for_update().values_list("id", "recipient_id"))
             if not rows:
@@ -130,3 +133,27 @@ class Notification(models.Model):
             "created_at": self.created_at,
             "read": self.read_at is not None,
         }
+
+
+def unread_counts(user_ids: Iterable[Any]) -> dict[Any, int]:
+    ids = list(user_ids)
+    counts = dict.fromkeys(ids, 0)
+    rows = (
+        Notification.objects.unread()
+        .filter(recipient_id__in=ids)
+        .values("recipient_id")
+        .annotate(n=models.Count("id"))
+        .values_list("recipient_id", "n")
+    )
+    counts.update(rows)
+    return counts
+
+
+def publish_changes(items: Iterable[tuple[Any, str, dict[str, Any]]]) -> None:
+    """Publish ``(user_id, event, data)`` triples, then each user's count."""
+    items = list(items)
+    users = {user_id for user_id, _, _ in items}
+    counts = unread_counts(users)
+    events = [(user_topic(uid), data, event) for uid, event, data in items]
+    events += [(user_topic(uid), {"unread_count": n}, "unread-count") for uid, n in counts.items()]
+    publish_many(events)

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
 
 from django_sse.asgi import stream_view
 from django_sse.compat import outside_request_thread
-from django_sse.contrib.notifications.models import Notification
+from django_sse.contrib.notifications.models import Notification, NotificationQuerySet
 from django_sse.http import json_error, require_methods
 from django_sse.topics import user_topic
 from django_sse.views import request_user, subscribe_response
@@ -25,9 +26,9 @@ from django_sse.views import request_user, subscribe_response
 MAX_PAGE_SIZE = 100
 
 
-def json_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def json_login_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return json_error(401, "Sign in to see your notifications.")
         return view(request, *args, **kwargs)
@@ -35,8 +36,8 @@ def json_login_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
     return wrapper
 
 
-def _mine(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return Notification.objects.filter(recipient=request.user)
+def _mine(request: HttpRequest) -> NotificationQuerySet:
+    return Notification.objects.filter(recipient_id=request.user.pk)
 
 
 def _positive_int(request: HttpRequest, name: str, default: int, maximum: int) -> int:
@@ -51,7 +52,7 @@ def _positive_int(request: HttpRequest, name: str, default: int, maximum: int) -
 @stream_view
 @never_cache
 @require_methods("GET")
-async def stream(request: HttpRequest) -> HttpResponse:
+async def stream(request: HttpRequest) -> HttpResponseBase:
     """``GET /sse/notifications/``: the signed-in user's live notifications."""
     user = await outside_request_thread(request_user(request))
     if not user.is_authenticated:
@@ -62,7 +63,7 @@ async def stream(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_methods("GET")
 @json_login_required
-def listing(request: HttpRequest) -> HttpResponse:
+def listing(request: HttpRequest) -> HttpResponseBase:
     try:
         page = _positive_int(request, "page", 1, 10**6)
         size = _positive_int(request, "page_size", 20, MAX_PAGE_SIZE)
@@ -84,14 +85,14 @@ def listing(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_methods("GET")
 @json_login_required
-def count(request: HttpRequest) -> HttpResponse:
+def count(request: HttpRequest) -> HttpResponseBase:
     return JsonResponse({"unread_count": _mine(request).unread().count()})
 
 
 @never_cache
 @require_methods("POST")
 @json_login_required
-def change(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def change(request: HttpRequest, pk: int, action: str) -> HttpResponseBase:
     if action not in ("read", "unread", "dismiss"):
         return json_error(404, f"Unknown action {action!r}: use read, unread or dismiss.")
     qs = _mine(request).active().filter(pk=pk)
@@ -109,6 +110,6 @@ def change(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @never_cache
 @require_methods("POST")
 @json_login_required
-def read_all(request: HttpRequest) -> HttpResponse:
+def read_all(request: HttpRequest) -> HttpResponseBase:
     changed = _mine(request).mark_all_read()
     return JsonResponse({"ok": True, "changed": changed, "unread_count": 0})

@@ -82,8 +82,9 @@ class TaskProgress(models.Model):
         }
 
     def event_name(self) -> str:
-        return {
+        names = {
             self.Status.SUCCEEDED: "complete",
             self.Status.FAILED: "failed",
             self.Status.CANCELLED: "cancelled",
-        }.get(self.status, "progress")
+        }
+        return names.get(self.Status(self.status), "progress")

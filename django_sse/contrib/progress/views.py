@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
 
 from django_sse.asgi import stream_view
@@ -29,7 +30,7 @@ async def _visible(request: HttpRequest, pk: Any) -> TaskProgress | None:
 @stream_view
 @never_cache
 @require_methods("GET")
-async def stream(request: HttpRequest, pk: Any) -> HttpResponse:
+async def stream(request: HttpRequest, pk: Any) -> HttpResponseBase:
     """The job's current state at once (its topic keeps the latest value),
     then updates, then the final event; then the stream ends. A finished
     job answers 204, which stops EventSource from reconnecting."""
@@ -43,7 +44,7 @@ async def stream(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @never_cache
 @require_methods("GET")
-async def state(request: HttpRequest, pk: Any) -> HttpResponse:
+async def state(request: HttpRequest, pk: Any) -> HttpResponseBase:
     record = await _visible(request, pk)
     if record is None:
         return json_error(404, NOT_FOUND)
@@ -52,7 +53,7 @@ async def state(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @never_cache
 @require_methods("POST")
-def cancel(request: HttpRequest, pk: Any) -> HttpResponse:
+def cancel(request: HttpRequest, pk: Any) -> HttpResponseBase:
     """Ask the job to stop: it sees ``progress.cancelled`` and ends."""
     with atomic():
         record = TaskProgress.objects.select_for_update().filter(pk=pk).first()

@@ -183,3 +183,20 @@ async def test_staff_dashboards_are_for_staff_only(async_client, hub_cleanup):
     await async_client.aforce_login(await User.objects.acreate(username="s", is_staff=True))
     assert (await async_client.get(url)).status_code == 200
     assert (await async_client.get("/sse/stream/?topics=dashboard:ops")).status_code == 200
+
+
+def test_sampler_command_says_when_there_is_nothing_to_sample(test_db_url):
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT, server_env
+
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "sse_sampler"],
+        env=server_env(test_db_url),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "No sampler registered" in result.stderr

@@ -1,0 +1,45 @@
+"""The asgiref internals ``django_sse.compat`` relies on. A supported asgiref
+release that changes one fails here, by name, before anything else breaks."""
+
+import contextvars
+import threading
+
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
+
+from django_sse import compat
+
+
+def test_thread_sensitive_context_is_a_contextvar():
+    assert isinstance(SyncToAsync.thread_sensitive_context, contextvars.ContextVar)
+
+
+def test_context_to_thread_executor_maps_contexts_to_executors():
+    mapping = SyncToAsync.context_to_thread_executor
+    assert hasattr(mapping, "pop") and hasattr(mapping, "__setitem__")
+
+
+def test_thread_sensitive_context_takes_an_executor():
+    assert compat.SHARED_EXECUTOR_SUPPORTED
+
+
+async def test_release_request_thread_lets_the_request_thread_go():
+    async with ThreadSensitiveContext():
+        name = await sync_to_async(lambda: threading.current_thread().name)()
+        assert name != threading.main_thread().name
+        context = SyncToAsync.thread_sensitive_context.get()
+        executor = SyncToAsync.context_to_thread_executor[context]
+        compat.release_request_thread()
+        assert context not in SyncToAsync.context_to_thread_executor
+        assert executor._shutdown
+
+
+async def test_outside_request_thread_uses_the_shared_thread():
+    async with ThreadSensitiveContext():
+        inside = await sync_to_async(threading.get_ident)()
+
+        async def ident() -> int:
+            return await sync_to_async(threading.get_ident)()
+
+        outside = await compat.outside_request_thread(ident())
+    assert inside != outside
+    assert SyncToAsync.single_thread_executor._threads  # the shared thread ran it
