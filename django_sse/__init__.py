@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__version__ = "0.1.0"
+
 _EVENTLOG = ["apublish", "publish", "publish_many", "publish_html", "revoke"]
 _STREAMING = ["stream_response", "stream_to"]
 __all__ = _EVENTLOG + _STREAMING

@@ -26,6 +26,7 @@ ENVIRONMENT_CHECKS = {
     "django_sse.E008": "DJANGO_SSE_DATABASE is not 'default' and the router is not installed",
     "django_sse.E009": "DJANGO_SSE_DATABASE names an alias that is not in DATABASES",
     "django_sse.W001": "runserver serves WSGI here: streams need ASGI",
+    "django_sse.W002": "nothing in the project serves the widgets' JavaScript and CSS under ASGI",
 }
 
 
@@ -106,6 +107,35 @@ def check_database(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             )
         )
     return errors
+
+
+WHITENOISE = "whitenoise.middleware.WhiteNoiseMiddleware"
+
+
+@register(Tags.staticfiles)
+def check_static_files(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """uvicorn, daphne and granian serve no static files: without WhiteNoise
+    (or a web server in front), every widget's JS and CSS answers 404 and the
+    widgets stay dead. ``runserver`` (with daphne, in DEBUG) serves them."""
+    if WHITENOISE in settings.MIDDLEWARE:
+        return []
+    runserver_serves = (
+        settings.DEBUG
+        and "daphne" in settings.INSTALLED_APPS
+        and "django.contrib.staticfiles" in settings.INSTALLED_APPS
+    )
+    if runserver_serves:
+        return []
+    return [
+        Warning(
+            "Nothing in this project serves static files under an ASGI server (uvicorn, "
+            "daphne, granian), so django-sse's widgets would load no JavaScript or CSS.",
+            hint=f"pip install whitenoise and add '{WHITENOISE}' to MIDDLEWARE right after "
+            "SecurityMiddleware. If your web server serves STATIC_ROOT, add "
+            "'django_sse.W002' to SILENCED_SYSTEM_CHECKS.",
+            id="django_sse.W002",
+        )
+    ]
 
 
 @register(Tags.compatibility)

@@ -55,6 +55,9 @@ except ImportError:
     INSTALLED_APPS.append("django_tasks")
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+# tests/asgi.py serves static files with Django's ASGIStaticFilesHandler.
+SILENCED_SYSTEM_CHECKS = ["django_sse.W002"]
+
 ROOT_URLCONF = "tests.urls"
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "example_project" / "static"]  # vendored htmx

@@ -109,3 +109,16 @@ def test_runserver_without_daphne_warns_in_debug():
 
     with override_settings(DEBUG=True, INSTALLED_APPS=["daphne", *settings.INSTALLED_APPS]):
         assert check_asgi() == []
+
+
+def test_no_static_file_server_warns():
+    from django.conf import settings
+
+    from django_sse.checks import WHITENOISE, check_static_files
+
+    with override_settings(DEBUG=False):
+        assert ids(check_static_files()) == ["django_sse.W002"]
+    with override_settings(MIDDLEWARE=[WHITENOISE, *settings.MIDDLEWARE]):
+        assert check_static_files() == []
+    with override_settings(DEBUG=True, INSTALLED_APPS=["daphne", *settings.INSTALLED_APPS]):
+        assert check_static_files() == []
