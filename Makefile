@@ -1,15 +1,18 @@
 # The two commands of the README:
-#   make run    set up a virtualenv, migrate SQLite, create demo users, serve http://127.0.0.1:8000
-#   make test   set up both supported stacks and run the whole suite on each
-# PostgreSQL (127.0.0.1:5432, database "test") must be running for the tests.
+#   make run    set up a virtualenv, migrate SQLite, create demo users, serve http://127.0.0.1:$(PORT)
+#   make test   lint, types, docs and packaging, then the whole suite on every supported stack
+# PostgreSQL (127.0.0.1:5432, database "test") and Redis must be running for the tests.
 
 SHELL := /bin/bash
 RUN_VENV := .venv
+PORT ?= 8000
 PY311 = $(shell scripts/find-python 3.11)
 PY312 = $(shell scripts/find-python 3.12)
-PYTEST_ARGS ?= -n 2 -m "not serial"
+PY313 = $(shell scripts/find-python 3.13)
+PYTEST_ARGS ?= -n 2 -m "not serial and not quickstart"
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test test-django52 test-django61 lint bench clean system-deps
+.PHONY: run test test-django52 test-django61 test-django60-wheel lint docs dist bench clean system-deps
 
 $(RUN_VENV)/.installed: requirements/base.txt requirements/django52.txt pyproject.toml
 	$(PY311) -m venv $(RUN_VENV)
@@ -18,22 +21,30 @@ $(RUN_VENV)/.installed: requirements/base.txt requirements/django52.txt pyprojec
 	touch $@
 
 run: $(RUN_VENV)/.installed
+	@scripts/port-free $(PORT)
 	$(RUN_VENV)/bin/python manage.py migrate --noinput -v0
 	$(RUN_VENV)/bin/python manage.py demo_setup
-	$(RUN_VENV)/bin/python manage.py runserver 127.0.0.1:8000
+	$(RUN_VENV)/bin/python manage.py runserver 127.0.0.1:$(PORT)
 
-# Python 3.11 + Django 5.2 LTS
+# Python 3.11 + Django 5.2 LTS (editable install)
 .venv-py311/.installed: requirements/base.txt requirements/django52.txt requirements/test.txt pyproject.toml
 	$(PY311) -m venv .venv-py311
 	.venv-py311/bin/pip install -q --upgrade pip
 	.venv-py311/bin/pip install -q -r requirements/django52.txt -r requirements/test.txt -e .
 	touch $@
 
-# Python 3.12 + Django 6.1
-.venv-py312/.installed: requirements/base.txt requirements/django61.txt requirements/test.txt pyproject.toml
+# Python 3.12 + Django 6.1 (editable install; lint, types, docs, packaging, coverage)
+.venv-py312/.installed: requirements/base.txt requirements/django61.txt requirements/test.txt requirements/docs.txt pyproject.toml
 	$(PY312) -m venv .venv-py312
 	.venv-py312/bin/pip install -q --upgrade pip
-	.venv-py312/bin/pip install -q -r requirements/django61.txt -r requirements/test.txt -e .
+	.venv-py312/bin/pip install -q -r requirements/django61.txt -r requirements/test.txt -r requirements/docs.txt -e .
+	touch $@
+
+# Python 3.13 + Django 6.0: the suite runs against the built wheel, installed.
+.venv-py313/.installed: requirements/base.txt requirements/django60.txt requirements/test.txt
+	$(PY313) -m venv .venv-py313
+	.venv-py313/bin/pip install -q --upgrade pip
+	.venv-py313/bin/pip install -q -r requirements/django60.txt -r requirements/test.txt
 	touch $@
 
 # System packages the tests drive: Debian's chromium (Playwright cannot
@@ -42,20 +53,48 @@ system-deps:
 	@command -v chromium >/dev/null && command -v nginx >/dev/null || \
 	  { apt-get update -qq && apt-get install -y -qq chromium nginx-light; }
 
-# Each stack: the suite on two workers, then the tests that restart PostgreSQL, alone.
+lint: .venv-py312/.installed
+	.venv-py312/bin/ruff check .
+	.venv-py312/bin/ruff format --check .
+	.venv-py312/bin/lint-imports
+	.venv-py312/bin/mypy
+
+docs: .venv-py312/.installed
+	.venv-py312/bin/mkdocs build --strict -q -d site
+
+# The sdist and wheel, with their metadata checked.
+dist: .venv-py312/.installed
+	rm -rf dist
+	.venv-py312/bin/python -m build -q . >/dev/null
+	.venv-py312/bin/twine check --strict dist/*
+
+# Each stack: the suite on two workers, then the tests that restart
+# PostgreSQL, alone.
 test-django52: .venv-py311/.installed system-deps
 	.venv-py311/bin/python -m pytest $(PYTEST_ARGS)
 	.venv-py311/bin/python -m pytest -m serial
 
-test-django61: .venv-py312/.installed system-deps
-	.venv-py312/bin/python -m pytest $(PYTEST_ARGS)
-	.venv-py312/bin/python -m pytest -m serial
+# Coverage of the package (servers and workers the tests start included),
+# with the floor in pyproject.toml; and the tutorial, followed word for word.
+test-django61: .venv-py312/.installed system-deps dist
+	rm -f .coverage .coverage.*
+	.venv-py312/bin/python -m pytest $(PYTEST_ARGS) --cov --cov-report=
+	.venv-py312/bin/python -m pytest -m serial --cov --cov-append --cov-report=
+	DJANGO_SSE_WHEEL=$$(ls $(CURDIR)/dist/*.whl) .venv-py312/bin/python -m pytest -m quickstart --cov --cov-append --cov-report=term
 
-lint: .venv-py312/.installed
-	.venv-py312/bin/ruff check django_sse tests example_project bench
-	.venv-py312/bin/ruff format --check django_sse tests example_project bench
+# The installed wheel, not the source tree: the suite runs from a copy of
+# the repository without django_sse/.
+test-django60-wheel: .venv-py313/.installed system-deps dist
+	.venv-py313/bin/pip install -q --force-reinstall --no-deps dist/*.whl
+	rm -rf .wheel-test && mkdir .wheel-test
+	tar -c --exclude=./django_sse --exclude='./.venv*' --exclude=./.git --exclude=./bench/.env \
+	  --exclude=./dist --exclude=./.wheel-test --exclude=./site . | tar -x -C .wheel-test
+	cd .wheel-test && ../.venv-py313/bin/python -c \
+	  "import django_sse, pathlib; assert 'site-packages' in django_sse.__file__, django_sse.__file__"
+	cd .wheel-test && ../.venv-py313/bin/python -m pytest $(PYTEST_ARGS)
+	cd .wheel-test && ../.venv-py313/bin/python -m pytest -m serial
 
-test: lint test-django52 test-django61
+test: lint docs test-django52 test-django61 test-django60-wheel
 
 # The benchmark's own environment: django-sse's stack plus django-eventstream.
 bench/.env/.installed: bench/requirements.txt requirements/base.txt requirements/django61.txt pyproject.toml
@@ -68,4 +107,4 @@ bench: bench/.env/.installed
 	bench/.env/bin/python bench/run.py
 
 clean:
-	rm -rf $(RUN_VENV) .venv-py311 .venv-py312 .test-logs
+	rm -rf $(RUN_VENV) .venv-py311 .venv-py312 .venv-py313 .test-logs .wheel-test dist site build
