@@ -12,6 +12,10 @@ asgiref release changes one:
   its thread (``release_request_thread``);
 - ``ThreadSensitiveContext(executor=...)``: a context that runs on a thread
   the caller owns (``asgi.SharedSyncThread``; asgiref 3.8+).
+
+And one of Django's: ``CsrfViewMiddleware._reject(request, reason)``, so a
+CSRF failure under ``/sse/`` can answer JSON instead of the project's HTML
+403 page (``csrf_problem``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext
 from django.db import connections
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.middleware.csrf import CsrfViewMiddleware
 
 T = TypeVar("T")
 
@@ -60,3 +67,20 @@ def release_request_thread() -> None:
     if executor is not None:
         executor.submit(connections.close_all)
         executor.shutdown(wait=False)
+
+
+class _CsrfReason(CsrfViewMiddleware):
+    def _reject(self, request: HttpRequest, reason: str) -> Any:
+        return reason  # why, instead of the failure view's HTML page
+
+
+def _no_response(request: HttpRequest) -> HttpResponseBase:
+    raise AssertionError("only the CSRF check runs")
+
+
+def csrf_problem(request: HttpRequest) -> str | None:
+    """Why Django's CSRF protection refuses ``request``, or None if it passes."""
+    check = _CsrfReason(_no_response)
+    check.process_request(request)
+    problem: Any = check.process_view(request, _no_response, (), {})
+    return problem if isinstance(problem, str) else None

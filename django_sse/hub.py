@@ -30,11 +30,16 @@ from django.db import DatabaseError, connections
 
 from django_sse import eventlog, hooks
 from django_sse.conf import conf
+from django_sse.logs import forget, missing_table, warn_limited
 from django_sse.subscriber import Subscriber
 
 logger = logging.getLogger("django_sse")
 
 T = TypeVar("T")
+MIGRATE = (
+    "The event log's table does not exist: run 'python manage.py migrate' "
+    "(streams answer 503 until then)."
+)
 BATCH = 1000
 QUERY_THREADS = 4
 MAX_TICK = 0.25  # seconds between two rounds of the clock, at most
@@ -107,6 +112,10 @@ class Hub:
         self.frontier = 0
         self.stats = Stats()
         self.ready: asyncio.Future[None] = loop.create_future()
+        # Set once the hub has tried to start, whether or not it could; then
+        # ``unavailable`` says why it is not ready (for the 503 it answers).
+        self.first_attempt = asyncio.Event()
+        self.unavailable: str | None = None
         self._topics: dict[str, set[Subscriber]] = {}
         self._subscribers: set[Subscriber] = set()
         self._per_user: dict[Any, int] = {}
@@ -246,12 +255,21 @@ class Hub:
             try:
                 await self._init_frontier()
                 break
-            except DatabaseError:
+            except DatabaseError as exc:
                 self.stats.errors += 1
-                logger.warning("django-sse: event log unreachable, retrying", exc_info=True)
+                if missing_table(exc):
+                    self.unavailable = MIGRATE
+                    warn_limited("start", f"django-sse: {MIGRATE}")
+                else:
+                    self.unavailable = "The event log is unavailable; try again."
+                    warn_limited("start", f"django-sse: event log unreachable ({exc}); retrying")
+                self.first_attempt.set()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        self.unavailable = None
+        forget("start")
         self.ready.set_result(None)
+        self.first_attempt.set()
         await self.broker.start()
         self._background = [
             self.loop.create_task(_logged(name, task(self)), name=f"django-sse-{name}")
@@ -268,11 +286,12 @@ class Hub:
             self._wake.clear()
             try:
                 gap_pending = await self._catch_up()
-            except DatabaseError:
+            except DatabaseError as exc:
                 self.stats.errors += 1
-                logger.warning("django-sse: reading the event log failed", exc_info=True)
+                warn_limited("read", f"django-sse: reading the event log failed ({exc})")
                 retry_in = backoff = min(backoff * 2, 5.0)
                 continue
+            forget("read")
             if gap_pending:
                 retry_in = backoff
                 backoff = min(backoff * 2, 0.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 from typing import Any
@@ -33,8 +34,8 @@ _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
 _hubs_lock = threading.Lock()
 
 
-async def get_hub() -> Hub:
-    """The running loop's hub, started on first use; waits until it is ready."""
+def _hub_of_this_loop() -> Hub:
+    """The running loop's hub, created and started on first use."""
     loop = asyncio.get_running_loop()
     with _hubs_lock:
         hub = _hubs.get(loop)
@@ -44,7 +45,22 @@ async def get_hub() -> Hub:
             hub = _hubs[loop] = Hub(loop)
             hub.start()
             _chain_sigterm(hub)
+    return hub
+
+
+async def get_hub() -> Hub:
+    """The running loop's hub, started on first use; waits until it is ready."""
+    hub = _hub_of_this_loop()
     await asyncio.shield(hub.ready)
+    return hub
+
+
+async def start_hub(timeout: float = 10.0) -> Hub:
+    """The running loop's hub, once it has tried to start (it may not be
+    ready: ``hub.unavailable`` then says why). Waits ``timeout`` at most."""
+    hub = _hub_of_this_loop()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(hub.first_attempt.wait(), timeout)
     return hub
 
 

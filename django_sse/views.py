@@ -20,15 +20,21 @@ from django_sse.asgi import stream_view
 from django_sse.compat import outside_request_thread
 from django_sse.conf import conf
 from django_sse.cors import add_cors_headers, preflight
-from django_sse.http import NEEDS_ASGI, json_error, require_asgi, require_methods, sse_response
-from django_sse.hubs import get_hub, running_hub
+from django_sse.http import (
+    NEEDS_ASGI,
+    csrf_protect_json,
+    json_error,
+    require_asgi,
+    require_methods,
+    sse_response,
+)
+from django_sse.hubs import running_hub, start_hub
 from django_sse.presence import deployment_streams
 from django_sse.streaming import stream_response
 from django_sse.streams import Cursor, event_stream
 from django_sse.tokens import InvalidToken, make_token, read_token
 from django_sse.topics import InvalidTopic, can_subscribe, is_private, parse_topics
 
-HUB_READY_TIMEOUT = 10.0
 MAX_TOKEN_BODY = 10_000
 
 
@@ -89,10 +95,10 @@ async def subscribe_response(
         return user
     hub = running_hub()
     if hub is None or not hub.ready.done():
-        try:
-            hub = await asyncio.wait_for(get_hub(), HUB_READY_TIMEOUT)
-        except TimeoutError:
-            return json_error(503, "The event log is unavailable; try again.", Retry_After="5")
+        hub = await start_hub()
+        if not hub.ready.done():
+            reason = hub.unavailable or "The event log is unavailable; try again."
+            return json_error(503, reason, Retry_After="5")
     if hub.subscriber_count >= conf.DJANGO_SSE_MAX_STREAMS:
         return json_error(503, "This server holds all the streams it can.", Retry_After="10")
     user_key = user.pk if user.is_authenticated else None
@@ -154,6 +160,7 @@ def _token_topics(request: HttpRequest) -> list[str] | HttpResponse:
 
 @never_cache
 @require_methods("POST")
+@csrf_protect_json
 def token(request: HttpRequest) -> HttpResponseBase:
     """``POST /sse/token/`` (signed in, CSRF): a short-lived token for
     ``topics``, for clients that cannot send the session cookie. Answers

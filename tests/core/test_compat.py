@@ -43,3 +43,9 @@ async def test_outside_request_thread_uses_the_shared_thread():
         outside = await compat.outside_request_thread(ident())
     assert inside != outside
     assert SyncToAsync.single_thread_executor._threads  # the shared thread ran it
+
+
+def test_csrf_middleware_rejects_through_reject():
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    assert callable(CsrfViewMiddleware._reject)

@@ -44,3 +44,31 @@ def test_token_topics_in_the_query_string_are_explained():
 def test_stream_response_under_wsgi_explains_asgi(client):
     response = client.post("/tokens/?n=3")
     assert response.status_code == 501 and "ASGI" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/sse/token/", "/sse/notifications/api/read-all/", "/sse/notifications/api/1/read/"],
+)
+def test_csrf_failures_and_anonymous_posts_are_json(path):
+    client = Client(enforce_csrf_checks=True)
+    anonymous = client.post(path, {"topics": "news"})
+    assert anonymous.status_code == 403 and anonymous["Content-Type"] == "application/json"
+    assert anonymous.json()["error"].startswith("CSRF check failed:")
+    client.force_login(User.objects.create_user("c"))
+    refused = client.post(path, {"topics": "news"})
+    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]
+
+
+def test_posts_with_a_csrf_token_pass():
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(User.objects.create_user("d"))
+    client.get("/admin/login/")  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post("/sse/token/", {"topics": "news"}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200 and response.json()["topics"] == ["news"]
+    anonymous = Client(enforce_csrf_checks=True)
+    anonymous.get("/admin/login/")
+    token = anonymous.cookies["csrftoken"].value
+    refused = anonymous.post("/sse/token/", {"topics": "news"}, HTTP_X_CSRFTOKEN=token)
+    assert refused.status_code == 401 and refused.json()["status"] == 401

@@ -3,12 +3,15 @@ each migrates only its own tables, passes its checks, and streams."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.servers import ROOT, Server, open_stream, server_env
@@ -100,3 +103,21 @@ async def test_two_databases_every_sse_table_and_event_on_the_alias(tmp_path):
     await published_reaches_a_stream(env)
     with sqlite3.connect(tmp_path / "events.sqlite3") as db:
         assert db.execute("SELECT topic FROM django_sse_event").fetchall() == [("news",)]
+
+
+async def test_without_migrate_streams_say_run_migrate_once(tmp_path):
+    env = project_env(tmp_path, "")
+    server = Server("uvicorn", "", **env).start()
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            for _ in range(3):
+                started = time.monotonic()
+                response = await http.get(f"{server.url}/sse/stream/?topics=news")
+                assert time.monotonic() - started < 3
+                assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+                assert "run 'python manage.py migrate'" in response.json()["error"]
+            await asyncio.sleep(2)  # the hub retries meanwhile
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert log.count("run 'python manage.py migrate'") == 1 and "Traceback" not in log

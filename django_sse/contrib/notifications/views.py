@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django_sse.asgi import stream_view
 from django_sse.compat import outside_request_thread
 from django_sse.contrib.notifications.models import Notification, NotificationQuerySet
-from django_sse.http import json_error, require_methods
+from django_sse.http import csrf_protect_json, json_error, require_methods
 from django_sse.topics import user_topic
 from django_sse.views import request_user, subscribe_response
 
@@ -91,6 +91,7 @@ def count(request: HttpRequest) -> HttpResponseBase:
 
 @never_cache
 @require_methods("POST")
+@csrf_protect_json
 @json_login_required
 def change(request: HttpRequest, pk: int, action: str) -> HttpResponseBase:
     if action not in ("read", "unread", "dismiss"):
@@ -109,6 +110,7 @@ def change(request: HttpRequest, pk: int, action: str) -> HttpResponseBase:
 
 @never_cache
 @require_methods("POST")
+@csrf_protect_json
 @json_login_required
 def read_all(request: HttpRequest) -> HttpResponseBase:
     changed = _mine(request).mark_all_read()

@@ -12,7 +12,7 @@ from django_sse.asgi import stream_view
 from django_sse.compat import outside_request_thread
 from django_sse.contrib.progress.models import TaskProgress
 from django_sse.eventlog import atomic, publish
-from django_sse.http import json_error, require_methods
+from django_sse.http import csrf_protect_json, json_error, require_methods
 from django_sse.views import request_user, subscribe_response
 
 NOT_FOUND = "No such job."
@@ -53,6 +53,7 @@ async def state(request: HttpRequest, pk: Any) -> HttpResponseBase:
 
 @never_cache
 @require_methods("POST")
+@csrf_protect_json
 def cancel(request: HttpRequest, pk: Any) -> HttpResponseBase:
     """Ask the job to stop: it sees ``progress.cancelled`` and ends."""
     with atomic():
