@@ -34,7 +34,9 @@ async def test_event_from_another_process_reaches_the_stream(server):
         )
         [event] = await stream.events(1)
         assert (event.type, event.json()) == ("order-created", {"id": 7})
-        assert event.last_event_id == f"{out.strip()} orders"
+        event_id = event.last_event_id.split()[0]
+        assert event.last_event_id == f"{event_id} orders"
+        assert out.strip() == f"Published event {event_id} to 'orders' (order-created)."
 
 
 async def test_replay_100_missed_events_in_order_once_then_live(server):

@@ -276,3 +276,28 @@ async def test_idle_timeout_ends_a_quiet_stream_but_not_a_busy_one(async_client)
         async with asyncio.timeout(6):
             while True:
                 await anext(reader.chunks)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "args,data",
+    [
+        (["--data", '"just a string"'], '"just a string"'),
+        (["--data", '{"a": [1, 2]}'], '{"a": [1, 2]}'),
+        ([], "null"),
+        (["--text", "--data", "plain words"], "plain words"),
+        (["--text"], ""),
+    ],
+)
+def test_sse_publish_sends_json_as_json_and_text_as_text(args, data):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from django_sse.models import Event
+
+    out = StringIO()
+    call_command("sse_publish", "cmd", *args, stdout=out)
+    event = Event.objects.get(topic="cmd")
+    assert event.data == data
+    assert out.getvalue().strip() == f"Published event {event.id} to 'cmd' (message)."

@@ -281,8 +281,9 @@ def test_admin_created_and_edited_notifications_are_published(admin_client, alic
 def test_sse_notify_command(alice):
     out = StringIO()
     call_command("sse_notify", "alice", "From the shell", "--level", "warning", stdout=out)
-    n = Notification.objects.get(pk=int(out.getvalue()))
+    n = Notification.objects.get()
     assert (n.recipient, n.level) == (alice, "warning")
+    assert out.getvalue().strip() == f"Sent notification {n.pk} to 'alice'."
     with pytest.raises(CommandError, match="No user"):
         call_command("sse_notify", "nobody", "x")
     with pytest.raises(CommandError):

@@ -27,4 +27,4 @@ class Command(BaseCommand):
             [notification] = notify(user, title, body=body, level=level, url=url)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        self.stdout.write(str(notification.pk))
+        self.stdout.write(f"Sent notification {notification.pk} to {username!r}.")
