@@ -14,7 +14,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 SECRET_KEY = "tests-only-not-secret"
-DEBUG = False
+# DJANGO_DEBUG=1 for the WSGI runserver test (static files need DEBUG there).
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 

@@ -1,11 +1,18 @@
 """The shared client's own API in real Chromium."""
 
+import asyncio
+import contextlib
+import socket
+import subprocess
+import sys
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from django_sse import publish
 from tests.browser.conftest import open_tab, signed_in
+from tests.servers import ROOT, free_port, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,3 +40,31 @@ async def test_unsubscribe_drops_the_topic_from_the_stream(browser, server):
     assert await tab.page.evaluate(ITEMS) == ["kept"]
     assert tab.errors == []
     await context.close()
+
+
+async def test_under_wsgi_the_console_explains_once(browser, test_db_url):
+    """runserver without daphne serves WSGI: the page says why, once."""
+    port = free_port()
+    env = server_env(test_db_url, DJANGO_DEBUG="1")
+    runserver = subprocess.Popen(
+        [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            await asyncio.sleep(0.1)
+        context = await browser.new_context()
+        tab = await open_tab(context, f"http://127.0.0.1:{port}/page/?extra=wsgi")
+        await tab.until("document.documentElement.dataset.sseStatus === 'reconnecting'")
+        await tab.page.wait_for_timeout(3000)  # a retry or two
+        explained = [e for e in tab.errors if e.startswith("django-sse: ")]
+        assert len(explained) == 1 and "need an ASGI server" in explained[0]
+        await context.close()
+    finally:
+        runserver.terminate()
+        runserver.wait(10)

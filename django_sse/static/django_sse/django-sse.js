@@ -127,8 +127,14 @@ class DjangoSSEClient extends EventTarget {
         signal: abort.signal,
       });
       status = response.status;
+      if (status === 501 && !this.explained) {
+        // Served over WSGI: say why once, not a bare 501 on every retry.
+        this.explained = true;
+        const body = await response.json().catch(() => ({}));
+        console.error(`django-sse: ${body.error ?? "the stream endpoint answered 501"}`);
+      }
     } catch {
-      status = 0; // network down
+      status = status || 0; // network down
     }
     abort.abort();
     const unauthorized = status === 401 || status === 403;
