@@ -1,4 +1,5 @@
 import asyncio
+import json
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -7,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from django_sse import publish, stream_response, stream_to
+from django_sse import eventlog, publish, stream_response, stream_to
 from django_sse.contrib.notifications import notify
 from django_sse.contrib.progress import Progress
 from django_sse.contrib.progress.models import TaskProgress
@@ -22,7 +23,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def feed(request: HttpRequest) -> HttpResponse:
-    return render(request, "example/feed.html", {"topic": FEED_TOPIC})
+    cursor = eventlog.max_id()  # before the history: what follows it comes live
+    rows = eventlog.recent(FEED_TOPIC, 20, event="post")
+    history = [{"id": row.id, **json.loads(row.data)} for row in reversed(rows)]
+    return render(
+        request, "example/feed.html", {"topic": FEED_TOPIC, "history": history, "cursor": cursor}
+    )
 
 
 @require_POST
@@ -96,7 +102,10 @@ _broadcasts: set[asyncio.Task] = set()
 
 @require_POST
 async def story_broadcast(request: HttpRequest) -> HttpResponse:
-    """One producer, many spectators: every open story page shows it."""
+    """One producer, many spectators: every open story page shows it. One
+    broadcast at a time, so two never interleave on the page."""
+    if _broadcasts:
+        return JsonResponse({"error": "A broadcast is already running.", "status": 409}, status=409)
     task = asyncio.get_running_loop().create_task(stream_to("story", words()))
     _broadcasts.add(task)
     task.add_done_callback(_broadcasts.discard)

@@ -72,3 +72,31 @@ async def test_fetch_events_reads_a_post_stream_in_the_browser(browser, server):
     )
     assert [t["data"] for t in tokens[:-1]] == [f"w{i} " for i in range(120)]
     assert tokens[-1]["type"] == "done"
+
+
+async def test_chart_with_one_point_spans_a_minute_and_gaps_stay_gaps(browser, server):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_sse import publish
+
+    start = timezone.now()
+
+    async def snapshot(seconds: float, value: float) -> None:
+        at = start + timedelta(seconds=seconds)
+        data = {"values": {"p95_ms": value}, "at": at}
+        await sync_to_async(publish)("dashboard:ops", data, event=dashboards.EVENT)
+
+    await snapshot(0, 100.0)
+    context = await browser.new_context()
+    tab = await open_tab(context, f"{server.url}/dashboard-page/")
+    await tab.live()
+    chart = "document.querySelector('.sse-dashboard').sseWidget.charts[0]"
+    span = await tab.page.evaluate(f"{chart}.plot.scales.x.max - {chart}.plot.scales.x.min")
+    assert 30 <= span <= 120  # not uPlot's default span of years
+    for seconds, value in ((1, 101.0), (2, 102.0), (60, 160.0)):
+        await snapshot(seconds, value)
+    await tab.until("document.querySelector('#chart').dataset.ssePointsShown === '4'")
+    assert await tab.page.evaluate(f"{chart}.ys") == [100.0, 101.0, 102.0, None, 160.0]
+    assert tab.errors == []

@@ -25,7 +25,9 @@ async def test_polling_delivers_events_published_by_another_process(sqlite_serve
             manage, sqlite_server.db_url, "sse_publish", "orders", "--data", '{"id": 1}'
         )
         [event] = await stream.events(1, timeout=5)
-        assert event.json() == {"id": 1} and event.last_event_id == f"{out.strip()} orders"
+        assert event.json() == {"id": 1}
+        event_id = event.last_event_id.split()[0]
+        assert out.strip() == f"Published event {event_id} to 'orders' (message)."
     for i in range(3):
         await asyncio.to_thread(
             manage, sqlite_server.db_url, "sse_publish", "orders", "--data", str(i)

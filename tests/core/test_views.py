@@ -283,7 +283,7 @@ async def test_idle_timeout_ends_a_quiet_stream_but_not_a_busy_one(async_client)
     "args,data",
     [
         (["--data", '"just a string"'], '"just a string"'),
-        (["--data", '{"a": [1, 2]}'], '{"a": [1, 2]}'),
+        (["--data", '{"a": [1, 2], "é": 1}'], '{"a":[1,2],"é":1}'),
         ([], "null"),
         (["--text", "--data", "plain words"], "plain words"),
         (["--text"], ""),

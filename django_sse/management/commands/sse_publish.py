@@ -30,7 +30,8 @@ class Command(BaseCommand):
             try:
                 # The JSON as given, re-encoded compactly: '"a string"' stays a
                 # JSON string on the wire, it does not become bare text.
-                payload = json.dumps(json.loads("null" if data is None else data))
+                value = json.loads("null" if data is None else data)
+                payload = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
             except json.JSONDecodeError as exc:
                 raise CommandError(
                     f"--data is not valid JSON ({exc}); use --text for text."

@@ -63,6 +63,13 @@ class DjangoSSEClient extends EventTarget {
     else this.connect(); // no topic left: closes the stream
   }
 
+  // Start the stream right after event `id` (the log's position when the
+  // page was rendered with server-side state, e.g. django_sse.eventlog.max_id()),
+  // so nothing published between the render and the connect is missed.
+  resumeFrom(id) {
+    if (!this.lastEventId && /^\d+$/.test(String(id))) this.lastEventId = String(id);
+  }
+
   // Also dispatch `sse:<type>` DOM events for a type no handler subscribes to.
   listen(type) {
     if (!this.types.has(type)) {

@@ -32,7 +32,7 @@ class Chart {
       {
         width: el.clientWidth || 400,
         height: Number(el.dataset.sseHeight) || 160,
-        series: [{}, { label: el.dataset.sseLabel || this.key, stroke: el.dataset.sseColor || "#2563eb", width: 2 }],
+        series: [{}, { label: el.dataset.sseLabel || this.key, stroke: el.dataset.sseColor || "#2563eb", width: 2, spanGaps: false }],
         axes: [{}, { size: 60 }],
         legend: { show: false },
       },
@@ -44,14 +44,31 @@ class Chart {
 
   push(x, y) {
     if (typeof y !== "number" || (this.xs.length && x <= this.xs[this.xs.length - 1])) return;
+    const last = this.xs[this.xs.length - 1];
+    if (last !== undefined) {
+      // A period with no samples (nobody watched, the server was down) is
+      // a gap in the line, not a straight line across it.
+      const step = x - last;
+      if (this.step && step > 3 * this.step) {
+        this.xs.push(last + this.step);
+        this.ys.push(null);
+      } else {
+        this.step = this.step ? Math.min(this.step, step) : step;
+      }
+    }
     this.xs.push(x);
     this.ys.push(y);
-    if (this.xs.length > this.max) {
+    while (this.xs.length > this.max) {
       this.xs.shift();
       this.ys.shift();
     }
     this.plot.setData([this.xs, this.ys]);
-    this.el.dataset.ssePointsShown = String(this.xs.length);
+    const first = this.xs[0];
+    if (last === undefined || x - first < 1) {
+      // One point gets a minute of axis around it, not uPlot's span of days.
+      this.plot.setScale("x", { min: first - 30, max: x + 30 });
+    }
+    this.el.dataset.ssePointsShown = String(this.ys.filter((y) => y !== null).length);
   }
 }
 
