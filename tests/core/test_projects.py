@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -49,7 +50,7 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 def sse_tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     return {name for name in names if name.startswith(("django_sse_", "sse_"))}
 
@@ -98,10 +99,10 @@ async def test_two_databases_every_sse_table_and_event_on_the_alias(tmp_path):
         "except RuntimeError:\n"
         "    pass\n",
     )
-    with sqlite3.connect(tmp_path / "events.sqlite3") as db:
+    with closing(sqlite3.connect(tmp_path / "events.sqlite3")) as db:
         assert db.execute("SELECT count(*) FROM django_sse_event").fetchone() == (0,)
     await published_reaches_a_stream(env)
-    with sqlite3.connect(tmp_path / "events.sqlite3") as db:
+    with closing(sqlite3.connect(tmp_path / "events.sqlite3")) as db:
         assert db.execute("SELECT topic FROM django_sse_event").fetchall() == [("news",)]
 
 
