@@ -66,6 +66,11 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
                 assert response.status_code == 200, (page, response.status_code)
             for asset in ASSETS:
                 assert http.get(f"/static/{asset}").status_code == 200, asset
+            # One broadcast at a time: a second one would interleave on the page.
+            token = http.cookies["csrftoken"]
+            first = http.post("/story/broadcast/", headers={"X-CSRFToken": token})
+            second = http.post("/story/broadcast/", headers={"X-CSRFToken": token})
+            assert (first.status_code, second.status_code) == (202, 409)
             streams = [
                 http.stream("GET", f"/sse/stream/?topics={topic}").__enter__()
                 for topic in ("a", "b")

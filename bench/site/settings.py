@@ -40,4 +40,6 @@ elif KIND == "eventstream":
     EVENTSTREAM_REDIS = {"host": "127.0.0.1", "port": 6379, "db": 0}
 else:
     MIDDLEWARE = []
+# The benchmark serves no widgets, so no static files.
+SILENCED_SYSTEM_CHECKS = ["django_sse.W002"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}

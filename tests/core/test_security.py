@@ -271,3 +271,22 @@ def test_prune_removes_old_events_in_batches_and_keeps_the_latest_per_topic():
     left = set(Event.objects.values_list("id", flat=True))
     assert left == {ids[7], fresh}  # the latest state:x value survives, news has a newer one
     assert LogState.objects.get().pruned_through == ids[6]
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["USER:1", "User:1", "GROUP:admins", "Progress:x", "DASHBOARD:staff.ops", "_SSE.control"],
+)
+def test_case_variants_of_private_prefixes_are_refused(client, topic):
+    # On a case-insensitive collation they would match the private rows.
+    response = client.get(f"/sse/stream/?topics={topic}")
+    assert response.status_code == 400 and response.json()["status"] == 400
+    with pytest.raises(ValueError):
+        publish(topic, "x")
+
+
+def test_private_prefixes_come_from_the_core_and_the_installed_apps():
+    from django_sse.hooks import private_prefixes
+
+    assert {"user", "group", "progress", "dashboard"} <= private_prefixes()
+    assert "orders" not in private_prefixes()
