@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
+from django_sse.compat import outside_request_thread
 from django_sse.conf import conf
 from django_sse.eventlog import publish
 from django_sse.http import require_asgi, sse_response
@@ -91,7 +92,15 @@ async def stream_to(
     topic: str, chunks: AsyncIterable[Any], *, event: str = "token", done_event: str = "done"
 ) -> int:
     """Publish each chunk to ``topic`` as it comes (every watcher of the
-    topic gets it through the log), then ``done_event``. Returns the count."""
+    topic gets it through the log), then ``done_event``. Returns the count.
+
+    Safe to run as a task that outlives the request that started it: its
+    database work runs on asgiref's shared thread, not the request's own
+    thread, which is gone once the response has been sent."""
+    return await outside_request_thread(_publish_each(topic, chunks, event, done_event))
+
+
+async def _publish_each(topic: str, chunks: AsyncIterable[Any], event: str, done_event: str) -> int:
     send = sync_to_async(publish)
     count = 0
     async for chunk in chunks:

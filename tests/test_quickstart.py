@@ -10,13 +10,16 @@ and serves the widgets' JavaScript and CSS.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shlex
+import socket
 import subprocess
 import time
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -45,6 +48,33 @@ def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}"
     return result.stdout + result.stderr
+
+
+@contextlib.contextmanager
+def serve(command: list[str], project: Path, env: dict[str, str]) -> Iterator[str]:
+    """Run a server on a free port (``--port N`` for uvicorn, ``host:port``
+    for runserver) until it answers; yield its base URL."""
+    port = free_port()
+    address = ["--port", str(port)] if command[0] == "uvicorn" else [f"127.0.0.1:{port}"]
+    log_path = project.parent / f"{command[0]}-{port}.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [*command, *address], cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            for _ in range(150):
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", port), 0.2),
+                ):
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError(log_path.read_text())
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(10)
 
 
 def test_the_tutorial_works_word_for_word(tmp_path):
@@ -76,24 +106,8 @@ def test_the_tutorial_works_word_for_word(tmp_path):
     checked = run(["python", "manage.py", "check"], project, env)
     assert "System check identified no issues" in checked, checked
 
-    port = free_port()
-    log = (tmp_path / "uvicorn.log").open("wb")
-    server = subprocess.Popen(
-        ["uvicorn", "mysite.asgi:application", "--port", str(port)],
-        cwd=project,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with serve(["uvicorn", "mysite.asgi:application"], project, env) as base:
         url = shlex.split(curl)[-1].replace("http://127.0.0.1:8000", base)
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/static/django_sse/django-sse.js", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
         for asset in (
             "django_sse/django-sse.js",
             "django_sse/django-sse.css",
@@ -112,35 +126,12 @@ def test_the_tutorial_works_word_for_word(tmp_path):
         [event] = events
         assert event.type == "headline" and json.loads(event.data) == {"title": "Hello"}
         assert event.last_event_id.endswith(" news")
-    finally:
-        server.terminate()
-        server.wait(10)
-        log.close()
 
     # The page's runserver: daphne's, since "daphne" comes first (a WSGI
     # runserver would answer the stream with 501).
-    port = free_port()
-    log = (tmp_path / "runserver.log").open("wb")
-    server = subprocess.Popen(
-        [*shlex.split(runserver), f"127.0.0.1:{port}", "--noreload"],
-        cwd=project,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/sse/stream/?topics=news"
-        for _ in range(150):
-            try:
-                with httpx.stream("GET", url, timeout=5) as response:
-                    assert response.status_code == 200, response.read()
-                    assert response.headers["content-type"].startswith("text/event-stream")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError((tmp_path / "runserver.log").read_text())
-    finally:
-        server.terminate()
-        server.wait(10)
-        log.close()
+    with (
+        serve([*shlex.split(runserver), "--noreload"], project, env) as base,
+        httpx.stream("GET", f"{base}/sse/stream/?topics=news", timeout=5) as response,
+    ):
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
