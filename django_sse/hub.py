@@ -18,20 +18,18 @@ import contextlib
 import contextvars
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TypeVar
 
-from django.db import DatabaseError, connections
+from django.db import DatabaseError
 
 from django_sse import eventlog, hooks
 from django_sse.conf import conf
+from django_sse.dbthreads import DatabaseThreads
 from django_sse.logs import forget, missing_table, warn_limited
-from django_sse.subscriber import Subscriber
+from django_sse.subscriber import Subscriptions
 
 logger = logging.getLogger("django_sse")
 
@@ -67,18 +65,6 @@ class Stats:
     errors: int = 0
 
 
-def _db_call(fn: Callable[..., T], *args: Any) -> T:
-    """Run a log query in a hub thread; drop the connection if it broke so
-    the next call reconnects (these threads live outside Django's request
-    cycle, which would otherwise do it)."""
-    alias = conf.DJANGO_SSE_DATABASE
-    try:
-        return fn(*args)
-    except DatabaseError:
-        connections[alias].close()
-        raise
-
-
 async def _logged(name: str, coro: Coroutine[Any, Any, None]) -> None:
     """A hub task (``hooks.register_hub_task``): its failure is logged."""
     try:
@@ -89,25 +75,11 @@ async def _logged(name: str, coro: Coroutine[Any, Any, None]) -> None:
         logger.exception("django-sse: hub task %r failed", name)
 
 
-def _close_connections(executor: ThreadPoolExecutor, threads: int) -> None:
-    """Close the database connection of each of the executor's threads (a
-    test database cannot be dropped while they stay open)."""
-    barrier = threading.Barrier(threads)
-
-    def close() -> None:
-        connections[conf.DJANGO_SSE_DATABASE].close()
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=5)  # so each thread takes exactly one job
-
-    for _ in range(threads):
-        executor.submit(close)
-    executor.shutdown(wait=True)
-
-
-class Hub:
+class Hub(Subscriptions):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         from django_sse.brokers import create_broker
 
+        super().__init__()
         self.loop = loop
         self.frontier = 0
         self.stats = Stats()
@@ -116,80 +88,17 @@ class Hub:
         # ``unavailable`` says why it is not ready (for the 503 it answers).
         self.first_attempt = asyncio.Event()
         self.unavailable: str | None = None
-        self._topics: dict[str, set[Subscriber]] = {}
-        self._subscribers: set[Subscriber] = set()
-        self._per_user: dict[Any, int] = {}
-        # Event names some subscriber ends after, with how many ask for each:
-        # one set lookup per event, not per subscriber, in the fan-out.
-        self._end_events: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._gap: Gap | None = None
         self._exact_gaps = False
         # One thread (one connection) reads the log for the whole process;
         # a few more serve replays when clients connect.
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="django-sse-reader")
-        self._queries = ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="django-sse-query")
+        self._reader = DatabaseThreads(1, "django-sse-reader")
+        self._queries = DatabaseThreads(QUERY_THREADS, "django-sse-query")
         self._task: asyncio.Task[None] | None = None
         self._clock_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
         self.broker = create_broker(self)
-
-    # Subscriptions ----------------------------------------------------------
-
-    def subscribe(
-        self, topics: list[str], user_key: Any = None, end_after: frozenset[str] = frozenset()
-    ) -> Subscriber:
-        sub = Subscriber(topics, conf.DJANGO_SSE_CLIENT_BUFFER, user_key, end_after)
-        for topic in topics:
-            self._topics.setdefault(topic, set()).add(sub)
-        self._subscribers.add(sub)
-        if user_key is not None:
-            self._per_user[user_key] = self._per_user.get(user_key, 0) + 1
-        for name in end_after:
-            self._end_events[name] = self._end_events.get(name, 0) + 1
-        return sub
-
-    def unsubscribe(self, sub: Subscriber) -> None:
-        for topic in sub.topics:
-            subs = self._topics.get(topic)
-            if subs is not None and sub in subs:
-                subs.discard(sub)
-                if not subs:
-                    del self._topics[topic]
-        if sub not in self._subscribers:
-            return
-        self._subscribers.discard(sub)
-        for name in sub.end_after:
-            left = self._end_events[name] - 1
-            if left:
-                self._end_events[name] = left
-            else:
-                del self._end_events[name]
-        if sub.user_key is not None:
-            left = self._per_user.get(sub.user_key, 1) - 1
-            if left:
-                self._per_user[sub.user_key] = left
-            else:
-                self._per_user.pop(sub.user_key, None)
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
-
-    def streams_of(self, user_key: Any) -> int:
-        return self._per_user.get(user_key, 0)
-
-    def revoke(self, user_key: Any, topic: str) -> int:
-        """End this process's streams of ``user_key`` that carry ``topic``."""
-        ended = 0
-        for sub in list(self._topics.get(topic, ())):
-            if sub.user_key == user_key:
-                sub.end("revoked")
-                ended += 1
-        return ended
-
-    def topic_counts(self) -> dict[str, int]:
-        return {topic: len(subs) for topic, subs in sorted(self._topics.items())}
 
     # Running ----------------------------------------------------------------
 
@@ -222,8 +131,8 @@ class Hub:
                 own.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await own
-        await asyncio.to_thread(_close_connections, self._reader, 1)
-        await asyncio.to_thread(_close_connections, self._queries, QUERY_THREADS)
+        await self._reader.close()
+        await self._queries.close()
 
     def wake(self) -> None:
         self._wake.set()
@@ -244,10 +153,10 @@ class Hub:
 
     async def query(self, fn: Callable[..., T], *args: Any) -> T:
         """Run an ``eventlog`` reader for a stream (replay, latest...)."""
-        return await self.loop.run_in_executor(self._queries, partial(_db_call, fn, *args))
+        return await self._queries.run(fn, *args)
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self.loop.run_in_executor(self._reader, partial(_db_call, fn, *args))
+        return await self._reader.run(fn, *args)
 
     async def _run(self) -> None:
         delay = 0.05

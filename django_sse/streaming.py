@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from functools import partial
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
-from django_sse.compat import outside_request_thread
 from django_sse.conf import conf
 from django_sse.eventlog import publish
 from django_sse.http import require_asgi, sse_response
+from django_sse.hubs import get_hub
 from django_sse.protocol import encode_comment, encode_data, format_event
 
 logger = logging.getLogger("django_sse")
@@ -94,17 +94,13 @@ async def stream_to(
     """Publish each chunk to ``topic`` as it comes (every watcher of the
     topic gets it through the log), then ``done_event``. Returns the count.
 
-    Safe to run as a task that outlives the request that started it: its
-    database work runs on asgiref's shared thread, not the request's own
+    Safe to run as a task that outlives the request that started it: the
+    writes run in the hub's own database threads, not in the request's sync
     thread, which is gone once the response has been sent."""
-    return await outside_request_thread(_publish_each(topic, chunks, event, done_event))
-
-
-async def _publish_each(topic: str, chunks: AsyncIterable[Any], event: str, done_event: str) -> int:
-    send = sync_to_async(publish)
+    hub = await get_hub()
     count = 0
     async for chunk in chunks:
-        await send(topic, chunk, event=event)
+        await hub.query(partial(publish, event=event), topic, chunk)
         count += 1
-    await send(topic, {"count": count}, event=done_event)
+    await hub.query(partial(publish, event=done_event), topic, {"count": count})
     return count

@@ -1,10 +1,13 @@
-"""One stream's place in the hub: a bounded list of encoded frames."""
+"""One stream's place in the hub (a bounded list of encoded frames), and
+the hub's registry of them."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 from typing import Any
+
+from django_sse.conf import conf
 
 
 class Subscriber:
@@ -102,3 +105,71 @@ class Subscriber:
     def drain(self) -> list[tuple[int, bytes]]:
         frames, self.frames = self.frames, []
         return frames
+
+
+class Subscriptions:
+    """Who listens to what in one process: the hub's registry of subscribers
+    by topic and by user, and the event names some of them end after."""
+
+    def __init__(self) -> None:
+        self._topics: dict[str, set[Subscriber]] = {}
+        self._subscribers: set[Subscriber] = set()
+        self._per_user: dict[Any, int] = {}
+        # Event names some subscriber ends after, with how many ask for each:
+        # one set lookup per event, not per subscriber, in the fan-out.
+        self._end_events: dict[str, int] = {}
+
+    def subscribe(
+        self, topics: list[str], user_key: Any = None, end_after: frozenset[str] = frozenset()
+    ) -> Subscriber:
+        sub = Subscriber(topics, conf.DJANGO_SSE_CLIENT_BUFFER, user_key, end_after)
+        for topic in topics:
+            self._topics.setdefault(topic, set()).add(sub)
+        self._subscribers.add(sub)
+        if user_key is not None:
+            self._per_user[user_key] = self._per_user.get(user_key, 0) + 1
+        for name in end_after:
+            self._end_events[name] = self._end_events.get(name, 0) + 1
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        for topic in sub.topics:
+            subs = self._topics.get(topic)
+            if subs is not None and sub in subs:
+                subs.discard(sub)
+                if not subs:
+                    del self._topics[topic]
+        if sub not in self._subscribers:
+            return
+        self._subscribers.discard(sub)
+        for name in sub.end_after:
+            left = self._end_events[name] - 1
+            if left:
+                self._end_events[name] = left
+            else:
+                del self._end_events[name]
+        if sub.user_key is not None:
+            left = self._per_user.get(sub.user_key, 1) - 1
+            if left:
+                self._per_user[sub.user_key] = left
+            else:
+                self._per_user.pop(sub.user_key, None)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def streams_of(self, user_key: Any) -> int:
+        return self._per_user.get(user_key, 0)
+
+    def revoke(self, user_key: Any, topic: str) -> int:
+        """End this process's streams of ``user_key`` that carry ``topic``."""
+        ended = 0
+        for sub in list(self._topics.get(topic, ())):
+            if sub.user_key == user_key:
+                sub.end("revoked")
+                ended += 1
+        return ended
+
+    def topic_counts(self) -> dict[str, int]:
+        return {topic: len(subs) for topic, subs in sorted(self._topics.items())}

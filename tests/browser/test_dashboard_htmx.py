@@ -34,7 +34,7 @@ async def test_dashboard_values_and_chart_update_without_reload(browser, server)
     assert tab.errors == []
 
 
-async def test_text_appends_tokens_of_a_broadcast(browser, server):
+async def test_text_appends_tokens_of_a_broadcast(browser, server, hub_cleanup):
     context = await browser.new_context()
     tab = await open_tab(context, f"{server.url}/dashboard-page/")
     await tab.live()

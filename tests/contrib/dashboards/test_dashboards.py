@@ -150,7 +150,7 @@ async def test_failing_generator_ends_with_an_error_event_not_a_500(async_client
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_stream_to_broadcasts_one_generator_to_50_watchers(uvicorn_server):
+async def test_stream_to_broadcasts_one_generator_to_50_watchers(uvicorn_server, hub_cleanup):
     from tests.views import words
 
     url = f"{uvicorn_server.url}/sse/stream/?topics=story"
