@@ -1,5 +1,6 @@
 import asyncio
 import json
+import logging
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from django_sse.contrib.progress.models import TaskProgress
 from example_project.jobs import start_in_thread
 from example_project.story import words
 
+logger = logging.getLogger(__name__)
 FEED_TOPIC = "demo-feed"
 
 
@@ -108,5 +110,13 @@ async def story_broadcast(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "A broadcast is already running.", "status": 409}, status=409)
     task = asyncio.get_running_loop().create_task(stream_to("story", words()))
     _broadcasts.add(task)
-    task.add_done_callback(_broadcasts.discard)
+    task.add_done_callback(_finished)
     return JsonResponse({"started": True}, status=202)
+
+
+def _finished(task: asyncio.Task) -> None:
+    """A fire-and-forget task must have its outcome read: a broadcast cut
+    short (the server stopping) is one line in the log, not a traceback."""
+    _broadcasts.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("The story broadcast stopped: %s", task.exception())
