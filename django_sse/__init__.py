@@ -11,22 +11,13 @@ app registry is ready (settings modules, AppConfig).
 
 from __future__ import annotations
 
-from typing import Any
+from django_sse.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
-_EVENTLOG = ["apublish", "publish", "publish_many", "publish_html", "revoke"]
-_STREAMING = ["stream_response", "stream_to"]
-__all__ = _EVENTLOG + _STREAMING
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EVENTLOG:
-        from django_sse import eventlog
-
-        return getattr(eventlog, name)
-    if name in _STREAMING:
-        from django_sse import streaming
-
-        return getattr(streaming, name)
-    raise AttributeError(f"module 'django_sse' has no attribute {name!r}")
+_SOURCES = {
+    "eventlog": ["apublish", "publish", "publish_many", "publish_html", "revoke"],
+    "streaming": ["stream_response", "stream_to"],
+}
+__all__ = [name for names in _SOURCES.values() for name in names]
+__getattr__ = lazy_attributes(__name__, _SOURCES)

@@ -38,6 +38,7 @@ MIGRATE = (
     "The event log's table does not exist: run 'python manage.py migrate' "
     "(streams answer 503 until then)."
 )
+UNAVAILABLE = "The event log is unavailable; try again."
 BATCH = 1000
 QUERY_THREADS = 4
 MAX_TICK = 0.25  # seconds between two rounds of the clock, at most
@@ -170,7 +171,7 @@ class Hub(Subscriptions):
                     self.unavailable = MIGRATE
                     warn_limited("start", f"django-sse: {MIGRATE}")
                 else:
-                    self.unavailable = "The event log is unavailable; try again."
+                    self.unavailable = UNAVAILABLE
                     warn_limited("start", f"django-sse: event log unreachable ({exc}); retrying")
                 self.first_attempt.set()
                 await asyncio.sleep(delay)

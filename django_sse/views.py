@@ -28,6 +28,7 @@ from django_sse.http import (
     require_methods,
     sse_response,
 )
+from django_sse.hub import UNAVAILABLE
 from django_sse.hubs import running_hub, start_hub
 from django_sse.presence import deployment_streams
 from django_sse.streaming import stream_response
@@ -97,7 +98,7 @@ async def subscribe_response(
     if hub is None or not hub.ready.done():
         hub = await start_hub()
         if not hub.ready.done():
-            reason = hub.unavailable or "The event log is unavailable; try again."
+            reason = hub.unavailable or UNAVAILABLE
             return json_error(503, reason, Retry_After="5")
     if hub.subscriber_count >= conf.DJANGO_SSE_MAX_STREAMS:
         return json_error(503, "This server holds all the streams it can.", Retry_After="10")

@@ -13,15 +13,8 @@ def ops(): return {"orders_today": Order.objects.count()}
 
 from __future__ import annotations
 
-from typing import Any
+from django_sse.lazy import lazy_attributes
 
-__all__ = ["EVENT", "dashboard_metric", "publish", "topic"]
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy, so importing the package does not need the app registry.
-    if name in __all__:
-        from django_sse.contrib.dashboards import metrics
-
-        return getattr(metrics, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_SOURCES = {"metrics": ["EVENT", "dashboard_metric", "publish", "topic"]}
+__all__ = _SOURCES["metrics"]
+__getattr__ = lazy_attributes(__name__, _SOURCES)

@@ -10,19 +10,11 @@ notify(user, "New comment", body="...", url="/posts/4/")
 
 from __future__ import annotations
 
-from typing import Any
+from django_sse.lazy import lazy_attributes
 
-__all__ = ["notify", "notification_created", "notification_read"]
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy, so importing the package does not need the app registry.
-    if name == "notify":
-        from django_sse.contrib.notifications.delivery import notify
-
-        return notify
-    if name in __all__:
-        from django_sse.contrib.notifications import signals
-
-        return getattr(signals, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_SOURCES = {
+    "delivery": ["notify"],
+    "signals": ["notification_created", "notification_read"],
+}
+__all__ = [name for names in _SOURCES.values() for name in names]
+__getattr__ = lazy_attributes(__name__, _SOURCES)

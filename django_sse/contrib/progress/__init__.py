@@ -11,21 +11,11 @@ with Progress.start(owner=request.user, label="Export") as p:
 
 from __future__ import annotations
 
-from typing import Any
+from django_sse.lazy import lazy_attributes
 
-_PROGRESS = ["Progress", "ProgressCancelled"]
-_TASKS = ["enqueue", "with_progress"]
-__all__ = _PROGRESS + _TASKS
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy, so importing the package does not need the app registry.
-    if name in _PROGRESS:
-        from django_sse.contrib.progress import progress
-
-        return getattr(progress, name)
-    if name in _TASKS:
-        from django_sse.contrib.progress import tasks
-
-        return getattr(tasks, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_SOURCES = {
+    "progress": ["Progress", "ProgressCancelled"],
+    "tasks": ["enqueue", "with_progress"],
+}
+__all__ = [name for names in _SOURCES.values() for name in names]
+__getattr__ = lazy_attributes(__name__, _SOURCES)
