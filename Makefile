@@ -10,6 +10,9 @@ PY311 = $(shell scripts/find-python 3.11)
 PY312 = $(shell scripts/find-python 3.12)
 PY313 = $(shell scripts/find-python 3.13)
 PYTEST_ARGS ?= -n 2 -m "not serial and not quickstart"
+# Every auth path again with a custom user model whose pk is a UUID.
+UUID_USER_TESTS = tests/core/test_security.py tests/core/test_views.py tests/core/test_http.py \
+  tests/core/test_streams.py tests/contrib
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: run test test-django52 test-django61 test-django60-wheel lint docs dist bench clean system-deps
@@ -27,31 +30,33 @@ run: $(RUN_VENV)/.installed
 	$(RUN_VENV)/bin/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Python 3.11 + Django 5.2 LTS (editable install)
-.venv-py311/.installed: requirements/base.txt requirements/django52.txt requirements/test.txt pyproject.toml
+.venv-py311/.installed: requirements/base.txt requirements/django52.txt requirements/test.txt pyproject.toml | system-deps
 	$(PY311) -m venv .venv-py311
 	.venv-py311/bin/pip install -q --upgrade pip
 	.venv-py311/bin/pip install -q -r requirements/django52.txt -r requirements/test.txt -e .
 	touch $@
 
 # Python 3.12 + Django 6.1 (editable install; lint, types, docs, packaging, coverage)
-.venv-py312/.installed: requirements/base.txt requirements/django61.txt requirements/test.txt requirements/docs.txt pyproject.toml
+.venv-py312/.installed: requirements/base.txt requirements/django61.txt requirements/test.txt requirements/docs.txt pyproject.toml | system-deps
 	$(PY312) -m venv .venv-py312
 	.venv-py312/bin/pip install -q --upgrade pip
 	.venv-py312/bin/pip install -q -r requirements/django61.txt -r requirements/test.txt -r requirements/docs.txt -e .
 	touch $@
 
 # Python 3.13 + Django 6.0: the suite runs against the built wheel, installed.
-.venv-py313/.installed: requirements/base.txt requirements/django60.txt requirements/test.txt
+.venv-py313/.installed: requirements/base.txt requirements/django60.txt requirements/test.txt | system-deps
 	$(PY313) -m venv .venv-py313
 	.venv-py313/bin/pip install -q --upgrade pip
 	.venv-py313/bin/pip install -q -r requirements/django60.txt -r requirements/test.txt
 	touch $@
 
 # System packages the tests drive: Debian's chromium (Playwright cannot
-# download a browser here) and nginx (the reverse-proxy tests).
+# download a browser here), nginx (the reverse-proxy tests) and the MariaDB
+# client library that mysqlclient builds against (the MariaDB tests).
 system-deps:
-	@command -v chromium >/dev/null && command -v nginx >/dev/null || \
-	  { apt-get update -qq && apt-get install -y -qq chromium nginx-light; }
+	@command -v chromium >/dev/null && command -v nginx >/dev/null && \
+	  pkg-config --exists libmariadb || \
+	  { apt-get update -qq && apt-get install -y -qq chromium nginx-light libmariadb-dev pkg-config; }
 
 lint: .venv-py312/.installed
 	.venv-py312/bin/ruff check .
@@ -69,9 +74,10 @@ dist: .venv-py312/.installed
 	.venv-py312/bin/twine check --strict dist/*
 
 # Each stack: the suite on two workers, then the tests that restart
-# PostgreSQL, alone.
+# PostgreSQL, alone. On this one, the auth paths with UUID user pks too.
 test-django52: .venv-py311/.installed system-deps
 	.venv-py311/bin/python -m pytest $(PYTEST_ARGS)
+	SSE_UUID_USERS=1 .venv-py311/bin/python -m pytest $(PYTEST_ARGS) $(UUID_USER_TESTS)
 	.venv-py311/bin/python -m pytest -m serial
 
 # Coverage of the package (servers and workers the tests start included),

@@ -23,7 +23,9 @@ def main():
     parser.add_argument(
         "--batch", type=int, default=1, help="sse: events per transaction (publish_many)"
     )
+    parser.add_argument("--pad", type=int, default=0, help="bytes of padding in each event")
     args = parser.parse_args()
+    pad = {"pad": "x" * args.pad} if args.pad else {}
     seqs = [int(s) for s in args.seqs.split(",")]
     topics = Path(args.topics).read_text().split() if args.topics else ["bench"] * len(seqs)
 
@@ -64,7 +66,7 @@ def main():
                 time.sleep(args.interval)
         return
     for seq, topic in zip(seqs, topics, strict=True):
-        send(topic, {"seq": seq, "t": time.time()})
+        send(topic, {"seq": seq, "t": time.time(), **pad})
         if args.interval:
             time.sleep(args.interval)
 

@@ -6,6 +6,8 @@ be 0) and duplicated (must be 0). Bounded in time and count; loopback only.
     python bench/soak.py                       # 2,000 clients, 10 minutes
     python bench/soak.py --clients 200 --minutes 2
     python bench/soak.py --tracemalloc          # also the server's Python heap
+    python bench/soak.py --never-reading 0.2 --pad 2000
+                                      # and 20% more clients that read nothing
 
 With --tracemalloc the server traces its allocations (slower): each minute
 also prints the Python heap in use, and the end lists what grew most since
@@ -31,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import ROOT, Server, env_for, prepare_database  # noqa: E402
+from bench.stalled import never_reading  # noqa: E402
 
 ID = re.compile(rb"^id: (\d+)(?: soak)?$", re.MULTILINE)
 SEQ = re.compile(rb'"seq":(\d+)')
@@ -103,6 +106,13 @@ async def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--rate", type=float, default=5.0, help="events per second")
     parser.add_argument("--tracemalloc", action="store_true", help="trace the server's heap")
+    parser.add_argument("--pad", type=int, default=0, help="bytes of padding in each event")
+    parser.add_argument(
+        "--never-reading",
+        type=float,
+        default=0.0,
+        help="this share of --clients more clients that connect and never read",
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -114,6 +124,12 @@ async def main() -> None:
     tasks = [asyncio.create_task(c.run(server.port, stop)) for c in clients]
     while sum(1 for c in clients if c.cursor) < len(clients):  # all connected
         await asyncio.sleep(0.2)
+    # Clients that never read (4 KiB receive buffer): the byte budget and the
+    # send timeout must keep the server's memory flat (docs/security.md).
+    path = "/sse/stream/?topics=soak&last_event_id=0"
+    stalled = [
+        never_reading(server.port, path) for _ in range(int(args.clients * args.never_reading))
+    ]
     count = int(args.minutes * 60 * args.rate)
     # The publisher takes a file with one topic per event.
     topics = Path("/tmp/django-sse-soak-topics.txt")
@@ -130,6 +146,8 @@ async def main() -> None:
             str(1 / args.rate),
             "--topics",
             str(topics),
+            "--pad",
+            str(args.pad),
         ],
         env=env_for("sse"),
         cwd=ROOT,
@@ -156,6 +174,8 @@ async def main() -> None:
     for c in clients:
         c.reconnect()
     await asyncio.gather(*tasks, return_exceptions=True)
+    for sock in stalled:
+        sock.close()
     server.stop()
     if len(heaps) >= 3:
         print("Python heap growth since minute 2, by line (KB):")

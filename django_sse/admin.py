@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from django_sse.models import Event
-from django_sse.presence import deployment_streams
+from django_sse.presence import PERMISSION, deployment_streams
 
 
 @admin.register(Event)
@@ -27,8 +28,11 @@ class EventAdmin(admin.ModelAdmin):
         return [path("streams/", streams, name="django_sse_streams"), *super().get_urls()]
 
     def streams_view(self, request: HttpRequest) -> HttpResponse:
-        """Open streams per topic in this deployment, refreshed live."""
-        context = {  # admin_view already admits staff only
+        """Open streams per topic in this deployment, refreshed live. Staff
+        with the ``view_hubpresence`` permission (as ``/sse/stats/``)."""
+        if not request.user.has_perm(PERMISSION):
+            raise PermissionDenied
+        context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Open streams",

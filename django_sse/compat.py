@@ -26,7 +26,7 @@ import inspect
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from asgiref.sync import SyncToAsync, ThreadSensitiveContext
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.db import connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -45,10 +45,30 @@ async def outside_request_thread(coro: Coroutine[Any, Any, T]) -> T:
     A request's own thread would be kept until the stream ends: hours, with
     an idle thread and an open database connection each, which runs a
     server out of connections at a few hundred signed-in streams.
+
+    Django's request cycle never runs on that thread, so this does its part:
+    the thread's connections are checked as at the start of a request
+    (``close_old_connections``: broken, too old or failing its health
+    check, it is closed and the next query reconnects). A database error
+    still raises; the endpoint answers 503 (``http.require_methods``).
     """
     context = contextvars.copy_context()
     context.run(SyncToAsync.thread_sensitive_context.set, None)  # type: ignore[arg-type]
-    return await asyncio.get_running_loop().create_task(coro, context=context)
+
+    async def with_healthy_connections() -> T:
+        await sync_to_async(_close_old_connections)()
+        return await coro
+
+    return await asyncio.get_running_loop().create_task(with_healthy_connections(), context=context)
+
+
+def _close_old_connections() -> None:
+    """Django's ``close_old_connections``, except for a connection inside a
+    transaction (never the case between connects; the case in a test that
+    runs in one, as Django's test client knows)."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
 
 
 def release_request_thread() -> None:

@@ -47,6 +47,18 @@ def non_empty_str(value: Any) -> str | None:
     return None if isinstance(value, str) and value else "must be a non-empty string"
 
 
+def _optional_secret(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and len(value) >= 16):
+        return None
+    return "must be None or a string of at least 16 characters"
+
+
+def _fraction(value: Any) -> str | None:
+    if positive_number(value) is None and value <= 1:
+        return None
+    return "must be a number above 0 and at most 1"
+
+
 def one_of(*choices: str) -> Validator:
     def check(value: Any) -> str | None:
         if value in choices:
@@ -157,8 +169,19 @@ CORE = (
         "events a client may fall behind before it is cut (it resumes from the log)",
     ),
     Setting(
-        "DJANGO_SSE_GAP_TIMEOUT", 2.0, "float", positive_number, "django_sse.E017",
-        "databases other than PostgreSQL and SQLite: how long an id gap is waited for",
+        "DJANGO_SSE_CLIENT_BUFFER_BYTES", 256 * 1024, "int", positive_int, "django_sse.E025",
+        "bytes of events a client may fall behind before it is cut (it resumes from the log)",
+    ),
+    Setting(
+        "DJANGO_SSE_SEND_TIMEOUT", 30.0, "float", positive_number, "django_sse.E026",
+        "a stream whose client takes in nothing for this long is cut (servers with "
+        "backpressure: uvicorn, granian, hypercorn)",
+    ),
+    Setting(
+        "DJANGO_SSE_GAP_TIMEOUT", 5.0, "float", positive_number, "django_sse.E017",
+        "how long delivery waits for a transaction that published and has not committed; "
+        "then what is committed goes out, and if it commits, its topics' streams get a "
+        "`reset` (reason `late-event`)",
     ),
     Setting(
         "DJANGO_SSE_TOPIC_RETENTION", {}, "dict", _retention, "django_sse.E006",
@@ -189,8 +212,30 @@ CORE = (
         "channels layer alias of the `redis` broker",
     ),
     Setting(
+        "DJANGO_SSE_REAUTHORIZE", 900.0, "float or None", optional_positive_number,
+        "django_sse.E024",
+        "signed-in streams end after this many seconds and reconnect, so access is checked "
+        "again (None: never)",
+    ),
+    Setting(
         "DJANGO_SSE_PRESENCE_INTERVAL", 5.0, "float", positive_number, "django_sse.E023",
         "how often each server process records its open streams per topic",
+    ),
+    Setting(
+        "DJANGO_SSE_METRICS_TOKEN", None, "str or None", _optional_secret, "django_sse.E027",
+        "bearer token a Prometheus scraper sends to `/sse/metrics/` (None: staff sessions only)",
+    ),
+    Setting(
+        "DJANGO_SSE_METRICS_INTERVAL", 5.0, "float", positive_number, "django_sse.E028",
+        "how often each server process copies its counts into the Prometheus metrics",
+    ),
+    Setting(
+        "DJANGO_SSE_READY_MAX_OUTAGE", 30.0, "float", positive_number, "django_sse.E029",
+        "`/sse/health/ready/` fails once the broker's listener has been away this many seconds",
+    ),
+    Setting(
+        "DJANGO_SSE_READY_MAX_QUEUE_USAGE", 0.5, "float", _fraction, "django_sse.E030",
+        "`/sse/health/ready/` fails while PostgreSQL's NOTIFY queue is fuller than this (0-1)",
     ),
 )  # fmt: skip
 

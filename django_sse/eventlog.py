@@ -7,7 +7,9 @@ functions the hub runs in its own threads (one database connection each).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
@@ -15,6 +17,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from django_sse.conf import conf
+from django_sse.logs import warn_limited
 from django_sse.models import Event, LogState
 from django_sse.protocol import check_field, encode_data, format_event
 from django_sse.topics import validate_topic
@@ -25,12 +28,26 @@ class Row(NamedTuple):
     topic: str
     event: str
     data: str
+    created: datetime | None = None  # set by ``read_after`` (the hub's delivery lag)
 
     def frame(self) -> bytes:
         """The event as sent on the wire. Its ``id:`` is ``"<id> <topic>"``:
         the number is the client's cursor, the topic lets one EventSource
-        carrying many topics route each event (topics cannot contain spaces)."""
-        return format_event(self.data, event=self.event or None, id=f"{self.id} {self.topic}")
+        carrying many topics route each event (topics cannot contain spaces).
+
+        A row that cannot be framed (an event name with a newline, written
+        by SQL or the ORM past ``publish()``'s checks) is skipped: ``b""``,
+        and a warning, once per row and process, naming it."""
+        try:
+            return format_event(self.data, event=self.event or None, id=f"{self.id} {self.topic}")
+        except ValueError as exc:
+            warn_limited(
+                f"bad-row:{self.id}",
+                f"django-sse: event {self.id} (topic {self.topic!r}) cannot be sent and is "
+                f"skipped: {exc}",
+                interval=None,
+            )
+            return b""
 
 
 _FIELDS = ("id", "topic", "event", "data")
@@ -143,12 +160,17 @@ def publish_html(
 CONTROL_TOPIC = "_sse.control"
 
 
-def revoke(user: Any, topic: str) -> None:
+def revoke(user: Any, topic: str | None = None) -> None:
     """End, at once and in every server process, the streams of ``user``
-    that carry ``topic``. Call it after withdrawing access (the next
-    connect is authorized again and refused)."""
-    pk = getattr(user, "pk", user)
-    publish(CONTROL_TOPIC, {"user": pk, "topic": validate_topic(topic)}, event="revoke")
+    (a user or a pk) that carry ``topic``, or all their streams when
+    ``topic`` is None. Call it after withdrawing access: clients reconnect
+    and are authorized again (and refused, or resume from their cursor).
+
+    Like ``publish()``, it takes effect when the transaction commits, and
+    not at all if it rolls back."""
+    pk = str(getattr(user, "pk", user))
+    topic = None if topic is None else validate_topic(topic)
+    publish(CONTROL_TOPIC, {"user": pk, "topic": topic}, event="revoke")
 
 
 apublish = sync_to_async(publish)
@@ -159,8 +181,9 @@ apublish.__doc__ = "``publish()`` for async code (runs the ORM in a thread)."
 
 
 def read_after(after: int, limit: int) -> list[Row]:
+    """The hub's read: the rows after ``after``, with their publish time."""
     qs = Event.objects.using(_alias()).filter(id__gt=after).order_by("id")
-    return [Row(*values) for values in qs.values_list(*_FIELDS)[:limit]]
+    return [Row(*values) for values in qs.values_list(*_FIELDS, "created_at")[:limit]]
 
 
 def replay(topics: Sequence[str], after: int, upto: int, limit: int) -> list[Row]:
@@ -199,7 +222,11 @@ def pruned_through() -> int:
 
 
 def is_postgres() -> bool:
-    return connections[_alias()].vendor == "postgresql"
+    return vendor() == "postgresql"
+
+
+def vendor() -> str:
+    return str(connections[_alias()].vendor)
 
 
 def writers_in_flight() -> frozenset[str]:
@@ -234,3 +261,42 @@ def notification_queue_usage() -> float | None:
     with connections[_alias()].cursor() as cursor:
         cursor.execute("SELECT pg_notification_queue_usage()")
         return float(cursor.fetchone()[0])
+
+
+def writer_pids(writers: frozenset[str]) -> list[int]:
+    """PostgreSQL: the backend pids of ``writers`` (virtual transaction ids),
+    for the log line about a transaction that holds delivery up."""
+    with connections[_alias()].cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT pid FROM pg_locks WHERE virtualtransaction = ANY(%s) "
+            "AND pid IS NOT NULL ORDER BY pid",
+            [list(writers)],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def rows_with_ids(ids: Sequence[int]) -> list[Row]:
+    qs = Event.objects.using(_alias()).filter(id__in=list(ids)).order_by("id")
+    return [Row(*values) for values in qs.values_list(*_FIELDS)]
+
+
+# Events that committed after the hub had moved past their ids (their
+# transaction stayed open longer than DJANGO_SSE_GAP_TIMEOUT) are announced
+# by a "late" control event: {"events": [[id, topic], ...]}. Every process
+# sends a ``reset`` to the streams of those topics, and a client that
+# reconnects with a cursor between a late id and its marker gets one too.
+LATE = "late"
+
+
+def mark_late(rows: Sequence[Row]) -> int:
+    return publish(CONTROL_TOPIC, {"events": [[row.id, row.topic] for row in rows]}, event=LATE)
+
+
+def late_markers_after(after: int) -> list[tuple[int, list[list[Any]]]]:
+    qs = Event.objects.using(_alias()).filter(topic=CONTROL_TOPIC, event=LATE, id__gt=after)
+    return [(pk, json.loads(data)["events"]) for pk, data in qs.values_list("id", "data")]
+
+
+def last_late_marker() -> int:
+    qs = Event.objects.using(_alias()).filter(topic=CONTROL_TOPIC, event=LATE)
+    return qs.order_by("-id").values_list("id", flat=True).first() or 0

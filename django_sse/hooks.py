@@ -34,20 +34,30 @@ TopicRule = Callable[[Any, str], Awaitable[bool]]
 HubTask = Callable[["Hub"], Coroutine[Any, Any, None]]
 
 _topic_rules: dict[str, TopicRule] = {}
+_personal: set[str] = set()
 _hub_tasks: dict[str, HubTask] = {}
 _retention: dict[str, str] = {}
 
 
-def register_topic_rule(prefix: str, rule: TopicRule) -> None:
+def register_topic_rule(prefix: str, rule: TopicRule, *, personal: bool = True) -> None:
     """Make every topic ``<prefix>:...`` private to the users ``rule`` admits.
 
     ``rule`` is ``async (user, topic) -> bool``; the project's
     ``DJANGO_SSE_AUTHORIZE`` hook is asked after it. Registering a prefix
     again replaces its rule.
+
+    ``personal`` (the default) says a topic names someone (a user, a group,
+    a job): presence, ``/sse/stats/`` and the admin count such topics per
+    family (``user:*``), never one by one. ``personal=False`` keeps them
+    by name (``dashboard:ops``: samplers run while it is watched).
     """
     if not prefix or ":" in prefix or prefix != prefix.lower():
         raise ValueError(f"A topic rule prefix is lower-case and has no ':' ({prefix!r})")
     _topic_rules[prefix] = rule
+    if personal:
+        _personal.add(prefix)
+    else:
+        _personal.discard(prefix)
 
 
 def topic_rule(prefix: str) -> TopicRule | None:
@@ -56,6 +66,10 @@ def topic_rule(prefix: str) -> TopicRule | None:
 
 def private_prefixes() -> frozenset[str]:
     return frozenset(_topic_rules)
+
+
+def personal_prefixes() -> frozenset[str]:
+    return frozenset(_personal)
 
 
 def register_hub_task(name: str, task: HubTask) -> None:

@@ -5,11 +5,14 @@ Every error under ``/sse/`` is JSON: ``{"error": "...", "status": N}``.
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from functools import wraps
 from typing import Any
 
 from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
@@ -22,6 +25,7 @@ NEEDS_ASGI = (
     "'uvicorn yourproject.asgi:application'."
 )
 View = Callable[..., Any]
+logger = logging.getLogger("django_sse")
 
 
 def json_error(status: int, message: str, **headers: str) -> JsonResponse:
@@ -45,9 +49,20 @@ def require_asgi(view: View) -> View:
     return wrapper
 
 
+DATABASE_UNAVAILABLE = "The database is unavailable right now; try again shortly."
+
+
+def _database_unavailable(exc: DatabaseError) -> JsonResponse:
+    logger.warning("Answered 503: %s: %s", type(exc).__name__, exc)
+    return json_error(503, DATABASE_UNAVAILABLE, Retry_After="5")
+
+
 def require_methods(*methods: str) -> Callable[[View], View]:
-    """Like Django's ``require_http_methods``, with a JSON 405 that says
-    which methods are allowed. Works for sync and async views."""
+    """The guard of every endpoint under ``/sse/``: like Django's
+    ``require_http_methods``, with a JSON 405 that says which methods are
+    allowed; and a database error (a restart, a failover, a connection the
+    server closed) answers a JSON 503 with ``Retry-After``, not a 500.
+    Works for sync and async views."""
     from asgiref.sync import iscoroutinefunction
 
     def decorator(view: View) -> View:
@@ -62,13 +77,19 @@ def require_methods(*methods: str) -> Callable[[View], View]:
 
             @wraps(view)
             async def async_wrapper(request: HttpRequest, *args: Any, **kw: Any) -> Any:
-                return refused(request) or await view(request, *args, **kw)
+                try:
+                    return refused(request) or await view(request, *args, **kw)
+                except DatabaseError as exc:
+                    return _database_unavailable(exc)
 
             return async_wrapper
 
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kw: Any) -> Any:
-            return refused(request) or view(request, *args, **kw)
+            try:
+                return refused(request) or view(request, *args, **kw)
+            except DatabaseError as exc:
+                return _database_unavailable(exc)
 
         return wrapper
 
@@ -116,13 +137,31 @@ class _WithoutRequestThread:
         return self._stream.aclose()
 
 
+class EventStreamResponse(StreamingHttpResponse):
+    """A ``StreamingHttpResponse`` that is counted in ``open_streams`` from
+    its creation until the server closes it (the last sync call of its
+    request), so a process that exits can let its streams finish first
+    (``hubs.end_streams_at_exit``)."""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            open_streams.discard(self)
+
+
+# Weak: a response the server drops without closing it is not waited for.
+open_streams: weakref.WeakSet[EventStreamResponse] = weakref.WeakSet()
+
+
 def sse_response(
     request: HttpRequest, stream: AsyncGenerator[bytes, None]
 ) -> StreamingHttpResponse:
     """Wrap an async iterator of bytes in a correctly configured SSE response."""
-    response = StreamingHttpResponse(
+    response = EventStreamResponse(
         _WithoutRequestThread(stream), content_type="text/event-stream; charset=utf-8"
     )
+    open_streams.add(response)
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"
     # GZipMiddleware would compress the stream into zlib's buffer, so events

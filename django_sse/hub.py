@@ -19,8 +19,9 @@ import contextvars
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import DatabaseError
@@ -29,6 +30,7 @@ from django_sse import eventlog, hooks
 from django_sse.conf import conf
 from django_sse.dbthreads import DatabaseThreads
 from django_sse.logs import forget, missing_table, warn_limited
+from django_sse.protocol import format_event
 from django_sse.subscriber import Subscriptions
 
 logger = logging.getLogger("django_sse")
@@ -41,7 +43,10 @@ MIGRATE = (
 UNAVAILABLE = "The event log is unavailable; try again."
 BATCH = 1000
 QUERY_THREADS = 4
+MAX_LAGS = 100_000  # delivery lag samples kept between two copies into the metrics
 MAX_TICK = 0.25  # seconds between two rounds of the clock, at most
+LATE_WATCH = 600.0  # seconds ids passed over are watched where open transactions are unseen
+LATE_RESET = format_event(json.dumps({"reason": "late-event"}), event="reset")
 
 
 @dataclass
@@ -49,12 +54,27 @@ class Gap:
     """Ids at or below ``bound`` that are missing from the log are final
     once every transaction in ``writers`` has ended (PostgreSQL), or once
     ``deadline`` has passed (other databases, where ids are either assigned
-    in commit order, as on SQLite, or nothing better is known)."""
+    in commit order, as on SQLite, or nothing better is known).
+
+    The wait is bounded: after ``DJANGO_SSE_GAP_TIMEOUT`` seconds the hub
+    moves on (``gave_up``) and watches the ids it passed (``Late``), so a
+    transaction that commits later is announced, never silently lost."""
 
     bound: int
     writers: frozenset[str] = frozenset()
     deadline: float = 0.0
     resolved: bool = False
+    gave_up: bool = False
+
+
+@dataclass
+class Late:
+    """Ids the hub moved past while their transactions were still open:
+    watched until those transactions end (PostgreSQL) or ``until``."""
+
+    ids: set[int]
+    writers: frozenset[str]
+    until: float
 
 
 @dataclass
@@ -64,6 +84,13 @@ class Stats:
     gaps: int = 0
     overflows: int = 0
     errors: int = 0
+    skipped: int = 0  # rows that could not be framed
+    stalled: int = 0  # streams cut because the client read nothing
+    restarts: int = 0  # of the reader, after an unexpected failure
+    deliveries: int = 0  # live events queued to streams (one per stream per event)
+    replayed: int = 0  # events sent from the log on (re)connect
+    bytes_written: int = 0  # stream data handed to the server
+    resets: Counter[str] = field(default_factory=Counter)  # reset events by reason
 
 
 async def _logged(name: str, coro: Coroutine[Any, Any, None]) -> None:
@@ -89,9 +116,18 @@ class Hub(Subscriptions):
         # ``unavailable`` says why it is not ready (for the 503 it answers).
         self.first_attempt = asyncio.Event()
         self.unavailable: str | None = None
+        self.last_error: str | None = None  # the reader's last unexpected failure
+        # Seconds from publish() to fan-out, per event, while metrics are on
+        # (``metrics.run`` sets a list and takes what it gathered).
+        self.lags: list[float] | None = None
         self._wake = asyncio.Event()
         self._gap: Gap | None = None
+        self._late: list[Late] = []
+        # The id of the newest "late" marker in the log (streams.py skips
+        # the marker query for a cursor past it: nearly always).
+        self.last_late_marker = 0
         self._exact_gaps = False
+        self._late_possible = True
         # One thread (one connection) reads the log for the whole process;
         # a few more serve replays when clients connect.
         self._reader = DatabaseThreads(1, "django-sse-reader")
@@ -122,6 +158,13 @@ class Hub(Subscriptions):
             sub.end("shutdown")
 
     async def stop(self) -> None:
+        await self.stop_tasks()
+        await self._reader.close()
+        await self._queries.close()
+
+    async def stop_tasks(self) -> None:
+        """Stop the broker, the reader, the clock and the hooks' tasks; the
+        database threads stay (``stop`` closes them too)."""
         await self.broker.stop()
         for task in self._background:
             task.cancel()
@@ -132,14 +175,13 @@ class Hub(Subscriptions):
                 own.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await own
-        await self._reader.close()
-        await self._queries.close()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def _clock(self) -> None:
-        """Ends the waits that are due (heartbeats, idle and lifetime limits).
+        """Ends the waits that are due (heartbeats, idle and lifetime limits)
+        and cuts the streams whose writes are stuck (``Subscriber.tick``).
 
         One timer for the process: a ``wait_for`` per waiting stream put a
         timer on the loop's heap for every stream after every event (about
@@ -149,8 +191,13 @@ class Hub(Subscriptions):
         while True:
             await asyncio.sleep(min(MAX_TICK, conf.DJANGO_SSE_HEARTBEAT / 5))
             now = loop.time()
-            for sub in self._subscribers:
-                sub.wake_if_due(now)
+            cut = [sub for sub in self._subscribers if sub.tick(now)]
+            for sub in cut:
+                # Not counted any longer, whenever the server gets round to
+                # closing the stream (Django 5.2 may close it only when
+                # it is collected).
+                self.unsubscribe(sub)
+                self.stats.stalled += 1
 
     async def query(self, fn: Callable[..., T], *args: Any) -> T:
         """Run an ``eventlog`` reader for a stream (replay, latest...)."""
@@ -160,6 +207,26 @@ class Hub(Subscriptions):
         return await self._reader.run(fn, *args)
 
     async def _run(self) -> None:
+        """Start, then read the log for as long as the hub runs. The reader
+        never dies silently: an unexpected failure is logged with its
+        traceback, counted (``stats.restarts``, ``last_error``: ``/sse/stats/``
+        and ``sse_health`` report them) and the reader restarts, with
+        backoff, from its frontier."""
+        await self._start()
+        backoff = 0.1
+        while True:
+            try:
+                await self._read_forever()
+            except Exception as exc:
+                self.stats.restarts += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                logger.exception(
+                    "django-sse: the hub's reader failed; restarting in %.1fs", backoff
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    async def _start(self) -> None:
         delay = 0.05
         while True:
             try:
@@ -185,7 +252,9 @@ class Hub(Subscriptions):
             self.loop.create_task(_logged(name, task(self)), name=f"django-sse-{name}")
             for name, task in hooks.hub_tasks().items()
         ]
-        retry_in: float | None = None
+
+    async def _read_forever(self) -> None:
+        retry_in: float | None = 0.0  # first, what arrived while (re)starting
         backoff = 0.02
         while True:
             if retry_in is None:
@@ -195,6 +264,8 @@ class Hub(Subscriptions):
                     await asyncio.wait_for(self._wake.wait(), retry_in)
             self._wake.clear()
             try:
+                if self._late:
+                    await self._check_late()
                 gap_pending = await self._catch_up()
             except DatabaseError as exc:
                 self.stats.errors += 1
@@ -205,11 +276,16 @@ class Hub(Subscriptions):
             if gap_pending:
                 retry_in = backoff
                 backoff = min(backoff * 2, 0.5)
+            elif self._late:
+                retry_in, backoff = 0.5, 0.02  # keep watching the ids passed
             else:
                 retry_in, backoff = None, 0.02
 
     async def _init_frontier(self) -> None:
-        self._exact_gaps = await self._read(eventlog.is_postgres)
+        vendor = await self._read(eventlog.vendor)
+        self._exact_gaps = vendor == "postgresql"
+        # SQLite has one writer at a time: an id passed over never commits later.
+        self._late_possible = vendor != "sqlite"
         highest = await self._read(eventlog.max_id)
         if self._exact_gaps:
             # Ids below the highest visible one may still be in flight:
@@ -222,10 +298,25 @@ class Hub(Subscriptions):
                 if waited > 5 and int(waited * 50) % 250 == 0:
                     logger.warning("django-sse: start waits for a long publishing transaction")
         self.frontier = highest
+        self.last_late_marker = await self._read(eventlog.last_late_marker)
 
     async def _gap_resolved(self, gap: Gap) -> bool:
         if self._exact_gaps:
-            return not (gap.writers & await self._read(eventlog.writers_in_flight))
+            open_writers = gap.writers & await self._read(eventlog.writers_in_flight)
+            if not open_writers:
+                return True
+            if time.monotonic() < gap.deadline:
+                return False
+            pids = await self._read(eventlog.writer_pids, open_writers)
+            logger.warning(
+                "django-sse: delivery waited %.1f s for a transaction that published and has "
+                "not committed (backend pid %s); delivering what is committed. If it commits, "
+                "the streams of its topics get a 'reset' event.",
+                conf.DJANGO_SSE_GAP_TIMEOUT,
+                ", ".join(map(str, pids)) or "unknown",
+            )
+            gap.writers = open_writers
+        gap.gave_up = True
         return time.monotonic() >= gap.deadline
 
     async def _catch_up(self) -> bool:
@@ -240,9 +331,12 @@ class Hub(Subscriptions):
             ready = 0
             blocked = False
             for row in rows:
-                if row.id != expected and not (gap and gap.resolved and row.id - 1 <= gap.bound):
-                    blocked = True
-                    break
+                if row.id != expected:
+                    if not (gap and gap.resolved and row.id - 1 <= gap.bound):
+                        blocked = True
+                        break
+                    if gap.gave_up and self._late_possible:  # their transaction may commit
+                        self._watch(set(range(expected, row.id)), gap.writers)
                 ready += 1
                 expected = row.id + 1
             if ready:
@@ -258,12 +352,41 @@ class Hub(Subscriptions):
 
     async def _new_gap(self, bound: int) -> Gap:
         self.stats.gaps += 1
+        deadline = time.monotonic() + conf.DJANGO_SSE_GAP_TIMEOUT
         if self._exact_gaps:
-            return Gap(bound, writers=await self._read(eventlog.writers_in_flight))
-        return Gap(bound, deadline=time.monotonic() + conf.DJANGO_SSE_GAP_TIMEOUT)
+            writers = await self._read(eventlog.writers_in_flight)
+            return Gap(bound, writers=writers, deadline=deadline)
+        return Gap(bound, deadline=deadline)
+
+    def _watch(self, ids: set[int], writers: frozenset[str]) -> None:
+        # Without a way to see open transactions, watch for a while.
+        self._late.append(Late(ids, writers, time.monotonic() + LATE_WATCH))
+
+    async def _check_late(self) -> None:
+        """Announce watched ids that have appeared (``eventlog.mark_late``);
+        stop watching once their transactions have ended."""
+        in_flight = await self._read(eventlog.writers_in_flight) if self._exact_gaps else None
+        now = time.monotonic()
+        for late in list(self._late):
+            ended = now >= late.until or (in_flight is not None and not (late.writers & in_flight))
+            if in_flight is None or ended:  # a transaction's ids appear when it ends
+                rows = await self._read(eventlog.rows_with_ids, sorted(late.ids))
+                if rows:
+                    await self._read(eventlog.mark_late, rows)
+                    late.ids -= {row.id for row in rows}
+            if ended or not late.ids:
+                self._late.remove(late)
+
+    def take_lags(self) -> list[float]:
+        lags, self.lags = self.lags or [], []
+        return lags
 
     def _fan_out(self, rows: list[eventlog.Row]) -> None:
         topics = self._topics
+        lags = self.lags
+        if lags is not None and len(lags) < MAX_LAGS:
+            now = time.time()
+            lags.extend(now - row.created.timestamp() for row in rows if row.created)
         for row in rows:
             self.stats.events += 1
             if row.topic == eventlog.CONTROL_TOPIC:
@@ -273,7 +396,11 @@ class Hub(Subscriptions):
             if not subs:
                 continue
             frame = row.frame()
+            if not frame:  # a row that cannot be sent (logged by frame())
+                self.stats.skipped += 1
+                continue
             ends = row.event in self._end_events
+            self.stats.deliveries += len(subs)
             for sub in subs:
                 if sub.push(row.id, frame):
                     self.stats.overflows += 1
@@ -285,5 +412,12 @@ class Hub(Subscriptions):
             message = json.loads(row.data)
         except ValueError:
             return
+        if row.event == eventlog.LATE and isinstance(message, dict):
+            self.last_late_marker = max(self.last_late_marker, row.id)
+            topics = {topic for _, topic in message.get("events", ())}
+            for topic in topics:
+                for sub in list(self._topics.get(str(topic), ())):
+                    sub.push(row.id, LATE_RESET)
         if row.event == "revoke" and isinstance(message, dict):
-            self.revoke(message.get("user"), str(message.get("topic")))
+            topic = message.get("topic")
+            self.revoke(str(message.get("user")), None if topic is None else str(topic))

@@ -6,10 +6,15 @@ import asyncio
 import contextlib
 import signal
 import threading
+import time
 from typing import Any
 
 from django_sse import eventlog
+from django_sse.http import open_streams
 from django_sse.hub import Hub
+
+# How long a process that exits lets its streams finish (seconds).
+EXIT_GRACE = 2.0
 
 
 def _chain_sigterm(hub: Hub) -> None:
@@ -45,6 +50,7 @@ def _hub_of_this_loop() -> Hub:
             hub = _hubs[loop] = Hub(loop)
             hub.start()
             _chain_sigterm(hub)
+            _end_streams_before_exit()
     return hub
 
 
@@ -93,3 +99,48 @@ def wake_local_hubs() -> None:
         except RuntimeError:  # the loop is closed
             with _hubs_lock:
                 _hubs.pop(loop, None)
+
+
+_exit_hook_registered = False
+
+
+def _end_streams_before_exit() -> None:
+    """Have ``end_streams_at_exit`` run when Python exits, before it stops
+    the thread pools (``threading._register_atexit``: the hooks threading
+    runs before it joins the threads, last registered first; the pools'
+    own hook was registered when ``concurrent.futures`` was imported)."""
+    global _exit_hook_registered
+    register = getattr(threading, "_register_atexit", None)
+    if _exit_hook_registered or register is None:
+        return
+    with contextlib.suppress(RuntimeError):  # Python is exiting already
+        register(end_streams_at_exit)
+        _exit_hook_registered = True
+
+
+def end_streams_at_exit(grace: float = EXIT_GRACE) -> None:
+    """End the streams of every hub whose loop still runs in another thread,
+    and wait (``grace`` seconds at most) until the server has closed them.
+
+    That is runserver's Ctrl-C: the autoreloader's main thread returns while
+    the server thread still serves. Python then stops every thread pool, and
+    the streams' next database or sync call failed with "cannot schedule new
+    futures after shutdown", a traceback per stream. Here the streams end
+    first, with the ``retry:`` hint a server shutdown sends, so browsers
+    reconnect to the next server and resume."""
+    with _hubs_lock:
+        hubs = list(_hubs.items())
+    deadline = time.monotonic() + grace
+    for loop, hub in hubs:
+        if loop.is_closed() or not loop.is_running():
+            continue
+        future = asyncio.run_coroutine_threadsafe(_end(hub, deadline), loop)
+        with contextlib.suppress(Exception):
+            future.result(max(0.0, deadline - time.monotonic()) + 0.5)
+
+
+async def _end(hub: Hub, deadline: float) -> None:
+    hub.shutdown()
+    while open_streams and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await hub.stop_tasks()

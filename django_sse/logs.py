@@ -13,13 +13,16 @@ REPEAT_INTERVAL = 60.0
 _last: dict[str, tuple[float, int]] = {}  # key -> (last logged at, repeats since)
 
 
-def warn_limited(key: str, message: str, *, exc_info: bool = False) -> bool:
+def warn_limited(
+    key: str, message: str, *, exc_info: bool = False, interval: float | None = REPEAT_INTERVAL
+) -> bool:
     """Log ``message`` as a warning unless ``key`` was logged less than
-    ``REPEAT_INTERVAL`` seconds ago; then only count it. The next line says
-    how often it recurred. True if it was logged."""
+    ``interval`` seconds ago (``None``: ever, in this process); then only
+    count it. The next line says how often it recurred. True if it was
+    logged."""
     now = time.monotonic()
     seen = _last.get(key)
-    if seen is not None and now - seen[0] < REPEAT_INTERVAL:
+    if seen is not None and (interval is None or now - seen[0] < interval):
         _last[key] = (seen[0], seen[1] + 1)
         return False
     repeats = seen[1] if seen is not None else 0

@@ -48,12 +48,15 @@ class LogState(models.Model):
 
 
 class HubPresence(models.Model):
-    """One row per server process: its open streams per topic, refreshed
-    every ``DJANGO_SSE_PRESENCE_INTERVAL`` seconds. Counts only, no users."""
+    """One row per server process: its open streams per topic (bounded:
+    ``presence.summarise``), refreshed every ``DJANGO_SSE_PRESENCE_INTERVAL``
+    seconds. Counts only, no users."""
 
     process = models.CharField(max_length=200, primary_key=True)
     topics = models.JSONField(default=dict)
     streams = models.PositiveIntegerField(default=0)
+    # The hub reader's restarts and last failure (``Hub._run``).
+    health = models.JSONField(default=dict)
     updated_at = models.DateTimeField(db_index=True)
 
     class Meta:

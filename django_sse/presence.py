@@ -4,6 +4,11 @@ Each process's hub writes its open streams per topic to ``HubPresence``
 every ``DJANGO_SSE_PRESENCE_INTERVAL`` seconds (one row per process). The
 admin's open-streams page, ``manage.py sse_health`` and features that work
 only while something is watched (dashboard samplers) read it.
+
+What a row holds is bounded (``summarise``): personal topics (``user:7``)
+are counted per family (``user:*``), and at most ``MAX_TOPICS`` other
+topics by name, the most watched; the rest are counted under ``*``. Clients
+that each name many unique topics cannot grow it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from django_sse.conf import conf
-from django_sse.hooks import private_prefixes
+from django_sse.hooks import personal_prefixes
 from django_sse.models import HubPresence
 
 if TYPE_CHECKING:
@@ -28,6 +33,33 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("django_sse")
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"
+MAX_TOPICS = 200
+# Who sees open streams per topic (``/sse/stats/``, ``/sse/deployment/``, the
+# admin page): staff with this permission (superusers have it).
+PERMISSION = "django_sse.view_hubpresence"
+OTHER = "*"
+
+
+def summarise(counts: dict[str, int]) -> dict[str, int]:
+    """Open streams per topic, with personal topics counted per family and
+    at most ``MAX_TOPICS`` other topics by name (the rest under ``*``)."""
+    personal = personal_prefixes()
+    summary: dict[str, int] = {}
+    named: list[tuple[int, str]] = []
+    for topic, count in counts.items():
+        family, sep, _ = topic.partition(":")
+        if sep and family in personal:
+            key = f"{family}:*"
+            summary[key] = summary.get(key, 0) + count
+        else:
+            named.append((count, topic))
+    named.sort(key=lambda item: (-item[0], item[1]))
+    for count, topic in named[:MAX_TOPICS]:
+        summary[topic] = count
+    rest = sum(count for count, _ in named[MAX_TOPICS:])
+    if rest:
+        summary[OTHER] = summary.get(OTHER, 0) + rest
+    return dict(sorted(summary.items()))
 
 
 def _rows() -> QuerySet[HubPresence]:
@@ -36,10 +68,15 @@ def _rows() -> QuerySet[HubPresence]:
     return qs.filter(updated_at__gte=horizon)
 
 
-def write_presence(topics: dict[str, int]) -> None:
+def write_presence(streams: int, topics: dict[str, int], health: dict[str, Any]) -> None:
     HubPresence.objects.using(conf.DJANGO_SSE_DATABASE).update_or_create(
         process=PROCESS,
-        defaults={"topics": topics, "streams": sum(topics.values()), "updated_at": timezone.now()},
+        defaults={
+            "topics": summarise(topics),
+            "streams": streams,
+            "health": health,
+            "updated_at": timezone.now(),
+        },
     )
 
 
@@ -57,16 +94,19 @@ def watched_topics() -> dict[str, int]:
 
 
 def deployment_streams() -> dict[str, Any]:
-    """Open streams in the whole deployment, for staff: private topics are
-    counted per family (``user:*``), so no one's presence is shown."""
-    private = private_prefixes()
-    topics: dict[str, int] = {}
-    for topic, count in watched_topics().items():
-        family, sep, _ = topic.partition(":")
-        key = f"{family}:*" if sep and family in private else topic
-        topics[key] = topics.get(key, 0) + count
-    rows = list(_rows().values_list("streams", flat=True))
-    return {"streams": sum(rows), "processes": len(rows), "topics": dict(sorted(topics.items()))}
+    """Open streams in the whole deployment, for staff: personal topics are
+    counted per family (``user:*``), so no one's presence is shown; and the
+    processes whose hub reader had to restart (``readers_restarted``)."""
+    rows = list(_rows().values_list("process", "streams", "health"))
+    restarted = {
+        process: health for process, _, health in rows if health and health.get("restarts")
+    }
+    return {
+        "streams": sum(streams for _, streams, _ in rows),
+        "processes": len(rows),
+        "topics": summarise(watched_topics()),
+        "readers_restarted": restarted,
+    }
 
 
 async def presence_loop(hub: Hub) -> None:
@@ -74,7 +114,8 @@ async def presence_loop(hub: Hub) -> None:
     try:
         while True:
             try:
-                await hub.query(write_presence, hub.topic_counts())
+                health = {"restarts": hub.stats.restarts, "last_error": hub.last_error}
+                await hub.query(write_presence, hub.subscriber_count, hub.topic_counts(), health)
             except Exception:
                 logger.warning("django-sse: could not write presence", exc_info=True)
             await asyncio.sleep(conf.DJANGO_SSE_PRESENCE_INTERVAL)

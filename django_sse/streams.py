@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+import math
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from django_sse import eventlog
 from django_sse.conf import conf
@@ -23,7 +23,8 @@ from django_sse.subscriber import Subscriber
 from django_sse.topics import retention
 
 MAX_CURSOR = 2**63 - 1
-REPLAY_BATCH = 500
+REPLAY_BATCH = 100  # rows per replay query (their frames are held while they are sent)
+OPENING_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -69,43 +70,80 @@ async def event_stream(
     hub: Hub,
     topics: list[str],
     cursor: Cursor,
-    user_key: Any = None,
+    user_key: str | None = None,
     *,
     end_after: frozenset[str] = frozenset(),
+    subscriber: tuple[Subscriber, int] | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The stream of one connection (see the module docstring); with
-    ``end_after``, it ends right after an event of one of those names."""
-    sub = hub.subscribe(topics, user_key, end_after)
+    ``end_after``, it ends right after an event of one of those names.
+    ``subscriber``: one the caller registered already, with the hub's
+    frontier read in the same step (``hub.subscribe_at_frontier``)."""
+    sub, upto = subscriber or hub.subscribe_at_frontier(topics, user_key, end_after)
+    loop = asyncio.get_running_loop()
+    # Cut by the hub's clock if a write does not go out in time (the client
+    # reads nothing): the task sending this response is cancelled.
+    sub.task = asyncio.current_task()
+    send_timeout = conf.DJANGO_SSE_SEND_TIMEOUT
+    idle = conf.DJANGO_SSE_IDLE_TIMEOUT or math.inf  # counted from the last write that went out
+    sub.deadline = loop.time() + _lifetime(sub)  # from the connect, replay included
+    written = loop.time()
+    stats = hub.stats
     try:
-        upto = hub.frontier
         # The opening frames go out in one write: retry, reset, replay
-        # batches, cursor (fewer sends per connect when thousands connect).
+        # batches, cursor (fewer sends per connect when thousands connect);
+        # a long replay goes out in writes of about OPENING_BYTES.
         opening = [encode_retry(conf.DJANGO_SSE_RETRY_MS)]
+        size = 0
         start = _Start()
         async for chunk in _catch_up(hub, topics, cursor, upto, start, end_after):
             opening.append(chunk)
-            if len(opening) > 8:  # a long replay streams as it is read
-                yield b"".join(opening)
-                opening = []
+            size += len(chunk)
+            if size >= OPENING_BYTES:
+                sub.cut_at = min(loop.time() + send_timeout, sub.deadline, written + idle)
+                piece = b"".join(opening)
+                stats.bytes_written += len(piece)
+                yield piece
+                sub.cut_at, written = math.inf, loop.time()
+                opening, size = [], 0
         if opening:
-            yield b"".join(opening)
+            sub.cut_at = min(loop.time() + send_timeout, sub.deadline, written + idle)
+            piece = b"".join(opening)
+            stats.bytes_written += len(piece)
+            yield piece
+            sub.cut_at, written = math.inf, loop.time()
         if start.complete:
             return
         async for chunk in live_frames(sub, skip_through=start.skip_through):
+            sub.cut_at = min(loop.time() + send_timeout, sub.deadline, written + idle)
+            stats.bytes_written += len(chunk)
             yield chunk
+            sub.cut_at, written = math.inf, loop.time()
     finally:
+        sub.task = None
         hub.unsubscribe(sub)
+
+
+def _lifetime(sub: Subscriber) -> float:
+    """Seconds a stream may last: ``DJANGO_SSE_MAX_DURATION`` or, signed in,
+    ``DJANGO_SSE_REAUTHORIZE`` if sooner (inf: no limit)."""
+    lifetimes = [conf.DJANGO_SSE_MAX_DURATION]
+    if sub.user_key is not None:  # a signed-in stream reconnects to be authorized again
+        lifetimes.append(conf.DJANGO_SSE_REAUTHORIZE)
+    return min((t for t in lifetimes if t), default=math.inf)
 
 
 async def live_frames(sub: Subscriber, *, skip_through: int = 0) -> AsyncIterator[bytes]:
     """A subscriber's live events with heartbeats, until the stream must end:
-    max duration, idle timeout, overflow, revocation, shutdown, or an
-    ``end_after`` event (sent, then the stream ends)."""
+    max duration (or, signed in, ``DJANGO_SSE_REAUTHORIZE``), idle timeout,
+    overflow, revocation, shutdown, or an ``end_after`` event (sent, then
+    the stream ends)."""
     loop = asyncio.get_running_loop()
     heartbeat = conf.DJANGO_SSE_HEARTBEAT
-    max_duration = conf.DJANGO_SSE_MAX_DURATION
     idle_timeout = conf.DJANGO_SSE_IDLE_TIMEOUT
-    ends_at = loop.time() + max_duration if max_duration else None
+    if sub.deadline == math.inf:
+        sub.deadline = loop.time() + _lifetime(sub)
+    ends_at = sub.deadline if sub.deadline != math.inf else None
     last_event = loop.time()
     while True:
         deadline = ends_at
@@ -136,8 +174,32 @@ async def live_frames(sub: Subscriber, *, skip_through: int = 0) -> AsyncIterato
             return
 
 
+async def _passed_late(hub: Hub, topics: list[str], after: int) -> bool:
+    """Did an event of ``topics`` commit late (``hub.Late``) with an id below
+    ``after``, announced after it? The client may have missed it."""
+    wanted = set(topics)
+    for _, events in await hub.query(eventlog.late_markers_after, after):
+        if any(topic in wanted and event_id < after for event_id, topic in events):
+            return True
+    return False
+
+
 def _frames(rows: list[eventlog.Row]) -> bytes:
     return b"".join(row.frame() for row in rows)
+
+
+def _pieces(frames: list[bytes]) -> Iterator[bytes]:
+    """``frames`` joined into writes of about ``OPENING_BYTES``."""
+    piece: list[bytes] = []
+    size = 0
+    for frame in frames:
+        piece.append(frame)
+        size += len(frame)
+        if size >= OPENING_BYTES:
+            yield b"".join(piece)
+            piece, size = [], 0
+    if piece:
+        yield b"".join(piece)
 
 
 def _through_final(
@@ -173,7 +235,14 @@ async def _catch_up(
         reason, after = "unknown-cursor", None
     if after is not None and history and after < await hub.query(eventlog.pruned_through):
         reason, after = "expired-cursor", None
+    if (
+        after is not None
+        and after < hub.last_late_marker
+        and await _passed_late(hub, topics, after)
+    ):
+        reason, after = "late-event", None
     if reason:
+        hub.stats.resets[reason] += 1
         yield _reset(reason)
 
     sent = -1 if after is None else after
@@ -186,14 +255,19 @@ async def _catch_up(
         batch = [row for row in pending if not rows or row.id < rows[-1].id]
         pending = pending[len(batch) :]
         batch = _through_final(sorted(batch + rows), end_after, start)
+        replay_from = rows[-1].id if len(rows) == REPLAY_BATCH else None
         if batch:
-            yield _frames(batch)
             sent = batch[-1].id
+            hub.stats.replayed += len(batch)
+            frames = [row.frame() for row in batch]
+            del rows, batch  # while a slow client takes the frames, hold only them
+            for piece in _pieces(frames):
+                yield piece
         if start.complete:
             return
-        replay_from = rows[-1].id if len(rows) == REPLAY_BATCH else None
     pending = _through_final(pending, end_after, start)
     if pending:
+        hub.stats.replayed += len(pending)
         yield _frames(pending)
         sent = pending[-1].id
     if start.complete:

@@ -4,7 +4,9 @@ the hub's registry of them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import weakref
 from typing import Any
 
 from django_sse.conf import conf
@@ -13,10 +15,17 @@ from django_sse.conf import conf
 class Subscriber:
     """Frames waiting for one stream, and why the stream must end, if it must.
 
-    A subscriber that falls ``DJANGO_SSE_CLIENT_BUFFER`` events behind is
-    ended (``"overflow"``) and gets nothing more; the client reconnects and
+    A subscriber that falls ``DJANGO_SSE_CLIENT_BUFFER`` events or
+    ``DJANGO_SSE_CLIENT_BUFFER_BYTES`` bytes behind is ended
+    (``"overflow"``) and gets nothing more; the client reconnects and
     replays from the log, so a slow client never stalls the others or grows
     memory without bound. ``"revoked"`` ends it when access is withdrawn.
+
+    A stream whose write has not gone out by ``cut_at`` (the client reads
+    nothing: ``DJANGO_SSE_SEND_TIMEOUT``; or its lifetime, or its idle limit
+    counted from the last write that went out, ran out while it was
+    blocked) is cut by the hub's clock: ``task``, the one sending the
+    response, is cancelled, so the response ends, not only the subscription.
 
     A wait has no timer of its own: it records when it must end
     (``wake_at``) and the hub's clock ends it then (``Hub._clock``), so
@@ -31,16 +40,22 @@ class Subscriber:
         "ended",
         "complete",
         "wake_at",
+        "cut_at",
+        "deadline",
+        "task",
         "_waiter",
         "_limit",
+        "_bytes",
+        "_byte_limit",
     )
 
     def __init__(
         self,
         topics: list[str],
         limit: int,
-        user_key: Any = None,
+        user_key: str | None = None,
         end_after: frozenset[str] = frozenset(),
+        byte_limit: float = math.inf,
     ) -> None:
         self.topics = topics
         self.user_key = user_key
@@ -51,14 +66,20 @@ class Subscriber:
         self.ended: str | None = None
         self.complete = False
         self.wake_at = math.inf
+        self.cut_at = math.inf
+        self.deadline = math.inf  # the end of the stream's lifetime (set by the stream)
+        self.task: asyncio.Task[Any] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._limit = limit
+        self._bytes = 0
+        self._byte_limit = byte_limit
 
     def push(self, event_id: int, frame: bytes) -> bool:
         """Queue a frame; True when this push made the subscriber overflow."""
         if self.ended or self.complete:
             return False
-        if len(self.frames) >= self._limit:
+        self._bytes += len(frame)
+        if len(self.frames) >= self._limit or self._bytes > self._byte_limit:
             self.end("overflow")
             return True
         self.frames.append((event_id, frame))
@@ -69,6 +90,7 @@ class Subscriber:
         if not self.ended:
             self.ended = reason
             self.frames = []
+            self._bytes = 0
             self._wake()
 
     def _wake(self) -> None:
@@ -76,9 +98,18 @@ class Subscriber:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def wake_if_due(self, now: float) -> None:
+    def tick(self, now: float) -> bool:
+        """The hub's clock: end a wait that is due; cut a stream whose write
+        is stuck (True when it was cut)."""
         if self.wake_at <= now:
             self._wake()
+        if self.cut_at <= now:
+            self.cut_at = math.inf
+            self.end("stalled")
+            if self.task is not None:
+                self.task.cancel()
+            return True
+        return False
 
     def waiter(self, timeout: float) -> asyncio.Future[None]:
         """A future that is done when frames are pending, the stream must
@@ -104,6 +135,7 @@ class Subscriber:
 
     def drain(self) -> list[tuple[int, bytes]]:
         frames, self.frames = self.frames, []
+        self._bytes = 0
         return frames
 
 
@@ -111,26 +143,64 @@ class Subscriptions:
     """Who listens to what in one process: the hub's registry of subscribers
     by topic and by user, and the event names some of them end after."""
 
+    frontier = 0  # the id up to which events were fanned out (kept by the hub)
+
     def __init__(self) -> None:
         self._topics: dict[str, set[Subscriber]] = {}
         self._subscribers: set[Subscriber] = set()
-        self._per_user: dict[Any, int] = {}
+        # Keyed by ``str(user.pk)``: the same key for an int or UUID pk as
+        # for the pk a revoke message carries in JSON.
+        self._per_user: dict[str, set[Subscriber]] = {}
         # Event names some subscriber ends after, with how many ask for each:
         # one set lookup per event, not per subscriber, in the fan-out.
         self._end_events: dict[str, int] = {}
 
     def subscribe(
-        self, topics: list[str], user_key: Any = None, end_after: frozenset[str] = frozenset()
+        self,
+        topics: list[str],
+        user_key: str | None = None,
+        end_after: frozenset[str] = frozenset(),
     ) -> Subscriber:
-        sub = Subscriber(topics, conf.DJANGO_SSE_CLIENT_BUFFER, user_key, end_after)
+        sub = Subscriber(
+            topics,
+            conf.DJANGO_SSE_CLIENT_BUFFER,
+            user_key,
+            end_after,
+            conf.DJANGO_SSE_CLIENT_BUFFER_BYTES,
+        )
         for topic in topics:
             self._topics.setdefault(topic, set()).add(sub)
         self._subscribers.add(sub)
         if user_key is not None:
-            self._per_user[user_key] = self._per_user.get(user_key, 0) + 1
+            self._per_user.setdefault(user_key, set()).add(sub)
         for name in end_after:
             self._end_events[name] = self._end_events.get(name, 0) + 1
         return sub
+
+    def subscribe_at_frontier(
+        self,
+        topics: list[str],
+        user_key: str | None = None,
+        end_after: frozenset[str] = frozenset(),
+    ) -> tuple[Subscriber, int]:
+        """``subscribe``, and the frontier read in the same step (no await
+        between): the stream replays up to it and takes the rest live, so
+        nothing is missed or sent twice. The frontier must be read here,
+        not when the stream starts: events fanned out in between would be
+        both in the subscriber's frames and in the replay."""
+        return self.subscribe(topics, user_key, end_after), self.frontier
+
+    def release_when_dropped(self, stream: object, sub: Subscriber) -> None:
+        """Unsubscribe ``sub`` when ``stream`` is garbage: a response that
+        was never sent (the client left first) never runs its stream's
+        ``finally``. Idempotent with the stream's own unsubscribe."""
+        loop = asyncio.get_running_loop()
+
+        def release() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to release
+                loop.call_soon_threadsafe(self.unsubscribe, sub)
+
+        weakref.finalize(stream, release)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         for topic in sub.topics:
@@ -149,24 +219,25 @@ class Subscriptions:
             else:
                 del self._end_events[name]
         if sub.user_key is not None:
-            left = self._per_user.get(sub.user_key, 1) - 1
-            if left:
-                self._per_user[sub.user_key] = left
-            else:
-                self._per_user.pop(sub.user_key, None)
+            mine = self._per_user.get(sub.user_key)
+            if mine is not None:
+                mine.discard(sub)
+                if not mine:
+                    del self._per_user[sub.user_key]
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def streams_of(self, user_key: Any) -> int:
-        return self._per_user.get(user_key, 0)
+    def streams_of(self, user_key: str) -> int:
+        return len(self._per_user.get(user_key, ()))
 
-    def revoke(self, user_key: Any, topic: str) -> int:
-        """End this process's streams of ``user_key`` that carry ``topic``."""
+    def revoke(self, user_key: str, topic: str | None = None) -> int:
+        """End this process's streams of ``user_key`` that carry ``topic``
+        (all of the user's streams when ``topic`` is None)."""
         ended = 0
-        for sub in list(self._topics.get(topic, ())):
-            if sub.user_key == user_key:
+        for sub in list(self._per_user.get(user_key, ())):
+            if topic is None or topic in sub.topics:
                 sub.end("revoked")
                 ended += 1
         return ended

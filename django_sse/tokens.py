@@ -24,7 +24,8 @@ class InvalidToken(Exception):
 
 
 def make_token(user: Any, topics: list[str]) -> str:
-    return signing.dumps({"u": user.pk, "t": sorted(topics)}, salt=SALT, compress=True)
+    # str: a UUID (or other non-JSON) pk signs too; the lookup converts back.
+    return signing.dumps({"u": str(user.pk), "t": sorted(topics)}, salt=SALT, compress=True)
 
 
 def read_token(token: str, max_age: float) -> tuple[Any, list[str]]:

@@ -3,7 +3,9 @@
 Built-in private families:
 
 - ``user:<pk>``: only that user (notifications and other per-user streams);
-- ``group:<name>``: only members of that auth group.
+- ``group:<name>``: only members of that auth group; a group whose name
+  is not a valid topic name (a space, an accent), or starts with ``+``, is
+  ``group:+<pk>`` (``group_topic(group)`` gives the right one).
 
 Features register rules for their own families through
 ``django_sse.hooks.register_topic_rule`` (progress topics check the job's
@@ -88,8 +90,20 @@ def user_topic(user_or_pk: Any) -> str:
     return f"user:{pk}"
 
 
-def group_topic(name: str) -> str:
-    return validate_topic(f"group:{name}")
+def group_topic(group: Any) -> str:
+    """The topic of an auth group (or a group name): ``group:<name>``, or
+    ``group:+<pk>`` when the name is not a valid topic name or starts with
+    ``+`` (so the two forms never meet)."""
+    name = getattr(group, "name", group)
+    if not name.startswith("+") and TOPIC_RE.fullmatch(f"group:{name}"):
+        return f"group:{name}"
+    pk = getattr(group, "pk", None)
+    if pk is None:
+        raise InvalidTopic(
+            f"Group name {name!r} is not a valid topic name: pass the Group, "
+            "whose topic is group:+<pk>"
+        )
+    return f"group:+{pk}"
 
 
 async def _user_rule(user: Any, topic: str) -> bool:
@@ -100,6 +114,9 @@ async def _group_rule(user: Any, topic: str) -> bool:
     if not user.is_authenticated:
         return False
     name = topic.partition(":")[2]
+    if name.startswith("+"):
+        pk = name[1:]
+        return pk.isdigit() and bool(await user.groups.filter(pk=int(pk)).aexists())
     return bool(await user.groups.filter(name=name).aexists())
 
 

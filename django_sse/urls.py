@@ -5,7 +5,7 @@ then those of every installed app that declares ``sse_urls`` on its
 from django.apps import apps
 from django.urls import include, path, re_path
 
-from django_sse import views
+from django_sse import operations, views
 
 app_name = "django_sse"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("stats/", views.stats, name="stats"),
     path("deployment/", views.deployment, name="deployment"),
     path("token/", views.token, name="token"),
+    path("metrics/", operations.metrics, name="metrics"),
+    path("health/live/", operations.live, name="live"),
+    path("health/ready/", operations.ready, name="ready"),
 ]
 for config in apps.get_app_configs():
     contributed = getattr(config, "sse_urls", None)

@@ -20,6 +20,7 @@ from django_sse.asgi import stream_view
 from django_sse.compat import outside_request_thread
 from django_sse.conf import conf
 from django_sse.cors import add_cors_headers, preflight
+from django_sse.counters import count_connect
 from django_sse.http import (
     NEEDS_ASGI,
     csrf_protect_json,
@@ -30,7 +31,7 @@ from django_sse.http import (
 )
 from django_sse.hub import UNAVAILABLE
 from django_sse.hubs import running_hub, start_hub
-from django_sse.presence import deployment_streams
+from django_sse.presence import PERMISSION, deployment_streams, summarise
 from django_sse.streaming import stream_response
 from django_sse.streams import Cursor, event_stream
 from django_sse.tokens import InvalidToken, make_token, read_token
@@ -89,6 +90,14 @@ async def subscribe_response(
     ``end_after``, the stream ends right after sending an event of one of
     those names (a job's final state), in replay or live.
     """
+    response = await _subscribe_response(request, topics, end_after)
+    count_connect(response.status_code, getattr(response, "sse_outcome", None))
+    return response
+
+
+async def _subscribe_response(
+    request: HttpRequest, topics: list[str], end_after: Iterable[str]
+) -> HttpResponseBase:
     if not isinstance(request, ASGIRequest):
         return json_error(501, NEEDS_ASGI)
     user = await outside_request_thread(_authorize(request, topics))
@@ -100,19 +109,25 @@ async def subscribe_response(
         if not hub.ready.done():
             reason = hub.unavailable or UNAVAILABLE
             return json_error(503, reason, Retry_After="5")
-    if hub.subscriber_count >= conf.DJANGO_SSE_MAX_STREAMS:
-        return json_error(503, "This server holds all the streams it can.", Retry_After="10")
-    user_key = user.pk if user.is_authenticated else None
-    if user_key is not None and hub.streams_of(user_key) >= conf.DJANGO_SSE_MAX_STREAMS_PER_USER:
-        return json_error(429, "Too many open streams for this user.", Retry_After="10")
     raw_cursor = request.headers.get("Last-Event-ID")
     if raw_cursor is None:
         # htmx's SSE extension and hand-made URLs pass the cursor this way.
         raw_cursor = request.GET.get("last_event_id")
-    stream = event_stream(
-        hub, topics, Cursor.parse(raw_cursor), user_key, end_after=frozenset(end_after)
-    )
-    return sse_response(request, stream)
+    # The limits are checked and the stream counted in one step (no await
+    # between): concurrent connects cannot all pass a check made before any
+    # of them is counted.
+    if hub.subscriber_count >= conf.DJANGO_SSE_MAX_STREAMS:
+        full = json_error(503, "This server holds all the streams it can.", Retry_After="10")
+        full.sse_outcome = "full"  # type: ignore[attr-defined]
+        return full
+    user_key = str(user.pk) if user.is_authenticated else None
+    if user_key is not None and hub.streams_of(user_key) >= conf.DJANGO_SSE_MAX_STREAMS_PER_USER:
+        return json_error(429, "Too many open streams for this user.", Retry_After="10")
+    sub, upto = hub.subscribe_at_frontier(topics, user_key, frozenset(end_after))
+    stream = event_stream(hub, topics, Cursor.parse(raw_cursor), subscriber=(sub, upto))
+    response = sse_response(request, stream)
+    hub.release_when_dropped(stream, sub)
+    return response
 
 
 @stream_view
@@ -124,6 +139,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     try:
         topics = parse_topics(request.GET.getlist("topics"), conf.DJANGO_SSE_MAX_TOPICS)
     except InvalidTopic as exc:
+        count_connect(400)
         return add_cors_headers(request, json_error(400, str(exc)))
     return add_cors_headers(request, await subscribe_response(request, topics))
 
@@ -183,20 +199,21 @@ def token(request: HttpRequest) -> HttpResponseBase:
     )
 
 
-async def _staff(request: HttpRequest) -> HttpResponseBase | None:
+async def staff_only(request: HttpRequest) -> HttpResponseBase | None:
     user = await request_user(request)
     if not user.is_authenticated:
         return json_error(401, "Sign in as staff.")
-    if not user.is_staff:
-        return json_error(403, "Staff only.")
+    if not (user.is_staff and await user.ahas_perm(PERMISSION)):
+        return json_error(403, f"Staff with the {PERMISSION!r} permission only.")
     return None
 
 
 @never_cache
 @require_methods("GET")
 async def stats(request: HttpRequest) -> HttpResponseBase:
-    """Staff only: this process's open streams per topic and hub counters."""
-    refused = await _staff(request)
+    """Staff with ``PERMISSION``: this process's open streams per
+    topic (personal topics per family) and hub counters."""
+    refused = await staff_only(request)
     if refused is not None:
         return refused
     hub = running_hub()
@@ -207,7 +224,7 @@ async def stats(request: HttpRequest) -> HttpResponseBase:
             "running": True,
             "notify_queue_usage": await hub.query(eventlog.notification_queue_usage),
             "streams": hub.subscriber_count,
-            "topics": hub.topic_counts(),
+            "topics": summarise(hub.topic_counts()),
             "frontier": hub.frontier,
             "broker": hub.broker.name,
             "broker_connected": hub.broker.connected,
@@ -216,6 +233,9 @@ async def stats(request: HttpRequest) -> HttpResponseBase:
             "gaps": hub.stats.gaps,
             "overflows": hub.stats.overflows,
             "errors": hub.stats.errors,
+            "skipped_rows": hub.stats.skipped,
+            "reader_restarts": hub.stats.restarts,
+            "last_error": hub.last_error,
         }
     )
 
@@ -228,7 +248,7 @@ async def deployment(request: HttpRequest) -> HttpResponseBase:
     """Staff only: the deployment's open streams (``presence``), as a
     ``streams`` event every ``DJANGO_SSE_PRESENCE_INTERVAL`` seconds, for
     the admin's open-streams page."""
-    refused = await outside_request_thread(_staff(request))
+    refused = await outside_request_thread(staff_only(request))
     if refused is not None:
         return refused
 

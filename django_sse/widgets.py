@@ -24,8 +24,19 @@ _LOADED = "_django_sse_loaded"
 
 
 def safe_link(url: str) -> str:
-    """``url`` if it is a local path or http(s) URL, else ``""``."""
-    return url if url and _SAFE_LINK.match(url) else ""
+    r"""``url`` as a browser reads it, if it is a local path or an http(s)
+    URL; else ``""``.
+
+    Read as browsers read it (the WHATWG URL parser): leading and trailing
+    control characters and spaces go, tabs and newlines anywhere go, and a
+    backslash is a slash. So ``/\evil.example`` and ``/\t/evil.example``
+    are ``//evil.example``, another site, not a local path.
+    """
+    if not isinstance(url, str):  # a template variable may be anything
+        return ""  # type: ignore[unreachable]
+    url = url.strip("".join(map(chr, range(0x21))))
+    url = url.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/")
+    return url if _SAFE_LINK.match(url) else ""
 
 
 def csp_nonce(context: Any) -> str | None:

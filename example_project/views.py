@@ -13,6 +13,7 @@ from django_sse import eventlog, publish, stream_response, stream_to
 from django_sse.contrib.notifications import notify
 from django_sse.contrib.progress import Progress
 from django_sse.contrib.progress.models import TaskProgress
+from example_project import limits
 from example_project.jobs import start_in_thread
 from example_project.story import words
 
@@ -35,6 +36,8 @@ def feed(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def feed_publish(request: HttpRequest) -> HttpResponse:
+    if refused := limits.too_many(request, "feed"):
+        return refused
     text = request.POST.get("text", "").strip()
     if not text or len(text) > 500:
         return JsonResponse({"error": "text must be 1-500 characters"}, status=400)
@@ -44,16 +47,28 @@ def feed_publish(request: HttpRequest) -> HttpResponse:
 
 
 def notifications(request: HttpRequest) -> HttpResponse:
-    names = get_user_model().objects.order_by("username").values_list("username", flat=True)
-    return render(request, "example/notifications.html", {"usernames": list(names)})
+    """Staff may notify anyone; everyone else, themselves."""
+    names: list[str] = []
+    if request.user.is_staff:
+        users = get_user_model().objects.order_by("username")
+        names = list(users.values_list("username", flat=True))
+    elif request.user.is_authenticated:
+        names = [request.user.get_username()]
+    return render(request, "example/notifications.html", {"usernames": names})
 
 
 @require_POST
 @login_required
 def notifications_send(request: HttpRequest) -> HttpResponse:
+    if refused := limits.too_many(request, "notify"):
+        return refused
     recipient = get_user_model().objects.filter(username=request.POST.get("to")).first()
     if recipient is None:
         return JsonResponse({"error": "no such user"}, status=400)
+    if recipient != request.user and not request.user.is_staff:
+        return JsonResponse(
+            {"error": "Only staff may notify other users.", "status": 403}, status=403
+        )
     try:
         notify(
             recipient,
@@ -77,6 +92,12 @@ def jobs(request: HttpRequest, job_id: str | None = None) -> HttpResponse:
 @require_POST
 @login_required
 def jobs_start(request: HttpRequest) -> HttpResponse:
+    """Each job is a thread of this process: a few at once, per user and in all."""
+    running = TaskProgress.objects.exclude(status__in=TaskProgress.FINAL)
+    if running.filter(owner=request.user).count() >= limits.JOBS_PER_USER:
+        return limits.refuse(f"At most {limits.JOBS_PER_USER} of your jobs at once.", 20)
+    if running.count() >= limits.JOBS_IN_ALL:
+        return limits.refuse("The demo runs enough jobs right now; try again shortly.", 20)
     fail = request.POST.get("kind") == "fail"
     progress = Progress.create(owner=request.user, label="Failing report" if fail else "Report")
     start_in_thread(progress, fail=fail)

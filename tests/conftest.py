@@ -75,9 +75,10 @@ def uvicorn_server(test_db_url) -> Server:
 
 @pytest.fixture
 def staff_cookies(transactional_db, client) -> dict[str, str]:
-    from django.contrib.auth.models import User
+    from django_sse.presence import PERMISSION
+    from tests.users import User, grant
 
-    staff = User.objects.create_user("staff", is_staff=True)
+    staff = grant(User.objects.create_user("staff", is_staff=True), PERMISSION)
     client.force_login(staff)
     return {"sessionid": client.cookies["sessionid"].value}
 

@@ -26,6 +26,12 @@ DATABASES = {
 DATABASES["sqlite"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_django_sse")}
 
+# SSE_UUID_USERS=1: the auth paths again, with a user model whose pk is a UUID.
+UUID_USERS = env.bool("SSE_UUID_USERS", default=False)
+if UUID_USERS:
+    AUTH_USER_MODEL = "uuid_users.User"
+    DATABASES["default"]["TEST"]["NAME"] += "_uuid"
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -38,6 +44,8 @@ INSTALLED_APPS = [
     "django_sse.contrib.progress",
     "django_sse.contrib.dashboards",
 ]
+if UUID_USERS:
+    INSTALLED_APPS.append("tests.uuid_users")
 
 MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
@@ -84,9 +92,21 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")]},
-    }
+    },
+    # The readiness test's broker: a Redis port nothing listens on.
+    "unreachable": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]},
+    },
 }
+# The metrics test's servers set these.
+DJANGO_SSE_METRICS_TOKEN = env.str("DJANGO_SSE_METRICS_TOKEN", default=None)
+DJANGO_SSE_METRICS_INTERVAL = env.float("DJANGO_SSE_METRICS_INTERVAL", default=5.0)
 DJANGO_SSE_HEARTBEAT = env.float("DJANGO_SSE_HEARTBEAT", default=15.0)
+# Servers started by the stalled-client tests set these.
+DJANGO_SSE_SEND_TIMEOUT = env.float("DJANGO_SSE_SEND_TIMEOUT", default=30.0)
+DJANGO_SSE_MAX_DURATION = env.float("DJANGO_SSE_MAX_DURATION", default=None)
+DJANGO_SSE_IDLE_TIMEOUT = env.float("DJANGO_SSE_IDLE_TIMEOUT", default=None)
 DJANGO_SSE_TOPIC_RETENTION = {"state:*": "latest", "chat:*": "none"}
 
 LOGGING = {

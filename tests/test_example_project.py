@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import httpx
+import pytest
 
+from tests.browser.conftest import FLAGS
 from tests.servers import ROOT, free_port
 
 PAGES = ["/", "/feed/", "/notifications/", "/jobs/", "/dashboard/", "/story/", "/admin/"]
@@ -22,6 +25,56 @@ ASSETS = [
     "django_sse/progress.js",
     "django_sse/dashboard.js",
 ]
+
+
+# A phone and a laptop. Every page must fit the width (no sideways scroll)
+# and keep every control inside the viewport; the screenshots are left in
+# the test's tmp_path for a look by eye.
+WIDTHS = (390, 1280)
+OUT_OF_VIEW = """() => {
+  const width = document.documentElement.clientWidth;
+  const problems = [];
+  if (document.documentElement.scrollWidth > width) {
+    problems.push(`page is ${document.documentElement.scrollWidth}px wide`);
+  }
+  for (const el of document.querySelectorAll("button, a, input, select, textarea, canvas")) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height) continue;  // not rendered (hidden, closed panel)
+    if (box.left < 0 || box.right > width + 0.5) {
+      problems.push(`${el.tagName.toLowerCase()} "${(el.textContent || el.name || "").trim()}"`
+        + ` spans ${Math.round(box.left)}..${Math.round(box.right)}px`);
+    }
+  }
+  return problems;
+}"""
+
+
+def review_layout(base: str, session: str, out) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
+        try:
+            problems = {}
+            for width in WIDTHS:
+                context = browser.new_context(viewport={"width": width, "height": 900})
+                context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
+                page = context.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                for path in PAGES:
+                    page.goto(base + path)
+                    page.wait_for_load_state("load")
+                    name = path.strip("/").replace("/", "-") or "home"
+                    page.screenshot(path=out / f"{name}-{width}.png", full_page=True)
+                    found = page.evaluate(OUT_OF_VIEW) + errors
+                    if found:
+                        problems[f"{path} at {width}px"] = found
+                    errors.clear()
+                context.close()
+        finally:
+            browser.close()
+    assert not problems, problems
 
 
 def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
@@ -64,8 +117,12 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
             for page in PAGES:
                 response = http.get(page)
                 assert response.status_code == 200, (page, response.status_code)
+            # The demo's staff link: its metrics, in the Prometheus format.
+            metrics = http.get("/sse/metrics/")
+            assert metrics.status_code == 200 and "django_sse_streams " in metrics.text
             for asset in ASSETS:
                 assert http.get(f"/static/{asset}").status_code == 200, asset
+            review_layout(base, http.cookies["sessionid"], tmp_path)
             # One broadcast at a time: a second one would interleave on the page.
             token = http.cookies["csrftoken"]
             first = http.post("/story/broadcast/", headers={"X-CSRFToken": token})
@@ -89,3 +146,72 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
         log.close()
     output = (tmp_path / "runserver.log").read_text()
     assert "Traceback" not in output and "never retrieved" not in output, output
+
+
+# The demo's write endpoints are limited, so a public demo is no relay.
+
+
+@pytest.fixture
+def demo_urls(settings):
+    settings.ROOT_URLCONF = "example_project.urls"
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_demo_users_notify_themselves_and_staff_anyone(demo_urls):
+    from django.test import Client
+
+    from django_sse.contrib.notifications.models import Notification
+    from tests.users import User
+
+    alice = User.objects.create_user("alice")
+    staff = User.objects.create_user("staff", is_staff=True)
+    client = Client()
+    client.force_login(alice)
+    refused = client.post("/notifications/send/", {"to": "staff", "title": "hi"})
+    assert refused.status_code == 403 and refused.json()["status"] == 403
+    assert client.post("/notifications/send/", {"to": "alice", "title": "hi"}).status_code == 302
+    client.force_login(staff)
+    assert client.post("/notifications/send/", {"to": "alice", "title": "hi"}).status_code == 302
+    assert Notification.objects.filter(recipient=alice).count() == 2
+    assert not Notification.objects.filter(recipient=staff).exists()
+
+
+@pytest.mark.django_db
+def test_demo_posts_are_rate_limited(demo_urls):
+    from django.test import Client
+
+    from example_project.limits import PER_MINUTE
+
+    client = Client()
+    post = {"text": "x"}
+    codes = [client.post("/feed/publish/", post).status_code for _ in range(PER_MINUTE + 2)]
+    assert codes == [201] * PER_MINUTE + [429, 429]
+    # Per sender: another address still may.
+    assert client.post("/feed/publish/", {"text": "x"}, REMOTE_ADDR="10.0.0.9").status_code == 201
+
+
+@pytest.mark.django_db
+def test_demo_jobs_are_bounded_per_user_and_in_all(demo_urls, monkeypatch):
+    from django.test import Client
+
+    from example_project import limits, views
+    from tests.users import User
+
+    started = []
+    monkeypatch.setattr(views, "start_in_thread", lambda progress, fail: started.append(progress))
+    client = Client()
+    client.force_login(User.objects.create_user("alice"))
+    codes = [client.post("/jobs/start/").status_code for _ in range(limits.JOBS_PER_USER + 1)]
+    assert codes == [302] * limits.JOBS_PER_USER + [429]
+    for n in range(limits.JOBS_IN_ALL - limits.JOBS_PER_USER):
+        other = Client()
+        other.force_login(User.objects.create_user(f"u{n}"))
+        assert other.post("/jobs/start/").status_code == 302
+    late = Client()
+    late.force_login(User.objects.create_user("late"))
+    response = late.post("/jobs/start/")
+    assert response.status_code == 429 and response["Retry-After"] == "20"
+    assert len(started) == limits.JOBS_IN_ALL

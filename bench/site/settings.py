@@ -35,6 +35,8 @@ if KIND == "sse":
     DJANGO_SSE_CLIENT_BUFFER = 10_000
     DJANGO_SSE_MAX_STREAMS = 100_000  # the benchmark holds more than the default 10,000
     DJANGO_SSE_MAX_STREAMS_PER_USER = 100_000  # authenticated runs use one user
+    # bench/stalled.py sets it shorter than the default 30 s.
+    DJANGO_SSE_SEND_TIMEOUT = float(os.environ.get("DJANGO_SSE_SEND_TIMEOUT", 30))
 elif KIND == "eventstream":
     INSTALLED_APPS.append("django_eventstream")
     EVENTSTREAM_REDIS = {"host": "127.0.0.1", "port": 6379, "db": 0}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,10 +15,34 @@ class Broker:
     its frontier; after any outage, wake the hub again so it catches up."""
 
     name = "base"
+    # A broker with a connection of its own (a listener) starts disconnected
+    # and reports its state with ``went_up``/``went_down``.
+    listens = False
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._task: asyncio.Task[None] | None = None
+        self.connects = 0  # listener connects and reconnects
+        self._outage_total = 0.0
+        self._down_since: float | None = time.monotonic() if self.listens else None
+
+    def went_up(self) -> None:
+        self.connects += 1
+        if self._down_since is not None:
+            self._outage_total += time.monotonic() - self._down_since
+            self._down_since = None
+
+    def went_down(self) -> None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+
+    def down_for(self) -> float:
+        """Seconds the listener has been disconnected (0.0: connected)."""
+        return 0.0 if self._down_since is None else time.monotonic() - self._down_since
+
+    def outage_seconds(self) -> float:
+        """Seconds the listener was disconnected, since the hub started."""
+        return self._outage_total + self.down_for()
 
     @staticmethod
     def after_commit() -> None:
@@ -30,7 +55,7 @@ class Broker:
 
     @property
     def connected(self) -> bool:
-        return True
+        return self._down_since is None
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(

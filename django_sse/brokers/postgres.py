@@ -38,15 +38,11 @@ class PostgresBroker(Broker):
     """
 
     name = "postgres"
+    listens = True
 
     def __init__(self, hub: Any) -> None:
         super().__init__(hub)
-        self._connected = False
         self.backend_pid: int | None = None
-
-    @property
-    def connected(self) -> bool:
-        return self._connected
 
     async def run(self) -> None:
         import psycopg
@@ -58,7 +54,7 @@ class PostgresBroker(Broker):
                 conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
-                    self._connected = True
+                    self.went_up()
                     self.backend_pid = conn.info.backend_pid
                     backoff = 0.1
                     self.hub.wake()  # catch up on what committed while away
@@ -70,6 +66,6 @@ class PostgresBroker(Broker):
             except psycopg.Error as exc:
                 logger.warning("django-sse: listener connection lost (%s); reconnecting", exc)
             finally:
-                self._connected = False
+                self.went_down()
             await asyncio.sleep(backoff * (0.5 + random.random()))
             backoff = min(backoff * 2, 5.0)

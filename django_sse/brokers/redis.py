@@ -35,14 +35,10 @@ class RedisBroker(Broker):
     holds the log; only "read now" travels through Redis."""
 
     name = "redis"
+    listens = True
 
     def __init__(self, hub: Any) -> None:
         super().__init__(hub)
-        self._connected = False
-
-    @property
-    def connected(self) -> bool:
-        return self._connected
 
     @staticmethod
     def after_commit() -> None:
@@ -56,7 +52,7 @@ class RedisBroker(Broker):
             try:
                 channel = await layer.new_channel()
                 await layer.group_add(GROUP, channel)
-                self._connected = True
+                self.went_up()
                 backoff = 0.1
                 self.hub.wake()  # catch up on what committed while away
                 while True:
@@ -68,6 +64,6 @@ class RedisBroker(Broker):
             except Exception as exc:
                 logger.warning("django-sse: redis broker error (%s); reconnecting", exc)
             finally:
-                self._connected = False
+                self.went_down()
             await asyncio.sleep(backoff * (0.5 + random.random()))
             backoff = min(backoff * 2, 5.0)

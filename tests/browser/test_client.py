@@ -8,11 +8,11 @@ import sys
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import User
 
 from django_sse import publish
 from tests.browser.conftest import open_tab, signed_in
 from tests.servers import ROOT, free_port, server_env
+from tests.users import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,3 +68,44 @@ async def test_under_wsgi_the_console_explains_once(browser, test_db_url):
     finally:
         runserver.terminate()
         runserver.wait(10)
+
+
+LINKS = [
+    "/a/",
+    "/\\evil.example/",
+    "/\t/evil.example/",
+    "\\/evil.example/",
+    " /\n/evil.example/",
+    "\x01/a/",
+    "//evil.example/",
+    "https://x.example/",
+    "https:\\\\x.example\\a",
+    "java\tscript:alert(1)",
+    " javascript:alert(1)",
+]
+
+
+async def test_safe_links_agree_with_the_browsers_own_url_parser(browser, server):
+    """Server and client filters keep the same links, and a kept link that
+    looks local is local to Chromium's URL parser too."""
+    from django_sse.widgets import safe_link
+
+    tab = await open_tab(await browser.new_context(), f"{server.url}/page/?extra=links")
+    await tab.live()
+    judged = await tab.page.evaluate(
+        """async (links) => {
+          const { safeLink } = await import("/static/django_sse/django-sse.js");
+          return links.map((link) => {
+            const kept = safeLink(link);
+            const url = kept && new URL(kept, location.href);
+            return [kept, Boolean(url) && url.origin === location.origin];
+          });
+        }""",
+        LINKS,
+    )
+    for link, (kept, same_origin) in zip(LINKS, judged, strict=True):
+        assert kept == safe_link(link), link
+        assert same_origin == kept.startswith("/"), (link, kept)
+        assert not kept.lower().startswith("javascript"), link
+    assert [kept for kept, _ in judged][:3] == ["/a/", "", ""]
+    assert tab.errors == []

@@ -2,10 +2,10 @@
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import User
 
 from django_sse.contrib.progress import Progress
 from tests.browser.conftest import open_tab, signed_in
+from tests.users import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,9 +2,11 @@
 the machine, so it runs alone, after the parallel suite (``-m serial``)."""
 
 import asyncio
+import json
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
@@ -53,6 +55,58 @@ async def test_postgres_restart_during_a_stream_loses_nothing(test_db_url, recon
         # The server keeps serving new streams too.
         async with open_stream(f"{server.url}/sse/stream/?topics=fault") as again:
             await again.wait_cursor()
+    finally:
+        server.stop()
+        await sync_to_async(connections.close_all)()
+
+
+@sync_to_async
+def signed_in_user_with_a_job() -> tuple[dict[str, str], int, str]:
+    from django.test import Client
+
+    from django_sse.contrib.progress.progress import Progress
+    from tests.users import User
+
+    user = User.objects.create_user("restart")
+    client = Client()
+    client.force_login(user)
+    job = Progress.create(owner=user, label="restart")
+    return {"sessionid": client.cookies["sessionid"].value}, user.pk, str(job.id)
+
+
+async def test_signed_in_private_and_progress_connects_recover_after_a_restart(
+    test_db_url, reconnect_after
+):
+    """Connect-time work (session, user, topic rules, the job's owner) runs
+    on a thread outside Django's request cycle: its broken connection must
+    be dropped as a request's would be. Meanwhile, at most a JSON 503 with
+    Retry-After, never a 500."""
+    cookies, pk, job = await signed_in_user_with_a_job()
+    paths = [
+        "/sse/notifications/",
+        f"/sse/stream/?topics=user:{pk}",
+        f"/sse/progress/{job}/",
+    ]
+    server = Server("uvicorn", test_db_url).start()
+    try:
+        for path in paths:  # the connect thread now holds a connection
+            async with open_stream(server.url + path, cookies=cookies) as stream:
+                await stream.wait_cursor()
+        await asyncio.to_thread(restart_postgres)
+        async with httpx.AsyncClient(base_url=server.url, cookies=cookies, timeout=10) as http:
+            for path in paths:
+                answers = []
+                for _ in range(5):
+                    async with http.stream("GET", path) as response:
+                        if response.status_code == 200:
+                            answers.append(200)
+                            break
+                        body = json.loads(await response.aread())
+                        answers.append((response.status_code, body["status"]))
+                        assert response.headers["Retry-After"] == "5"
+                        await asyncio.sleep(0.2)
+                assert answers[-1] == 200 and set(answers[:-1]) <= {(503, 503)}, (path, answers)
+                assert len(answers) <= 2, (path, answers)
     finally:
         server.stop()
         await sync_to_async(connections.close_all)()

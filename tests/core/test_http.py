@@ -1,8 +1,9 @@
 """Every answer under /sse/ that is not a stream is JSON, errors included."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
+
+from tests.users import User
 
 pytestmark = pytest.mark.django_db
 

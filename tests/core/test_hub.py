@@ -2,6 +2,7 @@
 
 import asyncio
 import contextvars
+import json
 import sys
 
 import psycopg
@@ -252,3 +253,88 @@ async def test_memory_broker_delivers_this_process_commits():
     await sync_to_async(publish)("mem", "here")
     [(_, frame)] = await frames_of(sub, 1)
     assert parse(frame)[0].data == "here"
+
+
+async def test_a_row_that_cannot_be_framed_is_skipped_and_logged_once(caplog):
+    """An event name with a newline, written past publish()'s checks, must
+    not stop delivery (it once killed the hub's reader, silently)."""
+    from django_sse.models import Event
+
+    hub = await get_hub()
+    sub = hub.subscribe(["t"])
+    bad = await Event.objects.acreate(topic="t", event="bad\nname", data="x")
+    await sync_to_async(publish)("t", "after")
+    [(event_id, frame)] = await frames_of(sub, 1)
+    assert event_id > bad.id and parse(frame)[0].data == "after"
+    assert hub.stats.skipped == 1
+    from django_sse import eventlog
+
+    replayed = await hub.query(eventlog.replay, ["t"], 0, hub.frontier, 10)
+    assert [row.frame() for row in replayed][0] == b""  # a replay skips it too
+    warnings = [r for r in caplog.records if f"event {bad.id} " in r.getMessage()]
+    assert len(warnings) == 1
+
+
+async def test_the_reader_restarts_after_an_unexpected_failure(monkeypatch, caplog):
+    hub = await get_hub()
+    sub = hub.subscribe(["t"])
+    real = hub._fan_out
+    calls = 0
+
+    def fails_once(rows):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("boom")
+        real(rows)
+
+    monkeypatch.setattr(hub, "_fan_out", fails_once)
+    await sync_to_async(publish)("t", "first")
+    [(_, frame)] = await frames_of(sub, 1)  # delivered by the restarted reader
+    assert parse(frame)[0].data == "first"
+    assert hub.stats.restarts == 1 and hub.last_error == "RuntimeError: boom"
+    assert "the hub's reader failed" in caplog.text
+    await sync_to_async(publish)("t", "second")
+    [(_, frame)] = await frames_of(sub, 1)
+    assert parse(frame)[0].data == "second"
+
+
+@override_settings(DJANGO_SSE_GAP_TIMEOUT=1.0)
+async def test_an_open_transaction_holds_delivery_up_only_so_long(caplog):
+    """T1 publishes and stays open: after the gap timeout, what is committed
+    goes out (the stall is logged with T1's backend pid). When T1 commits,
+    no client misses its event silently: live streams get a reset, and so
+    does a client reconnecting with a cursor past T1's id; one with a cursor
+    before it gets the event in its replay."""
+    from django_sse.streams import Cursor, event_stream
+
+    hub = await get_hub()
+    sub = hub.subscribe(["orders"])
+    t1 = await raw_connection()
+    try:
+        late = await insert(t1, "orders", "late")
+        pid = (await (await t1.execute("SELECT pg_backend_pid()")).fetchone())[0]
+        on_time = await sync_to_async(publish)("orders", "on time")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        [(got, _)] = await frames_of(sub, 1, timeout=5)
+        assert got == on_time and loop.time() - started < 3
+        assert f"backend pid {pid}" in caplog.text
+        await t1.commit()
+        [(_, frame)] = await frames_of(sub, 1, timeout=5)
+        [reset] = parse(frame)
+        assert (reset.type, json.loads(reset.data)) == ("reset", {"reason": "late-event"})
+    finally:
+        await t1.close()
+
+    async def opening(cursor: int) -> bytes:
+        stream = event_stream(hub, ["orders"], Cursor(cursor))
+        try:
+            return await anext(stream)
+        finally:
+            await stream.aclose()
+
+    assert b'"late-event"' in await opening(on_time)  # passed the late id: reset
+    replayed = await opening(late - 1)  # before it: the event itself
+    assert b"data: late" in replayed and b"reset" not in replayed
+    assert b"reset" not in await opening(hub.frontier)  # past the marker: live already told

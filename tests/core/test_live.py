@@ -174,8 +174,9 @@ async def test_subscribers_drop_to_zero_after_clients_leave(server, staff_cookie
 
 
 async def test_notification_from_another_process_reaches_only_its_recipient(uvicorn_server):
-    from django.contrib.auth.models import User
     from django.test import Client
+
+    from tests.users import User
 
     @sync_to_async
     def sessions():
@@ -220,8 +221,9 @@ def test_sse_tail_prints_the_stream_of_a_topic(test_db_url):
 
 async def test_streams_hold_neither_a_thread_nor_a_database_connection_each(server):
     import psutil
-    from django.contrib.auth.models import User
     from django.test import Client
+
+    from tests.users import User
 
     @sync_to_async
     def cookie():
@@ -258,8 +260,9 @@ async def test_streams_hold_neither_a_thread_nor_a_database_connection_each(serv
 
 async def test_private_topics_are_refused_through_a_real_server(server):
     """Over HTTP, behind SharedSyncThread (uvicorn) and without it (daphne)."""
-    from django.contrib.auth.models import User
     from django.test import Client
+
+    from tests.users import User
 
     @sync_to_async
     def signed_in() -> tuple[dict[str, str], int]:

@@ -3,8 +3,12 @@ sharing PostgreSQL, wake-ups through PostgreSQL or Redis, a publisher in a
 third process; a 10,000-event burst; graceful shutdown; health."""
 
 import asyncio
+import contextlib
 import json
 import signal
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -12,7 +16,7 @@ from asgiref.sync import sync_to_async
 from django.core.management import call_command
 
 from django_sse import publish_many
-from tests.servers import Server, manage, open_stream
+from tests.servers import ROOT, Server, free_port, manage, open_stream, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,3 +99,48 @@ def test_health_command_reports_queue_usage_and_position(capsys):
     # may hold a few pages of it, never a large share.
     assert 0.0 <= report["notify_queue_usage"] < 0.01 and report["last_event_id"] >= 1
     assert report["broker"].endswith("PostgresBroker")
+
+
+# runserver's shape: the server in a daemon thread; the main thread (the
+# autoreloader) returns on Ctrl-C, and Python exits under the server.
+SERVER_IN_A_THREAD = """
+import sys, threading, uvicorn
+config = uvicorn.Config("tests.asgi:application", port=int(sys.argv[1]), log_level="warning")
+threading.Thread(target=uvicorn.Server(config).run, daemon=True).start()
+sys.stdin.read()
+"""
+
+
+async def test_python_exiting_under_a_server_thread_ends_its_streams_first(test_db_url):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER_IN_A_THREAD, str(port)],
+        env=server_env(test_db_url),
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/sse/stream/?topics=x"
+        for _ in range(200):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            await asyncio.sleep(0.05)
+        async with open_stream(url) as stream, open_stream(url) as other:
+            await stream.wait_cursor()
+            await other.wait_cursor()
+            started = time.monotonic()
+            process.stdin.close()  # the main thread returns
+            await stream.ended(timeout=10)
+            await other.ended(timeout=10)
+            for s in (stream, other):
+                assert b":stream ended: shutdown" in s.raw  # not cut off at exit
+            assert await asyncio.to_thread(process.wait, 10) == 0
+            assert time.monotonic() - started < 3
+        errors = process.stderr.read().decode()
+        assert "Traceback" not in errors, errors
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()

@@ -8,7 +8,7 @@ from io import StringIO
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django_sse.models import Event, LogState
 from django_sse.streams import MAX_CURSOR, Cursor
 from django_sse.tokens import make_token
 from django_sse.topics import InvalidTopic, parse_topics
+from tests.users import User, grant
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hub_cleanup")]
 STREAM = "/sse/stream/"
@@ -56,7 +57,8 @@ def test_token_endpoint_needs_login_post_csrf_and_valid_input():
         assert response.status_code == 400 and "error" in response.json()
     assert post(json.dumps({"topics": ["x" * 5000, "y" * 5001]})).status_code == 400  # > 10 KB
     assert post(json.dumps({"topics": ["bad topic"]})).status_code == 400
-    assert post(json.dumps({"topics": [f"user:{alice.pk + 1}"]})).status_code == 403
+    bob = User.objects.create_user("bob")
+    assert post(json.dumps({"topics": [f"user:{bob.pk}"]})).status_code == 403
     response = post(json.dumps({"topics": [f"user:{alice.pk}", "news"]}))
     assert response.status_code == 200 and response.json()["expires_in"] == 60.0
     form = client.post("/sse/token/", {"topics": ["news"]}, **headers)
@@ -123,6 +125,37 @@ async def test_streams_per_user_are_limited_with_429(async_client):
     assert third.status_code == 429 and third["Retry-After"] == "10"
 
 
+@override_settings(DJANGO_SSE_MAX_STREAMS_PER_USER=5)
+async def test_concurrent_connects_cannot_all_pass_the_limit(async_client):
+    """The check and the count are one step: 12 connects at once, before
+    any stream has started, give 5 streams and 7 answers of 429."""
+    alice = await User.objects.acreate(username="alice")
+    await async_client.aforce_login(alice)
+    responses = await asyncio.gather(
+        *(async_client.get(f"{STREAM}?topics=news") for _ in range(12))
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [429] * 7
+
+
+async def test_a_stream_that_never_starts_gives_its_place_back():
+    """A client gone before its response was sent: nothing runs the
+    stream's finally; its subscription must not stay counted."""
+    import gc
+
+    from django_sse.hubs import get_hub
+    from django_sse.streams import event_stream
+
+    hub = await get_hub()
+    sub, upto = hub.subscribe_at_frontier(["news"], "7")
+    stream = event_stream(hub, ["news"], Cursor(None), subscriber=(sub, upto))
+    hub.release_when_dropped(stream, sub)
+    assert hub.streams_of("7") == 1
+    del stream
+    gc.collect()
+    await asyncio.sleep(0.05)
+    assert hub.streams_of("7") == 0 and hub.subscriber_count == 0
+
+
 @override_settings(DJANGO_SSE_MAX_STREAMS=1)
 async def test_streams_per_process_are_limited_with_503(async_client):
     first = await async_client.get(f"{STREAM}?topics=news")
@@ -136,11 +169,10 @@ async def test_streams_per_process_are_limited_with_503(async_client):
 
 def test_revoke_publishes_a_control_event_and_rejects_bad_topics():
     revoke(7, "group:team")
-    control = Event.objects.get(topic="_sse.control")
-    assert (control.event, json.loads(control.data)) == (
-        "revoke",
-        {"user": 7, "topic": "group:team"},
-    )
+    revoke(User(pk=8))
+    first, second = Event.objects.filter(topic="_sse.control").order_by("id")
+    assert (first.event, json.loads(first.data)) == ("revoke", {"user": "7", "topic": "group:team"})
+    assert json.loads(second.data) == {"user": "8", "topic": None}
     with pytest.raises(ValueError):
         revoke(7, "bad topic")
 
@@ -165,6 +197,130 @@ async def test_revoked_access_ends_the_stream_at_once_and_reconnect_is_refused(a
     assert again.status_code == 403
 
 
+async def _open(async_client, topics: str):
+    response = await async_client.get(STREAM, {"topics": topics})
+    assert response.status_code == 200, response.content
+    chunks = aiter(response.streaming_content)
+    body = b""
+    async with asyncio.timeout(5):
+        while b"sse-cursor" not in body:
+            body += await anext(chunks)
+    return chunks
+
+
+async def _ends(chunks, reason: bytes = b"revoked") -> None:
+    body = b""
+    async with asyncio.timeout(5):
+        async for chunk in chunks:
+            body += chunk
+    assert b":stream ended: " + reason in body, body
+
+
+def _remove_user_side(user, group):
+    user.groups.remove(group)
+
+
+def _remove_group_side(user, group):
+    group.user_set.remove(user)
+
+
+def _clear_user_side(user, group):
+    user.groups.clear()
+
+
+def _clear_group_side(user, group):
+    group.user_set.clear()
+
+
+def _delete_group(user, group):
+    group.delete()
+
+
+@pytest.mark.parametrize(
+    "withdraw",
+    [_remove_user_side, _remove_group_side, _clear_user_side, _clear_group_side, _delete_group],
+)
+@pytest.mark.parametrize("name", ["team", "Night shift (EU)"])
+async def test_every_way_out_of_a_group_ends_its_streams(async_client, withdraw, name):
+    from django_sse.topics import group_topic
+
+    group = await Group.objects.acreate(name=name)
+    alice = await User.objects.acreate(username="alice")
+    await alice.groups.aadd(group)
+    await async_client.aforce_login(alice)
+    topic = group_topic(group)
+    assert topic == ("group:team" if name == "team" else f"group:+{group.pk}")
+    chunks = await _open(async_client, topic)
+    await sync_to_async(withdraw)(alice, group)
+    await _ends(chunks)
+    assert (await async_client.get(STREAM, {"topics": topic})).status_code == 403
+
+
+def _deactivate(user, client):
+    user.is_active = False
+    user.save()
+
+
+def _change_password(user, client):
+    user.set_password("new secret")
+    user.save()
+
+
+def _log_out(user, client):
+    client.logout()
+
+
+@pytest.mark.parametrize("withdraw", [_deactivate, _change_password, _log_out])
+async def test_deactivation_password_change_and_logout_end_every_stream(async_client, withdraw):
+    alice = await User.objects.acreate(username="alice")
+    await async_client.aforce_login(alice)
+    chunks = await _open(async_client, f"user:{alice.pk},news")
+    await sync_to_async(withdraw)(alice, async_client)
+    await _ends(chunks)
+    assert (await async_client.get(f"{STREAM}?topics=user:{alice.pk}")).status_code == 401
+
+
+async def test_saves_that_withdraw_nothing_revoke_nothing(async_client):
+    alice = await User.objects.acreate(username="alice")
+    before = await Event.objects.filter(topic="_sse.control").acount()
+    alice.first_name = "Alice"
+    await alice.asave()
+    await sync_to_async(alice.save)(update_fields=["last_login"])
+    assert await Event.objects.filter(topic="_sse.control").acount() == before
+
+
+def test_a_failing_revocation_never_breaks_the_group_change(monkeypatch, caplog):
+    """The caller's change goes through; the failure is logged."""
+    import django_sse.revocation
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("event log down")
+
+    monkeypatch.setattr(django_sse.revocation, "revoke", broken)
+    alice = User.objects.create_user("alice")
+    group = Group.objects.create(name="team")
+    alice.groups.add(group)
+    alice.groups.remove(group)
+    assert not alice.groups.exists()
+    assert "Could not revoke streams" in caplog.text
+
+
+@override_settings(DJANGO_SSE_REAUTHORIZE=0.3)
+async def test_signed_in_streams_reconnect_to_be_authorized_again(async_client):
+    anonymous = await _open(async_client, "news")
+    alice = await User.objects.acreate(username="alice")
+    await async_client.aforce_login(alice)
+    signed_in = await _open(async_client, f"user:{alice.pk}")
+    async with asyncio.timeout(5):  # the stream ends; the client reconnects
+        async for _ in signed_in:
+            pass
+    # The anonymous stream is not cut by the interval.
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(1):
+            async for chunk in anonymous:
+                assert not chunk.startswith(b"retry:"), chunk
+
+
 # Nobody reads, replays, counts or changes what is not theirs -------------------
 
 
@@ -172,6 +328,7 @@ def test_access_matrix_users_topics_endpoints():
     alice = User.objects.create_user("alice")
     bob = User.objects.create_user("bob")
     staff = User.objects.create_user("staff", is_staff=True)
+    viewer = grant(User.objects.create_user("viewer"), "sse_progress.view_taskprogress")
     Group.objects.create(name="team").user_set.add(alice)
     job = Progress.start(owner=alice)
     topics = {
@@ -185,7 +342,9 @@ def test_access_matrix_users_topics_endpoints():
     allowed = {
         alice: {"mine", "alice's", "team", "alice's job", "public"},
         bob: {"mine", "public"},
-        staff: {"mine", "alice's job", "staff dashboard", "public"},
+        # is_staff alone opens staff dashboards, not other people's jobs.
+        staff: {"mine", "staff dashboard", "public"},
+        viewer: {"mine", "alice's job", "public"},
     }
     for user, permitted in allowed.items():
         client, headers = csrf_client(user)

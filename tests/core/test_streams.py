@@ -1,16 +1,17 @@
 """One stream's life in process: replay, live, and ending after given events."""
 
 import asyncio
+import contextlib
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import User
 from django.test import override_settings
 
 from django_sse import publish
 from django_sse.hubs import get_hub
 from django_sse.protocol import Parser
 from django_sse.streams import Cursor, event_stream
+from tests.users import User
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hub_cleanup")]
 send = sync_to_async(publish)
@@ -61,3 +62,32 @@ async def test_progress_streams_count_against_the_per_user_limit(async_client):
         second = await async_client.get(url)
         assert second.status_code == 429 and second.json()["status"] == 429
         await chunks.aclose()
+
+
+async def test_an_event_between_subscribing_and_starting_arrives_once(async_client):
+    """The response subscribes when it is made; the stream starts when the
+    server sends it. An event fanned out in between must come once, not in
+    the replay and again live (the 10-minute soak found 964 such doubles)."""
+    from asgiref.sync import sync_to_async
+
+    from django_sse import publish
+    from django_sse.hubs import running_hub
+
+    first = await async_client.get("/sse/stream/?topics=between")  # starts the hub
+    await anext(aiter(first.streaming_content))
+    response = await async_client.get("/sse/stream/?topics=between&last_event_id=0")
+    event_id = await sync_to_async(publish)("between", "once")
+    hub = running_hub()
+    async with asyncio.timeout(5):
+        while hub.frontier < event_id:
+            await asyncio.sleep(0.02)
+    body = b""
+    chunks = aiter(response.streaming_content)
+    async with asyncio.timeout(5):
+        while b"data: once" not in body:
+            body += await anext(chunks)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(0.5):
+            while True:
+                body += await anext(chunks)
+    assert body.count(b"data: once") == 1, body

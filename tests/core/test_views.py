@@ -6,12 +6,14 @@ from urllib.parse import urlencode
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.test import override_settings
 
 from django_sse import publish
 from django_sse.models import LogState
+from django_sse.presence import PERMISSION
 from django_sse.protocol import Event, Parser
+from tests.users import User, grant
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hub_cleanup")]
 
@@ -255,6 +257,8 @@ async def test_stats_is_staff_only(async_client):
     assert (await async_client.get("/sse/stats/")).status_code == 403
     staff = await User.objects.acreate(username="s", is_staff=True)
     await async_client.aforce_login(staff)
+    assert (await async_client.get("/sse/stats/")).status_code == 403  # no permission
+    await sync_to_async(grant)(staff, PERMISSION)
     reader = await open_stream(async_client, "?topics=news")  # keep it referenced: open
     await reader.until_cursor()
     stats = json.loads((await async_client.get("/sse/stats/")).content)

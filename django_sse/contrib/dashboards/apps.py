@@ -17,7 +17,8 @@ class DashboardsConfig(AppConfig):
         from django_sse.contrib.dashboards.metrics import can_watch
         from django_sse.contrib.dashboards.sampling import samplers_task
 
-        hooks.register_topic_rule("dashboard", can_watch)
+        # Not personal: presence keeps dashboard topics by name for samplers.
+        hooks.register_topic_rule("dashboard", can_watch, personal=False)
         # A page that opens later gets the current snapshot at once.
         hooks.register_retention("dashboard:*", "latest")
         hooks.register_hub_task("samplers", samplers_task)

@@ -58,11 +58,31 @@ class TaskProgress(models.Model):
     def is_finished(self) -> bool:
         return self.status in self.FINAL
 
-    def visible_to(self, user: Any) -> bool:
-        """Only the owner and staff ever see a job's progress."""
+    # Beside the owner, who else may see or cancel any job: Django's model
+    # permissions (superusers have them all), never ``is_staff`` alone.
+    VIEW_PERMISSION = "sse_progress.view_taskprogress"
+    CHANGE_PERMISSION = "sse_progress.change_taskprogress"
+
+    def _owned_by(self, user: Any) -> bool | None:
+        """True for the owner, False for anonymous users, None if it depends
+        on a permission."""
         if not user.is_authenticated:
             return False
-        return bool(user.is_staff) or self.owner_id == user.pk
+        return True if self.owner_id is not None and self.owner_id == user.pk else None
+
+    def visible_to(self, user: Any) -> bool:
+        """The owner, and users with the view permission."""
+        owned = self._owned_by(user)
+        return owned if owned is not None else bool(user.has_perm(self.VIEW_PERMISSION))
+
+    async def avisible_to(self, user: Any) -> bool:
+        owned = self._owned_by(user)
+        return owned if owned is not None else bool(await user.ahas_perm(self.VIEW_PERMISSION))
+
+    def cancellable_by(self, user: Any) -> bool:
+        """The owner, and users with the change permission."""
+        owned = self._owned_by(user)
+        return owned if owned is not None else bool(user.has_perm(self.CHANGE_PERMISSION))
 
     def as_event(self) -> dict[str, Any]:
         now = timezone.now()

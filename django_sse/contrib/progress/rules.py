@@ -14,4 +14,4 @@ async def can_watch(user: Any, topic: str) -> bool:
         record = await TaskProgress.objects.aget(pk=topic.partition(":")[2])
     except (TaskProgress.DoesNotExist, ValidationError, ValueError):
         return False
-    return record.visible_to(user)
+    return await record.avisible_to(user)

@@ -22,7 +22,7 @@ async def _visible(request: HttpRequest, pk: Any) -> TaskProgress | None:
     async def lookup() -> TaskProgress | None:
         user = await request_user(request)
         record = await TaskProgress.objects.filter(pk=pk).afirst()
-        return record if record is not None and record.visible_to(user) else None
+        return record if record is not None and await record.avisible_to(user) else None
 
     return await outside_request_thread(lookup())
 
@@ -60,6 +60,8 @@ def cancel(request: HttpRequest, pk: Any) -> HttpResponseBase:
         record = TaskProgress.objects.select_for_update().filter(pk=pk).first()
         if record is None or not record.visible_to(request.user):
             return json_error(404, NOT_FOUND)
+        if not record.cancellable_by(request.user):
+            return json_error(403, "You may see this job but not cancel it.")
         if record.is_finished:
             return json_error(409, f"The job has already {record.status}.")
         record.cancel_requested = True

@@ -233,10 +233,15 @@ export async function fetchEvents(url, init = {}, onEvent = () => {}) {
 }
 
 // Links from the server only when they cannot run code: a local path or
-// http(s). The same rule as django_sse.widgets.safe_link.
+// http(s), read as the browser reads it (controls and spaces trimmed, tabs
+// and newlines dropped, a backslash is a slash: "/\\evil" is "//evil").
+// The same rule as django_sse.widgets.safe_link.
 const SAFE_LINK = /^(\/(?!\/)|https?:\/\/)/i;
 export function safeLink(url) {
-  return typeof url === "string" && SAFE_LINK.test(url) ? url : "";
+  if (typeof url !== "string") return "";
+  url = url.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "").replace(/[\t\n\r]/g, "");
+  url = url.replaceAll("\\", "/");
+  return SAFE_LINK.test(url) ? url : "";
 }
 
 const client = window.DjangoSSE ?? new DjangoSSEClient();

@@ -76,6 +76,30 @@ def test_dashboard_tag_renders_history_for_first_paint():
     assert "uPlot.iife.min.js" in html and "dashboard.js" in html
 
 
+@pytest.mark.django_db
+def test_dashboard_tag_applies_the_streams_topic_rule():
+    """A staff dashboard's snapshots are in the page only for staff."""
+    from tests.users import User
+
+    dashboards.publish("staff.ops", {"secret": 42})
+    template = Template(
+        '{% load sse_dashboards %}{% sse_dashboard "staff.ops" %}{% end_sse_dashboard %}'
+    )
+
+    def history_for(user) -> list:
+        request = RequestFactory().get("/")
+        if user is not None:
+            request.user = user
+        html = template.render(Context({"request": request}))
+        part = html.split('<script class="sse-dashboard-history" type="application/json">')[1]
+        return json.loads(part.split("</script>")[0])
+
+    assert history_for(None) == []
+    assert history_for(User.objects.create_user("u")) == []
+    staff = User.objects.create_user("s", is_staff=True)
+    assert [h["values"] for h in history_for(staff)] == [{"secret": 42}]
+
+
 @pytest.mark.django_db(transaction=True)
 @override_settings(DJANGO_SSE_PRESENCE_INTERVAL=0.2)
 async def test_sampler_runs_only_while_watched(sampler, hub_cleanup):
@@ -109,7 +133,7 @@ def test_presence_sums_fresh_rows_across_processes():
 
     from django.utils import timezone
 
-    write_presence({"dashboard:ops": 2, "news": 1})
+    write_presence(3, {"dashboard:ops": 2, "news": 1}, {})
     HubPresence.objects.create(
         process="other:1", topics={"dashboard:ops": 3}, updated_at=timezone.now()
     )
@@ -174,7 +198,7 @@ async def test_stream_to_broadcasts_one_generator_to_50_watchers(uvicorn_server,
 
 @pytest.mark.django_db(transaction=True)
 async def test_staff_dashboards_are_for_staff_only(async_client, hub_cleanup):
-    from django.contrib.auth.models import User
+    from tests.users import User
 
     url = "/sse/stream/?topics=dashboard:staff.ops"
     assert (await async_client.get(url)).status_code == 401

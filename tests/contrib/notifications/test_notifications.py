@@ -4,7 +4,7 @@ import json
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -12,6 +12,7 @@ from django.test import Client
 from django_sse.contrib.notifications import notification_created, notification_read, notify
 from django_sse.contrib.notifications.models import Notification
 from django_sse.models import Event
+from tests.users import User
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,11 @@
 """The bell tag's HTML."""
 
 import pytest
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import RequestFactory
+
+from tests.users import User
 
 
 def render(source: str, **context) -> str:

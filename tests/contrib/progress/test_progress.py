@@ -8,7 +8,6 @@ import time
 import httpx
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import User
 from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 
@@ -16,6 +15,7 @@ from django_sse.contrib.progress import Progress, ProgressCancelled, enqueue
 from django_sse.contrib.progress.models import TaskProgress
 from django_sse.models import Event
 from tests.servers import open_stream
+from tests.users import User, grant
 
 XSS = "<script>window.pwned=1</script>"
 
@@ -98,13 +98,19 @@ def test_cancelled_exception_inside_block_is_swallowed(owner):
 
 
 @pytest.mark.django_db
-def test_only_owner_and_staff_see_or_cancel(owner, other):
+def test_only_the_owner_and_permitted_users_see_or_cancel(owner, other):
     job = Progress.start(owner=owner)
-    staff = User.objects.create_user("staff", is_staff=True)
-    for user, status in ((other, 404), (owner, 200), (staff, 200)):
+    staff = User.objects.create_user("staff", is_staff=True)  # no permission: nothing
+    viewer = grant(User.objects.create_user("viewer"), TaskProgress.VIEW_PERMISSION)
+    for user, status in ((other, 404), (staff, 404), (owner, 200), (viewer, 200)):
         client = Client()
         client.force_login(user)
         assert client.get(f"/sse/progress/{job.id}/state/").status_code == status
+    client = Client()
+    client.force_login(viewer)
+    assert client.post(f"/sse/progress/{job.id}/cancel/").status_code == 403  # may not cancel
+    job.record.refresh_from_db()
+    assert not job.record.cancel_requested
     intruder = Client()
     intruder.force_login(other)
     assert intruder.post(f"/sse/progress/{job.id}/cancel/").status_code == 404

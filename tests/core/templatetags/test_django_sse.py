@@ -39,6 +39,15 @@ def test_nonce_is_escaped():
         ("//evil/", ""),
         ("JAVASCRIPT:x", ""),
         ("", ""),
+        # Browsers read these as //evil.example: another site.
+        ("/\\evil.example", ""),
+        ("/\t/evil.example", ""),
+        ("\\/evil.example", ""),
+        (" //evil.example", ""),
+        ("/\n/evil.example", ""),
+        ("\x00/a/", "/a/"),
+        ("java\tscript:x", ""),
+        ("https:\\\\x.example\\a", "https://x.example/a"),
     ],
 )
 def test_safe_link_filter(url, expected):

@@ -5,23 +5,37 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django import template
+from django.contrib.auth.models import AnonymousUser
 from django.templatetags.static import static
 from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString, mark_safe
 
 from django_sse import eventlog
 from django_sse.contrib.dashboards import metrics
+from django_sse.topics import can_subscribe
 from django_sse.widgets import csp_nonce, nonce_attr, once, script_html
 
 register = template.Library()
 
 
+def _user(context: Any) -> Any:
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    return user if user is not None else AnonymousUser()
+
+
 def dashboard_html(context: Any, name: str, inner: str, points: int = 60) -> SafeString:
     """Wrap ``inner`` markup in a live dashboard. The last ``points``
-    snapshots are rendered into the page, so values and charts show at once."""
+    snapshots are rendered into the page, so values and charts show at once,
+    for a user the topic's rule admits (the same rule as the stream's); for
+    anyone else, none."""
     topic = metrics.topic(name)
-    history = [json.loads(row.data) for row in eventlog.recent(topic, points, event=metrics.EVENT)]
+    history = []
+    if async_to_sync(can_subscribe)(_user(context), topic):
+        rows = eventlog.recent(topic, points, event=metrics.EVENT)
+        history = [json.loads(row.data) for row in rows]
     head = mark_safe("")
     if "data-sse-chart" in inner and once(context.get("request"), "uplot"):
         head = format_html(

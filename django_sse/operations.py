@@ -1,0 +1,101 @@
+"""For operators: Prometheus metrics and health probes for orchestrators.
+
+``GET /sse/metrics/``: the Prometheus text format (``prometheus_client``,
+the ``[metrics]`` extra), for a scraper with the bearer token
+``DJANGO_SSE_METRICS_TOKEN`` or staff with ``presence.PERMISSION``.
+
+``GET /sse/health/live/``: 200 while the process answers.
+``GET /sse/health/ready/``: 200 while this process can serve streams: the
+event log reads, the broker's listener has not been away longer than
+``DJANGO_SSE_READY_MAX_OUTAGE``, and PostgreSQL's NOTIFY queue is not
+fuller than ``DJANGO_SSE_READY_MAX_QUEUE_USAGE``; 503 with the reasons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.cache import never_cache
+
+from django_sse import eventlog
+from django_sse.compat import outside_request_thread
+from django_sse.conf import conf
+from django_sse.http import json_error, require_methods
+from django_sse.hub import UNAVAILABLE
+from django_sse.hubs import running_hub, start_hub
+from django_sse.views import staff_only
+
+NO_CLIENT = "Metrics need prometheus_client: pip install 'django-sse-hub[metrics]'."
+
+
+def metrics_available() -> bool:
+    return importlib.util.find_spec("prometheus_client") is not None
+
+
+@never_cache
+@require_methods("GET")
+async def metrics(request: HttpRequest) -> HttpResponseBase:
+    if not metrics_available():
+        return json_error(501, NO_CLIENT)
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        expected = conf.DJANGO_SSE_METRICS_TOKEN
+        given = authorization.removeprefix("Bearer ").strip()
+        if not expected or not constant_time_compare(given, expected):
+            return json_error(401, "Invalid metrics token.")
+    else:
+        refused = await outside_request_thread(staff_only(request))
+        if refused is not None:
+            return refused
+    from django_sse import metrics as prometheus
+
+    prometheus.sync(running_hub())
+    # Multiprocess mode reads every process's files: not on the event loop.
+    body = await asyncio.to_thread(prometheus.exposition)
+    return HttpResponse(body, content_type=prometheus.CONTENT_TYPE_LATEST)
+
+
+@never_cache
+@require_methods("GET")
+async def live(request: HttpRequest) -> HttpResponseBase:
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_methods("GET")
+async def ready(request: HttpRequest) -> HttpResponseBase:
+    hub = running_hub()
+    if hub is None or not hub.ready.done():
+        hub = await start_hub(timeout=5.0)
+    if not hub.ready.done():
+        return _not_ready([hub.unavailable or UNAVAILABLE])
+    problems = []
+    away = hub.broker.down_for()
+    if away > conf.DJANGO_SSE_READY_MAX_OUTAGE:
+        problems.append(f"The broker's listener has been disconnected for {away:.0f} s.")
+    try:
+        usage = await hub.query(eventlog.notification_queue_usage)
+    except DatabaseError as exc:
+        return _not_ready([f"The event log cannot be read ({exc})."])
+    if usage is not None and usage > conf.DJANGO_SSE_READY_MAX_QUEUE_USAGE:
+        problems.append(f"PostgreSQL's NOTIFY queue is {usage:.1%} full.")
+    if problems:
+        return _not_ready(problems)
+    return JsonResponse(
+        {
+            "status": "ready",
+            "broker": hub.broker.name,
+            "broker_connected": hub.broker.connected,
+            "notify_queue_usage": usage,
+            "streams": hub.subscriber_count,
+        }
+    )
+
+
+def _not_ready(problems: list[str]) -> HttpResponse:
+    return json_error(503, " ".join(problems), Retry_After="5")
