@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from django_sse import counters
 from django_sse.models import Event
 from django_sse.presence import PERMISSION, deployment_streams
 
@@ -32,11 +33,27 @@ class EventAdmin(admin.ModelAdmin):
         with the ``view_hubpresence`` permission (as ``/sse/stats/``)."""
         if not request.user.has_perm(PERMISSION):
             raise PermissionDenied
+        current = deployment_streams()
+        numbers = current["numbers"]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Open streams",
-            "current": deployment_streams(),
+            "current": current,
+            "labels": [
+                {"key": key, "label": label, "metric": metric}
+                for key, label, metric in counters.NUMBERS
+            ],
+            "rows": [
+                {
+                    "key": key,
+                    "label": label,
+                    "metric": metric,
+                    "values": [values.get(key, 0) for values in numbers["processes"].values()],
+                    "total": numbers["total"][key],
+                }
+                for key, label, metric in counters.NUMBERS
+            ],
         }
         return TemplateResponse(request, "admin/django_sse/streams.html", context)
 

@@ -7,6 +7,7 @@ them; a test keeps the list and the code in agreement).
 from __future__ import annotations
 
 import importlib.util
+import re
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,10 @@ ENVIRONMENT_CHECKS = {
     "django_sse.E009": "DJANGO_SSE_DATABASE names an alias that is not in DATABASES",
     "django_sse.W001": "runserver serves WSGI here: streams need ASGI",
     "django_sse.W002": "nothing in the project serves the widgets' JavaScript and CSS under ASGI",
+    "django_sse.W003": "a compressing middleware that may hold events back in its buffer",
+    "django_sse.W004": "the heartbeat is not comfortably shorter than the proxy's idle timeout",
+    "django_sse.W005": "the LISTEN connection may go through a pooler in transaction mode",
+    "django_sse.W006": "sync-only middleware: each stream's connect waits for one shared thread",
 }
 
 
@@ -109,7 +114,8 @@ def check_database(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     return errors
 
 
-WHITENOISE = "whitenoise.middleware.WhiteNoiseMiddleware"
+WHITENOISE = "django_sse.static.WhiteNoiseMiddleware"  # async-capable (W006)
+STATIC_SERVERS = {WHITENOISE, "whitenoise.middleware.WhiteNoiseMiddleware"}
 
 
 @register(Tags.staticfiles)
@@ -117,7 +123,7 @@ def check_static_files(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
     """uvicorn, daphne and granian serve no static files: without WhiteNoise
     (or a web server in front), every widget's JS and CSS answers 404 and the
     widgets stay dead. ``runserver`` (with daphne, in DEBUG) serves them."""
-    if WHITENOISE in settings.MIDDLEWARE:
+    if STATIC_SERVERS & set(settings.MIDDLEWARE):
         return []
     runserver_serves = (
         settings.DEBUG
@@ -149,3 +155,126 @@ def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+# Compressors and minifiers buffer what they transform. django-sse removes
+# Accept-Encoding from every stream's request, which turns off Django's
+# GZipMiddleware and every compressor that honours the header; others may
+# still hold events back.
+COMPRESSING = re.compile(r"gzip|brotli|zstd|compress|minif", re.IGNORECASE)
+SAFE_COMPRESSORS = {"django.middleware.gzip.GZipMiddleware"}
+HEARTBEAT_MARGIN = 5.0
+PGBOUNCER_PORT = "6432"
+
+
+@register(Tags.compatibility)
+def check_buffering_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    suspects = [
+        name
+        for name in settings.MIDDLEWARE
+        if COMPRESSING.search(name.rpartition(".")[2]) and name not in SAFE_COMPRESSORS
+    ]
+    return [
+        Warning(
+            f"{name} may compress or rewrite responses, and a compressor holds events "
+            "in its buffer until it fills, so streams would arrive late or in bursts.",
+            hint="django-sse removes Accept-Encoding from stream requests, which turns "
+            "off middleware that honours it (Django's GZipMiddleware does). If this one "
+            "does not, skip it for /sse/ (or silence django_sse.W003 once you have "
+            "checked that events arrive at once).",
+            id="django_sse.W003",
+        )
+        for name in suspects
+    ]
+
+
+@register(Tags.compatibility)
+def check_heartbeat(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    heartbeat, idle = conf.DJANGO_SSE_HEARTBEAT, conf.DJANGO_SSE_PROXY_IDLE_TIMEOUT
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (heartbeat, idle)):
+        return []  # reported by check_settings
+    if heartbeat + HEARTBEAT_MARGIN <= idle:
+        return []
+    return [
+        Warning(
+            f"DJANGO_SSE_HEARTBEAT is {heartbeat:g} s and the proxy in front closes idle "
+            f"connections after {idle:g} s (DJANGO_SSE_PROXY_IDLE_TIMEOUT): quiet streams "
+            "would be cut and reconnect over and over.",
+            hint=f"Keep the heartbeat at least {HEARTBEAT_MARGIN:g} s shorter than every "
+            "idle timeout on the way (nginx proxy_read_timeout 60 s, AWS ALB 60 s, "
+            "Heroku 55 s by default), or raise DJANGO_SSE_PROXY_IDLE_TIMEOUT to your "
+            "proxy's setting.",
+            id="django_sse.W004",
+        )
+    ]
+
+
+@register(Tags.database)
+def check_pooler(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """LISTEN holds one server connection for the listener's lifetime; a
+    pooler in transaction mode hands that connection to other clients after
+    each statement, and notifications stop reaching the listener. What can
+    be seen from settings: PgBouncer's port, or the setting Django's docs
+    ask for behind a transaction pooler."""
+    alias = conf.DJANGO_SSE_DATABASE
+    if not isinstance(alias, str) or alias not in settings.DATABASES:
+        return []  # reported by check_database
+    database = settings.DATABASES[alias]
+    if connections[alias].vendor != "postgresql" or conf.DJANGO_SSE_BROKER not in (
+        "auto",
+        "postgres",
+    ):
+        return []
+    signs = []
+    if str(database.get("PORT", "")) == PGBOUNCER_PORT:
+        signs.append(f"port {PGBOUNCER_PORT} is PgBouncer's")
+    if database.get("DISABLE_SERVER_SIDE_CURSORS"):
+        signs.append("DISABLE_SERVER_SIDE_CURSORS is set, as behind a transaction pooler")
+    if not signs:
+        return []
+    return [
+        Warning(
+            f"The {alias!r} database may be reached through a connection pooler ("
+            + "; ".join(signs)
+            + "). In transaction mode a pooler cannot hold the LISTEN connection, and "
+            "events published by other processes would arrive only at the next poll.",
+            hint="Give django-sse an alias that reaches PostgreSQL directly "
+            "(DJANGO_SSE_DATABASE with django_sse.routers.Router), use PgBouncer in "
+            "session mode, or DJANGO_SSE_BROKER = 'redis'. Silence django_sse.W005 if "
+            "the pooler runs in session mode.",
+            id="django_sse.W005",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_sync_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Under ASGI, Django calls a sync-only middleware through a thread for
+    every request, each stream's connect included: streams open 10-20 %
+    slower (``bench/sync_middleware.py``). No thread is held while a stream
+    is open."""
+    sync_only = []
+    for name in settings.MIDDLEWARE:
+        try:
+            middleware = import_string(name)
+        except ImportError:
+            continue  # Django's own checks report it
+        if not getattr(middleware, "async_capable", False):
+            sync_only.append(name)
+    if not sync_only:
+        return []
+    hint = (
+        "Make it async-capable (django.utils.decorators.sync_and_async_middleware), or "
+        "silence django_sse.W006 if slower reconnect bursts are acceptable."
+    )
+    if "whitenoise.middleware.WhiteNoiseMiddleware" in sync_only:
+        hint = f"For WhiteNoise, use '{WHITENOISE}' (the same, async-capable). " + hint
+    return [
+        Warning(
+            "Sync-only middleware: " + ", ".join(sync_only) + ". Under ASGI, Django "
+            "calls it through a thread for every request, so every stream's connect "
+            "waits for a thread: streams open 10-20 % slower when many connect at once.",
+            hint=hint,
+            id="django_sse.W006",
+        )
+    ]

@@ -237,6 +237,10 @@ CORE = (
         "DJANGO_SSE_READY_MAX_QUEUE_USAGE", 0.5, "float", _fraction, "django_sse.E030",
         "`/sse/health/ready/` fails while PostgreSQL's NOTIFY queue is fuller than this (0-1)",
     ),
+    Setting(
+        "DJANGO_SSE_PROXY_IDLE_TIMEOUT", 55.0, "float", positive_number, "django_sse.E031",
+        "the shortest idle timeout of a proxy in front (check W004 keeps the heartbeat below it)",
+    ),
 )  # fmt: skip
 
 _tables: dict[str, tuple[Setting, ...]] = {"django_sse": CORE}

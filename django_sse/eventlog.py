@@ -6,6 +6,7 @@ functions the hub runs in its own threads (one database connection each).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -16,8 +17,9 @@ from asgiref.sync import sync_to_async
 from django.db import connections, transaction
 from django.utils import timezone
 
+from django_sse import tracing
 from django_sse.conf import conf
-from django_sse.logs import warn_limited
+from django_sse.logs import log_event, topic_families
 from django_sse.models import Event, LogState
 from django_sse.protocol import check_field, encode_data, format_event
 from django_sse.topics import validate_topic
@@ -29,6 +31,7 @@ class Row(NamedTuple):
     event: str
     data: str
     created: datetime | None = None  # set by ``read_after`` (the hub's delivery lag)
+    trace: str | None = None  # set by ``read_after``: the publish span (``tracing``)
 
     def frame(self) -> bytes:
         """The event as sent on the wire. Its ``id:`` is ``"<id> <topic>"``:
@@ -41,11 +44,13 @@ class Row(NamedTuple):
         try:
             return format_event(self.data, event=self.event or None, id=f"{self.id} {self.topic}")
         except ValueError as exc:
-            warn_limited(
-                f"bad-row:{self.id}",
-                f"django-sse: event {self.id} (topic {self.topic!r}) cannot be sent and is "
-                f"skipped: {exc}",
+            log_event(
+                "sse.log.row_skipped",
+                f"event {self.id} cannot be sent and is skipped: {exc}",
+                key=f"bad-row:{self.id}",
                 interval=None,
+                event_id=self.id,
+                topic=topic_families([self.topic]),
             )
             return b""
 
@@ -71,17 +76,17 @@ def _checked(topic: str, data: Any, event: str | None) -> tuple[str, str, str]:
     return topic, event or "", text
 
 
-def _insert(alias: str, topic: str, event: str, text: str) -> int:
+def _insert(alias: str, topic: str, event: str, text: str, trace: str | None = None) -> int:
     """One INSERT ... RETURNING id, without ``Model.save()``'s work in
     Python (one publisher process: 1,863 -> 2,424 events/s, bench/RESULTS.md)."""
     connection = connections[alias]
     if not connection.features.can_return_columns_from_insert:
-        row = Event(topic=topic, event=event, data=text)
+        row = Event(topic=topic, event=event, data=text, trace=trace)
         row.save(using=alias, force_insert=True)
         return int(row.id)
     created = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(alias), [topic, event, text, created])
+        cursor.execute(_insert_sql(alias), [topic, event, text, created, trace])
         return int(cursor.fetchone()[0])
 
 
@@ -90,8 +95,8 @@ def _insert_sql(alias: str) -> str:
     """The INSERT of ``_insert``, quoted for the alias's database (built once)."""
     quote = connections[alias].ops.quote_name
     table = quote(Event._meta.db_table)
-    columns = ", ".join(quote(name) for name in ("topic", "event", "data", "created_at"))
-    return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s) RETURNING {quote('id')}"
+    columns = ", ".join(quote(name) for name in ("topic", "event", "data", "created_at", "trace"))
+    return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s) RETURNING {quote('id')}"
 
 
 # Called after every local commit that published: this process's hubs
@@ -120,7 +125,13 @@ def publish(topic: str, data: Any = None, *, event: str | None = None) -> int:
     transaction commits, and never if it rolls back.
     """
     alias = _alias()
-    event_id = _insert(alias, *_checked(topic, data, event))
+    checked = _checked(topic, data, event)
+    if tracing.enabled():
+        with tracing.publish_span([topic]) as (span, traceparent):
+            event_id = _insert(alias, *checked, traceparent)
+            span.set_attribute("messaging.message.id", str(event_id))
+    else:
+        event_id = _insert(alias, *checked)
     _wake_on_commit(alias)
     return event_id
 
@@ -132,9 +143,16 @@ def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
         Event(topic=topic, event=name, data=text)
         for topic, name, text in (_checked(*item) for item in items)
     ]
-    with transaction.atomic(using=alias):
-        Event.objects.using(alias).bulk_create(rows, batch_size=1000)
-        _wake_on_commit(alias)
+    with contextlib.ExitStack() as stack:
+        if tracing.enabled() and rows:
+            _, traceparent = stack.enter_context(
+                tracing.publish_span(sorted({row.topic for row in rows}), len(rows))
+            )
+            for row in rows:
+                row.trace = traceparent
+        with transaction.atomic(using=alias):
+            Event.objects.using(alias).bulk_create(rows, batch_size=1000)
+            _wake_on_commit(alias)
     return [row.id for row in rows]
 
 
@@ -183,7 +201,7 @@ apublish.__doc__ = "``publish()`` for async code (runs the ORM in a thread)."
 def read_after(after: int, limit: int) -> list[Row]:
     """The hub's read: the rows after ``after``, with their publish time."""
     qs = Event.objects.using(_alias()).filter(id__gt=after).order_by("id")
-    return [Row(*values) for values in qs.values_list(*_FIELDS, "created_at")[:limit]]
+    return [Row(*values) for values in qs.values_list(*_FIELDS, "created_at", "trace")[:limit]]
 
 
 def replay(topics: Sequence[str], after: int, upto: int, limit: int) -> list[Row]:

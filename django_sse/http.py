@@ -5,7 +5,6 @@ Every error under ``/sse/`` is JSON: ``{"error": "...", "status": N}``.
 
 from __future__ import annotations
 
-import logging
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from functools import wraps
@@ -17,6 +16,7 @@ from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
 from django_sse.compat import csrf_problem, release_request_thread
+from django_sse.logs import log_event
 
 NEEDS_ASGI = (
     "Server-Sent Events streams need an ASGI server (daphne, uvicorn, granian). "
@@ -25,7 +25,6 @@ NEEDS_ASGI = (
     "'uvicorn yourproject.asgi:application'."
 )
 View = Callable[..., Any]
-logger = logging.getLogger("django_sse")
 
 
 def json_error(status: int, message: str, **headers: str) -> JsonResponse:
@@ -53,7 +52,11 @@ DATABASE_UNAVAILABLE = "The database is unavailable right now; try again shortly
 
 
 def _database_unavailable(exc: DatabaseError) -> JsonResponse:
-    logger.warning("Answered 503: %s: %s", type(exc).__name__, exc)
+    log_event(
+        "sse.request.database_unavailable",
+        "answered 503: the database is unavailable",
+        reason=f"{type(exc).__name__}: {exc}".replace("\n", " "),
+    )
     return json_error(503, DATABASE_UNAVAILABLE, Retry_After="5")
 
 
@@ -166,6 +169,8 @@ def sse_response(
     response["X-Accel-Buffering"] = "no"
     # GZipMiddleware would compress the stream into zlib's buffer, so events
     # would sit on the server. It only compresses for clients that accept
-    # gzip: this response is never compressed.
+    # gzip: this response is never compressed. ``request.headers`` is cached
+    # from META on first use; drop the cache too, for compressors that read it.
     request.META.pop("HTTP_ACCEPT_ENCODING", None)
+    request.__dict__.pop("headers", None)
     return response

@@ -26,14 +26,12 @@ from typing import Any, TypeVar
 
 from django.db import DatabaseError
 
-from django_sse import eventlog, hooks
+from django_sse import eventlog, hooks, tracing
 from django_sse.conf import conf
 from django_sse.dbthreads import DatabaseThreads
-from django_sse.logs import forget, missing_table, warn_limited
+from django_sse.logs import forget, log_event, missing_table, topic_families, user_hash
 from django_sse.protocol import format_event
-from django_sse.subscriber import Subscriptions
-
-logger = logging.getLogger("django_sse")
+from django_sse.subscriber import Subscriber, Subscriptions
 
 T = TypeVar("T")
 MIGRATE = (
@@ -93,6 +91,28 @@ class Stats:
     resets: Counter[str] = field(default_factory=Counter)  # reset events by reason
 
 
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
+
+
+CUT_REASONS = {
+    "overflow": "a client fell behind and its stream was cut; it reconnects and resumes",
+    "stalled": "a client took in nothing for DJANGO_SSE_SEND_TIMEOUT; its stream was cut",
+}
+
+
+def _log_cut(sub: Subscriber, reason: str) -> None:
+    log_event(
+        "sse.stream.cut",
+        CUT_REASONS[reason],
+        level=logging.INFO,
+        key=f"cut:{reason}",
+        reason=reason,
+        user_hash=user_hash(sub.user_key),
+        topics=topic_families(sub.topics),
+    )
+
+
 async def _logged(name: str, coro: Coroutine[Any, Any, None]) -> None:
     """A hub task (``hooks.register_hub_task``): its failure is logged."""
     try:
@@ -100,7 +120,15 @@ async def _logged(name: str, coro: Coroutine[Any, Any, None]) -> None:
     except asyncio.CancelledError:
         raise
     except Exception:
-        logger.exception("django-sse: hub task %r failed", name)
+        log_event(
+            "sse.hub.task_failed",
+            f"hub task {name!r} failed",
+            level=logging.ERROR,
+            exc_info=True,
+            interval=None,
+            key=f"task:{name}",
+            task=name,
+        )
 
 
 class Hub(Subscriptions):
@@ -198,6 +226,7 @@ class Hub(Subscriptions):
                 # it is collected).
                 self.unsubscribe(sub)
                 self.stats.stalled += 1
+                _log_cut(sub, "stalled")
 
     async def query(self, fn: Callable[..., T], *args: Any) -> T:
         """Run an ``eventlog`` reader for a stream (replay, latest...)."""
@@ -220,8 +249,13 @@ class Hub(Subscriptions):
             except Exception as exc:
                 self.stats.restarts += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                logger.exception(
-                    "django-sse: the hub's reader failed; restarting in %.1fs", backoff
+                log_event(
+                    "sse.hub.reader_failed",
+                    f"the hub's reader failed; restarting in {backoff:.1f}s",
+                    level=logging.ERROR,
+                    exc_info=True,
+                    reason=_reason(exc),
+                    restarts=self.stats.restarts,
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -236,10 +270,15 @@ class Hub(Subscriptions):
                 self.stats.errors += 1
                 if missing_table(exc):
                     self.unavailable = MIGRATE
-                    warn_limited("start", f"django-sse: {MIGRATE}")
+                    log_event("sse.log.migrate_missing", MIGRATE, key="start")
                 else:
                     self.unavailable = UNAVAILABLE
-                    warn_limited("start", f"django-sse: event log unreachable ({exc}); retrying")
+                    log_event(
+                        "sse.log.unreachable",
+                        "the event log cannot be read; retrying",
+                        key="start",
+                        reason=_reason(exc),
+                    )
                 self.first_attempt.set()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -269,7 +308,12 @@ class Hub(Subscriptions):
                 gap_pending = await self._catch_up()
             except DatabaseError as exc:
                 self.stats.errors += 1
-                warn_limited("read", f"django-sse: reading the event log failed ({exc})")
+                log_event(
+                    "sse.log.read_failed",
+                    "reading the event log failed; retrying",
+                    key="read",
+                    reason=_reason(exc),
+                )
                 retry_in = backoff = min(backoff * 2, 5.0)
                 continue
             forget("read")
@@ -296,7 +340,11 @@ class Hub(Subscriptions):
                 await asyncio.sleep(0.02)
                 waited += 0.02
                 if waited > 5 and int(waited * 50) % 250 == 0:
-                    logger.warning("django-sse: start waits for a long publishing transaction")
+                    log_event(
+                        "sse.hub.start_waits",
+                        "start waits for a long publishing transaction",
+                        waited=f"{waited:.0f}s",
+                    )
         self.frontier = highest
         self.last_late_marker = await self._read(eventlog.last_late_marker)
 
@@ -308,12 +356,14 @@ class Hub(Subscriptions):
             if time.monotonic() < gap.deadline:
                 return False
             pids = await self._read(eventlog.writer_pids, open_writers)
-            logger.warning(
-                "django-sse: delivery waited %.1f s for a transaction that published and has "
-                "not committed (backend pid %s); delivering what is committed. If it commits, "
-                "the streams of its topics get a 'reset' event.",
-                conf.DJANGO_SSE_GAP_TIMEOUT,
-                ", ".join(map(str, pids)) or "unknown",
+            log_event(
+                "sse.hub.gap_timeout",
+                f"delivery waited {conf.DJANGO_SSE_GAP_TIMEOUT:.1f} s for a transaction that "
+                "published and has not committed; delivering what is committed. If it "
+                "commits, the streams of its topics get a 'reset' event.",
+                interval=None,
+                key=f"gap:{gap.bound}",
+                backend_pid=",".join(map(str, pids)) or "unknown",
             )
             gap.writers = open_writers
         gap.gave_up = True
@@ -382,6 +432,17 @@ class Hub(Subscriptions):
         return lags
 
     def _fan_out(self, rows: list[eventlog.Row]) -> None:
+        if tracing.enabled():
+            traced = [row.trace for row in rows if row.trace and row.topic in self._topics]
+            if traced:
+                with tracing.deliver_span(traced) as span:
+                    before = self.stats.deliveries
+                    self._deliver(rows)
+                    span.set_attribute("django_sse.deliveries", self.stats.deliveries - before)
+                return
+        self._deliver(rows)
+
+    def _deliver(self, rows: list[eventlog.Row]) -> None:
         topics = self._topics
         lags = self.lags
         if lags is not None and len(lags) < MAX_LAGS:
@@ -404,6 +465,7 @@ class Hub(Subscriptions):
             for sub in subs:
                 if sub.push(row.id, frame):
                     self.stats.overflows += 1
+                    _log_cut(sub, "overflow")
                 elif ends and row.event in sub.end_after:
                     sub.complete = True
 

@@ -20,6 +20,8 @@ class Event(models.Model):
     event = models.CharField(max_length=100, blank=True)
     data = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The W3C traceparent of the publish span, when tracing is on (``tracing``).
+    trace = models.CharField(max_length=55, null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [

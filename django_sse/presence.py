@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import socket
 from datetime import timedelta
@@ -24,14 +23,15 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from django_sse import counters
 from django_sse.conf import conf
 from django_sse.hooks import personal_prefixes
+from django_sse.logs import log_event
 from django_sse.models import HubPresence
 
 if TYPE_CHECKING:
     from django_sse.hub import Hub
 
-logger = logging.getLogger("django_sse")
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 MAX_TOPICS = 200
 # Who sees open streams per topic (``/sse/stats/``, ``/sse/deployment/``, the
@@ -97,15 +97,21 @@ def deployment_streams() -> dict[str, Any]:
     """Open streams in the whole deployment, for staff: personal topics are
     counted per family (``user:*``), so no one's presence is shown; and the
     processes whose hub reader had to restart (``readers_restarted``)."""
-    rows = list(_rows().values_list("process", "streams", "health"))
+    rows = list(_rows().order_by("process").values_list("process", "streams", "health"))
     restarted = {
         process: health for process, _, health in rows if health and health.get("restarts")
+    }
+    per_process = {process: (health or {}).get("numbers", {}) for process, _, health in rows}
+    totals = {
+        key: round(sum(numbers.get(key, 0) for numbers in per_process.values()), 1)
+        for key, _, _ in counters.NUMBERS
     }
     return {
         "streams": sum(streams for _, streams, _ in rows),
         "processes": len(rows),
         "topics": summarise(watched_topics()),
         "readers_restarted": restarted,
+        "numbers": {"processes": per_process, "total": totals},
     }
 
 
@@ -114,10 +120,18 @@ async def presence_loop(hub: Hub) -> None:
     try:
         while True:
             try:
-                health = {"restarts": hub.stats.restarts, "last_error": hub.last_error}
+                health = {
+                    "restarts": hub.stats.restarts,
+                    "last_error": hub.last_error,
+                    "numbers": counters.numbers(hub),
+                }
                 await hub.query(write_presence, hub.subscriber_count, hub.topic_counts(), health)
             except Exception:
-                logger.warning("django-sse: could not write presence", exc_info=True)
+                log_event(
+                    "sse.presence.write_failed",
+                    "could not write this process's presence row",
+                    exc_info=True,
+                )
             await asyncio.sleep(conf.DJANGO_SSE_PRESENCE_INTERVAL)
     finally:
         with contextlib.suppress(Exception):

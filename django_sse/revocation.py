@@ -27,9 +27,8 @@ from typing import Any
 from django.apps import apps
 
 from django_sse.eventlog import atomic, revoke
+from django_sse.logs import log_event
 from django_sse.topics import group_topic
-
-logger = logging.getLogger("django_sse")
 
 
 def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
@@ -39,9 +38,14 @@ def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
             with atomic():  # a savepoint: a failure leaves the caller's transaction usable
                 receiver(*args, **kwargs)
         except Exception:
-            logger.exception(
-                "Could not revoke streams (%s); they end at the next reauthorization",
-                receiver.__name__,
+            log_event(
+                "sse.revoke.failed",
+                "Could not revoke streams; they end at the next reauthorization",
+                level=logging.ERROR,
+                exc_info=True,
+                interval=None,
+                key=f"revoke:{receiver.__name__}",
+                receiver=receiver.__name__,
             )
 
     return safe

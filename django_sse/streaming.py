@@ -21,9 +21,8 @@ from django_sse.conf import conf
 from django_sse.eventlog import publish
 from django_sse.http import require_asgi, sse_response
 from django_sse.hubs import get_hub
+from django_sse.logs import log_event
 from django_sse.protocol import encode_comment, encode_data, format_event
-
-logger = logging.getLogger("django_sse")
 
 
 async def _with_heartbeats(chunks: AsyncIterable[Any]) -> AsyncIterator[Any]:
@@ -63,7 +62,14 @@ async def _one_shot(
             count += 1
             yield format_event(encode_data(chunk), event=event, id=count)
     except Exception:
-        logger.exception("django-sse: the streamed iterator failed")
+        log_event(
+            "sse.stream.iterator_failed",
+            "the streamed iterator failed",
+            level=logging.ERROR,
+            exc_info=True,
+            interval=None,
+            key=f"iterator:{id(chunks)}",
+        )
         yield format_event('{"error": "The stream failed."}', event="error", id=count + 1)
         return
     yield format_event("", event=done_event, id=count + 1)

@@ -30,8 +30,7 @@ from django.utils.module_loading import import_string
 
 from django_sse import hooks
 from django_sse.conf import conf
-
-logger = logging.getLogger("django_sse")
+from django_sse.logs import log_event, topic_families
 
 Retention = Literal["history", "latest", "none"]
 RETENTIONS: tuple[Retention, ...] = ("history", "latest", "none")
@@ -149,6 +148,14 @@ async def can_subscribe(user: Any, topic: str) -> bool:
         else:
             allowed = await sync_to_async(hook)(user, topic)
     except Exception:
-        logger.exception("DJANGO_SSE_AUTHORIZE raised for topic %r; denying", topic)
+        log_event(
+            "sse.authorize.failed",
+            "DJANGO_SSE_AUTHORIZE raised; denying",
+            level=logging.ERROR,
+            exc_info=True,
+            interval=None,
+            key=f"authorize:{topic}",
+            topic=topic_families([topic]),
+        )
         return False
     return bool(allowed)

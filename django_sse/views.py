@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -31,6 +32,7 @@ from django_sse.http import (
 )
 from django_sse.hub import UNAVAILABLE
 from django_sse.hubs import running_hub, start_hub
+from django_sse.logs import log_event, topic_families, user_hash
 from django_sse.presence import PERMISSION, deployment_streams, summarise
 from django_sse.streaming import stream_response
 from django_sse.streams import Cursor, event_stream
@@ -91,8 +93,28 @@ async def subscribe_response(
     those names (a job's final state), in replay or live.
     """
     response = await _subscribe_response(request, topics, end_after)
-    count_connect(response.status_code, getattr(response, "sse_outcome", None))
+    outcome = count_connect(response.status_code, getattr(response, "sse_outcome", None))
+    if response.status_code != 200:
+        user_key = getattr(response, "sse_user_key", None)
+        _log_refusal(outcome, response.status_code, topics, user_key)
     return response
+
+
+def _log_refusal(
+    outcome: str, status: int, topics: list[str] | None = None, user_key: str | None = None
+) -> None:
+    """One line per kind of refusal a minute (a crowd reconnecting at once
+    would otherwise write one each)."""
+    log_event(
+        "sse.stream.refused",
+        "a stream was refused",
+        level=logging.INFO,
+        key=f"refused:{outcome}",
+        reason=outcome,
+        status=status,
+        user_hash=user_hash(user_key),
+        topics=topic_families(topics or ()),
+    )
 
 
 async def _subscribe_response(
@@ -122,7 +144,9 @@ async def _subscribe_response(
         return full
     user_key = str(user.pk) if user.is_authenticated else None
     if user_key is not None and hub.streams_of(user_key) >= conf.DJANGO_SSE_MAX_STREAMS_PER_USER:
-        return json_error(429, "Too many open streams for this user.", Retry_After="10")
+        too_many = json_error(429, "Too many open streams for this user.", Retry_After="10")
+        too_many.sse_user_key = user_key  # type: ignore[attr-defined]
+        return too_many
     sub, upto = hub.subscribe_at_frontier(topics, user_key, frozenset(end_after))
     stream = event_stream(hub, topics, Cursor.parse(raw_cursor), subscriber=(sub, upto))
     response = sse_response(request, stream)
@@ -139,7 +163,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     try:
         topics = parse_topics(request.GET.getlist("topics"), conf.DJANGO_SSE_MAX_TOPICS)
     except InvalidTopic as exc:
-        count_connect(400)
+        _log_refusal(count_connect(400), 400)
         return add_cors_headers(request, json_error(400, str(exc)))
     return add_cors_headers(request, await subscribe_response(request, topics))
 

@@ -41,7 +41,7 @@ MIDDLEWARE = [
     "example_project.middleware.request_rate",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the widgets' JS and CSS) under runserver, uvicorn or daphne alike.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_sse.static.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

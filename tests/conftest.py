@@ -40,6 +40,15 @@ async def hub_cleanup():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_log_limits():
+    """Each test sees its first failure of a kind logged (``logs.log_event``
+    logs a repeat at most once a minute per process)."""
+    from django_sse import logs
+
+    logs._last.clear()
+
+
+@pytest.fixture(autouse=True)
 def _close_sync_thread_connections():
     """Close the connection of asgiref's sync thread after each test: the
     test database cannot be dropped while it stays open."""

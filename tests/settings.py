@@ -102,6 +102,7 @@ CHANNEL_LAYERS = {
 # The metrics test's servers set these.
 DJANGO_SSE_METRICS_TOKEN = env.str("DJANGO_SSE_METRICS_TOKEN", default=None)
 DJANGO_SSE_METRICS_INTERVAL = env.float("DJANGO_SSE_METRICS_INTERVAL", default=5.0)
+DJANGO_SSE_PRESENCE_INTERVAL = env.float("DJANGO_SSE_PRESENCE_INTERVAL", default=5.0)
 DJANGO_SSE_HEARTBEAT = env.float("DJANGO_SSE_HEARTBEAT", default=15.0)
 # Servers started by the stalled-client tests set these.
 DJANGO_SSE_SEND_TIMEOUT = env.float("DJANGO_SSE_SEND_TIMEOUT", default=30.0)

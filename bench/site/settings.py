@@ -42,6 +42,12 @@ elif KIND == "eventstream":
     EVENTSTREAM_REDIS = {"host": "127.0.0.1", "port": 6379, "db": 0}
 else:
     MIDDLEWARE = []
-# The benchmark serves no widgets, so no static files.
-SILENCED_SYSTEM_CHECKS = ["django_sse.W002"]
+# bench/sync_middleware.py: one no-op middleware, sync-only or async-capable.
+if os.environ.get("BENCH_MIDDLEWARE"):
+    name = os.environ["BENCH_MIDDLEWARE"]
+    MIDDLEWARE = [*MIDDLEWARE, name if "." in name else f"bench.site.middleware.{name}"]
+    STATIC_URL = "/static/"
+# The benchmark serves no widgets, so no static files; and it measures what
+# W006 (sync-only middleware) warns about on purpose.
+SILENCED_SYSTEM_CHECKS = ["django_sse.W002", "django_sse.W006"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from typing import Any
 
@@ -9,8 +8,7 @@ from django.db import connections
 
 from django_sse.brokers.base import Broker
 from django_sse.conf import conf
-
-logger = logging.getLogger("django_sse")
+from django_sse.logs import log_event
 
 CHANNEL = "django_sse"
 # How often an idle listener checks that its connection is alive (and
@@ -64,7 +62,12 @@ class PostgresBroker(Broker):
                         await conn.execute("SELECT 1")
                         self.hub.wake()
             except psycopg.Error as exc:
-                logger.warning("django-sse: listener connection lost (%s); reconnecting", exc)
+                log_event(
+                    "sse.listener.lost",
+                    "the broker's listener lost its connection; reconnecting",
+                    broker=self.name,
+                    reason=f"{type(exc).__name__}: {exc}".replace("\n", " "),
+                )
             finally:
                 self.went_down()
             await asyncio.sleep(backoff * (0.5 + random.random()))

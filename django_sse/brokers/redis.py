@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import random
 from typing import Any
 
@@ -10,8 +9,7 @@ from asgiref.sync import async_to_sync
 
 from django_sse.brokers.base import Broker
 from django_sse.conf import conf
-
-logger = logging.getLogger("django_sse")
+from django_sse.logs import log_event
 
 GROUP = "django-sse"
 # Redis pub/sub does not keep messages for a subscriber that is away: the
@@ -62,7 +60,12 @@ class RedisBroker(Broker):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("django-sse: redis broker error (%s); reconnecting", exc)
+                log_event(
+                    "sse.listener.lost",
+                    "the broker's listener lost its connection; reconnecting",
+                    broker=self.name,
+                    reason=f"{type(exc).__name__}: {exc}",
+                )
             finally:
                 self.went_down()
             await asyncio.sleep(backoff * (0.5 + random.random()))

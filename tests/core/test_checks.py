@@ -35,6 +35,7 @@ BAD = {
     "DJANGO_SSE_METRICS_INTERVAL": 0,
     "DJANGO_SSE_READY_MAX_OUTAGE": "30",
     "DJANGO_SSE_READY_MAX_QUEUE_USAGE": 1.5,
+    "DJANGO_SSE_PROXY_IDLE_TIMEOUT": 0,
     "DJANGO_SSE_PROGRESS_INTERVAL": 0,
     "DJANGO_SSE_SAMPLERS_IN_SERVER": "yes",
 }
@@ -129,3 +130,62 @@ def test_no_static_file_server_warns():
         assert check_static_files() == []
     with override_settings(DEBUG=True, INSTALLED_APPS=["daphne", *settings.INSTALLED_APPS]):
         assert check_static_files() == []
+
+
+def test_compressing_middleware_that_django_sse_does_not_know_warns():
+    from django.conf import settings
+
+    from django_sse.checks import check_buffering_middleware
+
+    assert "django.middleware.gzip.GZipMiddleware" in settings.MIDDLEWARE
+    assert check_buffering_middleware() == []  # Django's honours the removed header
+    middleware = ["tests.middleware.HeadersCompressor", *settings.MIDDLEWARE]
+    with override_settings(MIDDLEWARE=middleware):
+        [warning] = check_buffering_middleware()
+    assert warning.id == "django_sse.W003" and "HeadersCompressor" in warning.msg
+
+
+def test_a_heartbeat_near_the_proxy_idle_timeout_warns():
+    from django_sse.checks import check_heartbeat
+
+    assert check_heartbeat() == []  # 15 s against 55 s
+    with override_settings(DJANGO_SSE_HEARTBEAT=55):
+        assert ids(check_heartbeat()) == ["django_sse.W004"]
+    with override_settings(DJANGO_SSE_HEARTBEAT=30, DJANGO_SSE_PROXY_IDLE_TIMEOUT=32):
+        assert ids(check_heartbeat()) == ["django_sse.W004"]
+    with override_settings(DJANGO_SSE_HEARTBEAT=55, DJANGO_SSE_PROXY_IDLE_TIMEOUT=100):
+        assert check_heartbeat() == []
+    with override_settings(DJANGO_SSE_HEARTBEAT="often"):
+        assert check_heartbeat() == []  # E010's business
+
+
+@pytest.mark.parametrize(
+    "change", [{"PORT": 6432}, {"PORT": "6432"}, {"DISABLE_SERVER_SIDE_CURSORS": True}]
+)
+def test_signs_of_a_transaction_pooler_warn(change, monkeypatch):
+    from django.conf import settings
+
+    from django_sse.checks import check_pooler
+
+    assert check_pooler() == []
+    for key, value in change.items():  # overriding DATABASES itself is refused
+        monkeypatch.setitem(settings.DATABASES["default"], key, value)
+    [warning] = check_pooler()
+    assert warning.id == "django_sse.W005"
+    with override_settings(DJANGO_SSE_BROKER="redis"):
+        assert check_pooler() == []  # no LISTEN connection then
+
+
+def test_sync_only_middleware_warns():
+    from django.conf import settings
+
+    from django_sse.checks import check_sync_middleware
+
+    assert check_sync_middleware() == []
+    middleware = [*settings.MIDDLEWARE, "bench.site.middleware.sync_only"]
+    with override_settings(MIDDLEWARE=middleware):
+        [warning] = check_sync_middleware()
+    assert warning.id == "django_sse.W006" and "bench.site.middleware.sync_only" in warning.msg
+    middleware = [*settings.MIDDLEWARE, "bench.site.middleware.async_capable"]
+    with override_settings(MIDDLEWARE=middleware):
+        assert check_sync_middleware() == []

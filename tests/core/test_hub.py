@@ -14,6 +14,7 @@ from django.test import override_settings
 from django_sse import publish
 from django_sse.brokers.postgres import listener_params
 from django_sse.hubs import get_hub
+from django_sse.logs import user_hash
 from django_sse.protocol import parse
 from django_sse.subscriber import Subscriber
 
@@ -169,18 +170,25 @@ async def test_burst_in_one_transaction_is_delivered_completely():
 
 
 @override_settings(DJANGO_SSE_CLIENT_BUFFER=3)
-async def test_slow_subscriber_overflows_and_is_cut_others_unaffected():
+async def test_slow_subscriber_overflows_and_is_cut_others_unaffected(caplog):
+    caplog.set_level("INFO", "django_sse")
     hub = await get_hub()
-    slow = hub.subscribe(["t"])
+    slow = hub.subscribe(["t", "user:42"], "42")
     fast = hub.subscribe(["t"])
     for i in range(5):
         await sync_to_async(publish)("t", i)
         await frames_of(fast, 1)
     assert slow.ended == "overflow" and slow.frames == []
     assert hub.stats.overflows == 1
+    # One structured line: no user id, no personal topic, no traceback.
+    [record] = [r for r in caplog.records if getattr(r, "event", None) == "sse.stream.cut"]
+    assert record.levelname == "INFO" and not record.exc_info
+    assert record.sse == {"reason": "overflow", "user_hash": user_hash("42"), "topics": "t,user:*"}
+    assert "user:42" not in record.getMessage()
+    assert record.getMessage().startswith("sse.stream.cut: a client fell behind")
 
 
-async def test_listener_reconnects_after_termination_and_catches_up():
+async def test_listener_reconnects_after_termination_and_catches_up(caplog):
     hub = await get_hub()
     sub = hub.subscribe(["t"])
     await sync_to_async(publish)("t", "before")
@@ -199,6 +207,9 @@ async def test_listener_reconnects_after_termination_and_catches_up():
     [(_, frame)] = await frames_of(sub, 1, timeout=10)
     assert parse(frame)[0].data == "while down"
     assert hub.broker.backend_pid not in (None, pid)
+    [lost] = [r for r in caplog.records if getattr(r, "event", None) == "sse.listener.lost"]
+    assert lost.levelname == "WARNING" and not lost.exc_info  # expected: no traceback
+    assert lost.sse["broker"] == "postgres" and "terminat" in lost.sse["reason"]
 
 
 async def test_unsubscribe_leaves_no_trace():
@@ -319,7 +330,7 @@ async def test_an_open_transaction_holds_delivery_up_only_so_long(caplog):
         started = loop.time()
         [(got, _)] = await frames_of(sub, 1, timeout=5)
         assert got == on_time and loop.time() - started < 3
-        assert f"backend pid {pid}" in caplog.text
+        assert f"backend_pid={pid}" in caplog.text
         await t1.commit()
         [(_, frame)] = await frames_of(sub, 1, timeout=5)
         [reset] = parse(frame)

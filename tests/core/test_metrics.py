@@ -15,6 +15,7 @@ from django.test import override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from django_sse.hubs import get_hub, stop_hub
+from django_sse.presence import deployment_streams
 from tests.servers import ROOT, Server, open_stream, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,6 +64,7 @@ async def test_a_scrape_of_two_processes_during_a_burst(test_db_url, tmp_path):
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         "DJANGO_SSE_METRICS_TOKEN": TOKEN,
         "DJANGO_SSE_METRICS_INTERVAL": "0.2",
+        "DJANGO_SSE_PRESENCE_INTERVAL": "0.2",
     }
     servers = [Server(kind, test_db_url, **env).start() for kind in ("uvicorn", "daphne")]
     try:
@@ -119,6 +121,43 @@ async def _burst(servers, stack, test_db_url):
     assert values[("django_sse_listener_connected", ())] == 2  # both processes
     assert 0 <= values[("django_sse_notify_queue_usage", ())] < 0.01
     assert values[("django_sse_log_last_id", ())] >= 50
+    await _admin_shows_the_same_numbers(servers, values)
+
+
+async def _admin_shows_the_same_numbers(servers, values):
+    """The admin's open-streams page: each process's counts (its presence
+    row) and their total, equal to the scrape's."""
+    from django.test import AsyncClient
+
+    from tests.users import User
+
+    admin = await User.objects.acreate(username="ops", is_staff=True, is_superuser=True)
+    client = AsyncClient()
+    await client.aforce_login(admin)
+    wanted = {
+        "deliveries": values[("django_sse_deliveries_total", ())],
+        "accepted": values[("django_sse_connects_total", (("outcome", "accepted"),))],
+        "refused": 2,
+        "bytes_written": values[("django_sse_bytes_written_total", ())],
+        "listener_connects": 2,
+    }
+    pids = {str(srv.process.pid) for srv in servers}
+    for _ in range(50):  # presence rows are rewritten every 0.2 s
+        current = await sync_to_async(deployment_streams)()
+        ours = {
+            p: n for p, n in current["numbers"]["processes"].items() if p.split(":")[-1] in pids
+        }
+        totals = {key: sum(n.get(key, 0) for n in ours.values()) for key in wanted}
+        if len(ours) == 2 and totals == wanted:
+            break
+        await asyncio.sleep(0.1)
+    assert totals == wanted
+    assert {n["deliveries"] for n in ours.values()} == {2 * 50}  # two streams each
+    page = (await client.get("/admin/django_sse/event/streams/")).content.decode()
+    for process in ours:
+        assert f'<th scope="col">{process}</th>' in page
+    assert '<tr data-key="deliveries"><th scope="row">Deliveries (streams x events)</th>' in page
+    assert "<td>100</td>" in page and "<code>django_sse_deliveries_total</code>" in page
 
 
 async def test_the_metrics_need_the_token_or_a_staff_permission(async_client):

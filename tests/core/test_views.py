@@ -69,6 +69,17 @@ async def test_headers_retry_first_and_never_gzipped(async_client):
     assert first.startswith(b"retry: 2000\n\n")
 
 
+async def test_a_compressor_reading_request_headers_leaves_streams_alone(async_client):
+    from django.conf import settings
+
+    middleware = ["tests.middleware.HeadersCompressor", *settings.MIDDLEWARE]
+    with override_settings(MIDDLEWARE=middleware):
+        response = await async_client.get(URL + "?topics=news", headers={"Accept-Encoding": "gzip"})
+        first = await anext(aiter(response.streaming_content))
+    assert not response.has_header("Content-Encoding")
+    assert first.startswith(b"retry: 2000\n\n")
+
+
 async def test_live_event_after_connect(async_client):
     reader = await open_stream(async_client, "?topics=orders,news")
     cursor = int(await reader.until_cursor())

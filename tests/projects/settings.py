@@ -39,7 +39,7 @@ INSTALLED_APPS = [
 ] + [f"django_sse.contrib.{name}" for name in filter(None, os.environ["SSE_APPS"].split(","))]
 
 MIDDLEWARE = [
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_sse.static.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -18,11 +18,10 @@ from django_sse.contrib.dashboards import metrics
 from django_sse.contrib.dashboards.conf import conf
 from django_sse.contrib.dashboards.models import SamplerLease
 from django_sse.eventlog import atomic
+from django_sse.logs import log_event
 
 if TYPE_CHECKING:
     from django_sse.hub import Hub
-
-logger = logging.getLogger("django_sse")
 
 
 def take_lease(name: str, every: float) -> bool:
@@ -60,7 +59,14 @@ async def run_samplers(query: Any, watched: Any) -> None:
                 try:
                     await query(sample, sampler)
                 except Exception:
-                    logger.exception("django-sse: sampler %s failed", sampler.name)
+                    log_event(
+                        "sse.sampler.failed",
+                        "a dashboard sampler failed",
+                        level=logging.ERROR,
+                        exc_info=True,
+                        key=f"sampler:{sampler.name}",
+                        sampler=sampler.name,
+                    )
         await asyncio.sleep(min((s.every for s in metrics.samplers), default=1.0) / 4)
 
 

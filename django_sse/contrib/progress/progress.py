@@ -26,8 +26,8 @@ from django.utils import timezone
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
 from django_sse.eventlog import atomic, publish
+from django_sse.logs import log_event
 
-logger = logging.getLogger("django_sse")
 Status = TaskProgress.Status
 CANCEL_CHECK_INTERVAL = 0.5
 
@@ -205,7 +205,14 @@ class _Flusher:
                 try:
                     progress.flush()
                 except Exception:
-                    logger.exception("django-sse: could not send progress of %s", progress.id)
+                    log_event(
+                        "sse.progress.send_failed",
+                        "could not send progress",
+                        level=logging.ERROR,
+                        exc_info=True,
+                        key=f"progress:{progress.id}",
+                        job=progress.id,
+                    )
                     connections.close_all()
 
 
