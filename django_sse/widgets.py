@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from django_sse.conf import conf
+from django_sse.logs import user_hash
 from django_sse.topics import validate_topic
 
 _SAFE_LINK = re.compile(r"^(/(?!/)|https?://)", re.IGNORECASE)
@@ -71,6 +72,15 @@ def module_tag(src: str, nonce: str | None, **data: str) -> SafeString:
     return format_html('<script type="module" src="{}"{}{}></script>', src, attrs, data_attrs)
 
 
+def share_scope(request: Any) -> str:
+    """Which tabs of a browser share one stream (django-sse.js): those of
+    the same signed-in user, named by a keyed hash, never the id itself."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return "anonymous"
+    return "u" + str(user_hash(user.pk))
+
+
 def script_html(context: Any, *widgets: str) -> SafeString:
     """The client module (once per request), its stylesheet, and the
     modules of ``widgets`` (each once per request)."""
@@ -87,6 +97,7 @@ def script_html(context: Any, *widgets: str) -> SafeString:
                 nonce,
                 sse_url=reverse("django_sse:stream"),
                 sse_retry=str(conf.DJANGO_SSE_RETRY_MS),
+                sse_scope=share_scope(request),
             )
         )
     for widget in widgets:

@@ -1,5 +1,5 @@
-// django-sse.js: one EventSource per page, shared by every widget and by
-// page code. No build step, no dependencies.
+// django-sse.js: one stream per browser, shared by every tab of a site and
+// by every widget and script of each page. No build step, no dependencies.
 //
 //   const off = DjangoSSE.subscribe("orders", "order-created", (data, event) => ...);
 //   document.addEventListener("sse:order-created", (e) => e.detail.data);
@@ -7,30 +7,52 @@
 //
 // Event ids are "<id> <topic>": the number is the stream cursor, the topic
 // routes the event to the subscribers of that topic.
+//
+// Tabs share: one tab of the browser leads (it holds a Web Lock) and keeps
+// the only EventSource, for the union of every tab's topics; it relays each
+// event to the other tabs over a BroadcastChannel. When it closes or is
+// frozen, the lock passes to another tab within moments, which resumes from
+// the last event id it saw. Every tab drops ids it has already delivered,
+// so nothing is lost or doubled. Tabs share only within one "scope" (the
+// signed-in user, from the page): another user's tabs never get the events.
+// Without Web Locks or BroadcastChannel, each tab has its own stream.
 
 const config = document.querySelector("script[data-sse-url]")?.dataset ?? {};
 const STREAM_URL = config.sseUrl || "/sse/stream/";
 const RETRY_MS = Number(config.sseRetry) || 2000;
 const MAX_DELAY_MS = 60000;
 const ANY = "*";
+const SCOPE = config.sseScope || "";
+const SHARED = Boolean(SCOPE && navigator.locks && window.BroadcastChannel);
+const PEER_GRACE_MS = 1000; // a new leader forgets tabs that did not answer by then
+
+const numeric = (id) => (/^\d+$/.test(id) ? Number(id) : 0);
 
 class DjangoSSEClient extends EventTarget {
   constructor() {
     super();
-    this.topics = new Set();
+    this.topics = new Set(); // this tab's topics
     this.types = new Set(["message", "reset", "sse-cursor"]);
     this.handlers = new Map(); // "topic\ntype" -> Set of handlers
-    this.lastEventId = "";
+    this.seen = 0; // the highest event id this tab has delivered (or was rendered at)
+    this.cursor = ""; // the leader's: where its stream resumes
     this.source = null;
     this.status = "connecting";
     this.attempt = 0;
     this.timer = null;
     this.started = false;
+    this.tab = crypto.randomUUID?.() ?? String(Math.random()).slice(2);
+    this.leader = !SHARED; // alone, every tab leads itself
+    this.peers = new Map(); // other tabs -> their topics (every tab keeps it)
     this.onEvent = this.onEvent.bind(this);
     window.addEventListener("online", () => this.reconnectNow());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.reconnectNow();
     });
+  }
+
+  get lastEventId() {
+    return this.cursor;
   }
 
   // Call handler(data, event) for each `type` event of `topic` ("*": any topic).
@@ -41,10 +63,7 @@ class DjangoSSEClient extends EventTarget {
     this.handlers.get(key).add(handler);
     const newTopic = topic !== ANY && !this.topics.has(topic);
     if (newTopic) this.topics.add(topic);
-    if (!this.types.has(type)) {
-      this.types.add(type);
-      this.source?.addEventListener(type, this.onEvent);
-    }
+    this.listen(type);
     if (newTopic) this.refresh();
     return () => this.unsubscribe(topic, type, handler);
   }
@@ -59,45 +78,163 @@ class DjangoSSEClient extends EventTarget {
     const prefix = `${topic}\n`;
     for (const other of this.handlers.keys()) if (other.startsWith(prefix)) return;
     this.topics.delete(topic);
-    if (this.topics.size) this.refresh();
-    else this.connect(); // no topic left: closes the stream
+    this.refresh();
   }
 
   // Start the stream right after event `id` (the log's position when the
   // page was rendered with server-side state, e.g. django_sse.eventlog.max_id()),
   // so nothing published between the render and the connect is missed.
   resumeFrom(id) {
-    if (!this.lastEventId && /^\d+$/.test(String(id))) this.lastEventId = String(id);
+    if (!this.seen && numeric(String(id))) {
+      this.seen = numeric(String(id));
+      if (!this.cursor) this.cursor = String(id);
+    }
   }
 
   // Also dispatch `sse:<type>` DOM events for a type no handler subscribes to.
   listen(type) {
-    if (!this.types.has(type)) {
-      this.types.add(type);
-      this.source?.addEventListener(type, this.onEvent);
-    }
+    if (this.types.has(type)) return;
+    this.types.add(type);
+    this.source?.addEventListener(type, this.onEvent);
+    this.announce(); // the leader's stream must listen for it too
   }
 
   start() {
     if (this.started) return;
     this.started = true;
+    if (!SHARED) {
+      this.connect();
+      return;
+    }
+    const name = `django-sse:${SCOPE}`;
+    this.channel = new BroadcastChannel(name);
+    this.channel.onmessage = (message) => this.onMessage(message.data);
+    window.addEventListener("pagehide", () => this.post({ kind: "bye" }));
+    document.addEventListener("freeze", () => this.resign());
+    document.addEventListener("resume", () => this.campaign());
+    this.announce();
+    this.campaign();
+  }
+
+  // Wait for the lock; hold it (lead) until the tab closes or freezes.
+  campaign() {
+    const name = `django-sse:${SCOPE}`;
+    navigator.locks.request(name, () => {
+      this.lead();
+      return new Promise((release) => {
+        this.release = release;
+      });
+    });
+  }
+
+  resign() {
+    if (!this.leader) return;
+    this.leader = false;
+    clearTimeout(this.timer);
+    this.source?.close();
+    this.source = null;
+    this.release?.();
+    this.release = null;
+  }
+
+  lead() {
+    this.leader = true;
+    if (this.seen && (!this.cursor || numeric(this.cursor) > this.seen)) {
+      this.cursor = String(this.seen);
+    }
     this.connect();
+    // Tabs that are still open answer with their topics; the others are
+    // forgotten after a grace period.
+    const answered = new Set();
+    this.answered = answered;
+    this.post({ kind: "leader" });
+    setTimeout(() => {
+      if (this.answered !== answered) return;
+      this.answered = null;
+      let changed = false;
+      for (const tab of [...this.peers.keys()]) {
+        if (!answered.has(tab)) changed = this.peers.delete(tab) || changed;
+      }
+      if (changed) this.refresh();
+    }, PEER_GRACE_MS);
+  }
+
+  post(message) {
+    this.channel?.postMessage({ ...message, tab: this.tab });
+  }
+
+  // Tell every tab (and so the leader) what this tab wants.
+  announce() {
+    if (!this.channel) return;
+    this.post({ kind: "topics", topics: [...this.topics], types: [...this.types], seen: this.seen });
+  }
+
+  onMessage(message) {
+    switch (message.kind) {
+      case "topics": {
+        const had = this.streamTopics().join(",");
+        this.peers.set(message.tab, { topics: message.topics, types: message.types });
+        this.answered?.add(message.tab);
+        if (!this.leader) break;
+        for (const type of message.types) {
+          if (!this.types.has(type)) {
+            this.types.add(type);
+            this.source?.addEventListener(type, this.onEvent);
+          }
+        }
+        // A tab rendered before our stream's position: replay from there
+        // (the other tabs drop what they have already delivered).
+        const behind = message.seen && this.cursor && message.seen < numeric(this.cursor);
+        if (behind) this.cursor = String(message.seen);
+        if (behind || had !== this.streamTopics().join(",")) this.refresh();
+        this.post({ kind: "status", status: this.status });
+        break;
+      }
+      case "bye":
+        this.peers.delete(message.tab);
+        if (this.leader) this.refresh();
+        break;
+      case "leader":
+        this.announce();
+        break;
+      case "status":
+        if (!this.leader) this.setStatus(message.status);
+        break;
+      case "event":
+        if (!this.leader) this.deliver(message.type, message.data, message.id);
+        break;
+    }
+  }
+
+  // The leader's stream carries every tab's topics.
+  streamTopics() {
+    const topics = new Set(this.topics);
+    if (this.leader) for (const peer of this.peers.values()) peer.topics.forEach((t) => topics.add(t));
+    return [...topics].sort();
   }
 
   // Topics changed: reopen the stream (once per task), resuming from the cursor.
   refresh() {
-    if (!this.started || this.refreshing) return;
+    if (!this.started) return;
+    if (!this.leader) {
+      this.announce();
+      return;
+    }
+    if (this.refreshing) return;
     this.refreshing = true;
     setTimeout(() => {
       this.refreshing = false;
+      if (!this.leader) return;
+      const wanted = this.streamTopics().join(",");
+      if (this.source && wanted === this.openTopics && !this.replay) return;
       this.connect();
     });
   }
 
   url() {
     const url = new URL(STREAM_URL, window.location.href);
-    url.searchParams.set("topics", [...this.topics].join(","));
-    if (this.lastEventId) url.searchParams.set("last_event_id", this.lastEventId);
+    url.searchParams.set("topics", this.streamTopics().join(","));
+    if (this.cursor) url.searchParams.set("last_event_id", this.cursor);
     return url;
   }
 
@@ -105,7 +242,9 @@ class DjangoSSEClient extends EventTarget {
     clearTimeout(this.timer);
     this.source?.close();
     this.source = null;
-    if (!this.topics.size) return;
+    const topics = this.streamTopics();
+    this.openTopics = topics.join(",");
+    if (!this.leader || !topics.length) return;
     const source = new EventSource(this.url());
     this.source = source;
     for (const type of this.types) source.addEventListener(type, this.onEvent);
@@ -153,7 +292,7 @@ class DjangoSSEClient extends EventTarget {
   }
 
   reconnectNow() {
-    if (!this.started || this.status === "live") return;
+    if (!this.started || !this.leader || this.status === "live") return;
     this.attempt = 0;
     this.connect();
   }
@@ -164,23 +303,42 @@ class DjangoSSEClient extends EventTarget {
     document.documentElement.dataset.sseStatus = status;
     this.dispatchEvent(new CustomEvent("status", { detail: { status } }));
     document.dispatchEvent(new CustomEvent("sse:status", { detail: { status } }));
+    if (this.leader) this.post({ kind: "status", status });
   }
 
+  // From the leader's EventSource: relay to the other tabs, then deliver here.
   onEvent(event) {
     if (event.target !== this.source) return;
-    const [id, topic = ANY] = event.lastEventId.split(" ");
-    if (event.lastEventId) this.lastEventId = id;
-    if (event.type === "sse-cursor") return;
-    let data = event.data;
+    const id = event.lastEventId.split(" ")[0];
+    if (id) this.cursor = id;
+    this.post({ kind: "event", type: event.type, data: event.data, id: event.lastEventId });
+    this.deliver(event.type, event.data, event.lastEventId);
+  }
+
+  deliver(type, raw, lastEventId) {
+    const [id, topic = ANY] = lastEventId.split(" ");
+    const number = numeric(id);
+    if (type === "sse-cursor") {
+      this.seen = Math.max(this.seen, number);
+      if (!this.leader && number) this.cursor = id;
+      return;
+    }
+    if (number) {
+      if (number <= this.seen) return; // delivered already (a replay after a failover)
+      this.seen = number;
+      if (!this.leader) this.cursor = id;
+    }
+    if (type !== "reset" && topic !== ANY && !this.topics.has(topic)) return; // another tab's
+    let data = raw;
     try {
-      data = JSON.parse(event.data);
+      data = JSON.parse(raw);
     } catch {
       // not JSON: handlers get the text
     }
-    const detail = { topic, id, type: event.type, data, raw: event.data };
-    const topics = event.type === "reset" ? [...this.topics, ANY] : [topic, ANY];
+    const detail = { topic, id, type, data, raw };
+    const topics = type === "reset" ? [...this.topics, ANY] : [topic, ANY];
     for (const t of topics) {
-      for (const handler of this.handlers.get(`${t}\n${event.type}`) ?? []) {
+      for (const handler of this.handlers.get(`${t}\n${type}`) ?? []) {
         try {
           handler(data, detail);
         } catch (error) {
@@ -188,7 +346,7 @@ class DjangoSSEClient extends EventTarget {
         }
       }
     }
-    document.dispatchEvent(new CustomEvent(`sse:${event.type}`, { detail }));
+    document.dispatchEvent(new CustomEvent(`sse:${type}`, { detail }));
   }
 }
 

@@ -1,0 +1,158 @@
+"""One stream per browser: every tab of a user shares the leader tab's
+stream (Web Locks + BroadcastChannel), in real Chromium."""
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+
+from django_sse import publish
+from tests.browser.conftest import open_tab, signed_in
+from tests.users import User
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ITEMS = "[...document.querySelectorAll('#extra li')].map(li => li.textContent)"
+LEADER = "window.DjangoSSE.leader"
+COUNT = 200  # events in the burst: some are published while no tab leads
+
+
+@pytest.fixture
+async def streams(server, staff_cookies):
+    """The server's open stream count, once the previous test's are gone."""
+    async with httpx.AsyncClient(cookies=staff_cookies, base_url=server.url) as http:
+
+        async def count() -> int:
+            return (await http.get("/sse/stats/")).json()["streams"]
+
+        async with asyncio.timeout(10):
+            while await count():
+                await asyncio.sleep(0.05)
+        yield count
+
+
+async def settled(count, expected: int) -> int:
+    """The stream count once it has stayed the same for half a second."""
+    async with asyncio.timeout(10):
+        while True:
+            first = await count()
+            await asyncio.sleep(0.5)
+            if first == await count() == expected:
+                return first
+
+
+async def items(tab) -> list[str]:
+    return await tab.page.evaluate(ITEMS)
+
+
+async def test_ten_tabs_hold_one_stream_and_all_get_every_event(browser, server, streams):
+    user = await User.objects.acreate(username="tabs")
+    context = await signed_in(browser, server.url, user)
+    tabs = await asyncio.gather(
+        *(open_tab(context, f"{server.url}/page/?extra=news") for _ in range(10))
+    )
+    for tab in tabs:
+        await tab.live()
+    assert await settled(streams, 1) == 1
+    leaders = [await tab.page.evaluate(LEADER) for tab in tabs]
+    assert leaders.count(True) == 1
+    assert sum(len(tab.stream_requests) for tab in tabs) >= 1
+    assert all(not tab.stream_requests for tab, lead in zip(tabs, leaders, strict=True) if not lead)
+    for i in range(5):
+        await sync_to_async(publish)("news", i, event="item")
+    for tab in tabs:
+        await tab.until(f"{ITEMS}.length >= 5")
+    await asyncio.sleep(0.3)  # room for a doubled event to show up
+    for tab in tabs:
+        assert await items(tab) == ["0", "1", "2", "3", "4"]
+        assert tab.errors == []
+    await context.close()
+
+
+async def test_closing_the_leader_during_a_burst_loses_and_doubles_nothing(
+    browser, server, streams
+):
+    user = await User.objects.acreate(username="burst")
+    context = await signed_in(browser, server.url, user)
+    tabs = [await open_tab(context, f"{server.url}/page/?extra=burst") for _ in range(4)]
+    for tab in tabs:
+        await tab.live()
+    [leader] = [tab for tab in tabs if await tab.page.evaluate(LEADER)]
+    followers = [tab for tab in tabs if tab is not leader]
+
+    def burst():
+        try:
+            for i in range(COUNT):
+                publish("burst", i, event="item")
+                time.sleep(0.005)
+        finally:
+            connection.close()  # this thread's own, not the test's
+
+    publishing = asyncio.create_task(sync_to_async(burst, thread_sensitive=False)())
+    await followers[0].until(f"{ITEMS}.length >= 10")
+    await leader.page.close()
+    closed = time.monotonic()
+    async with asyncio.timeout(5):
+        while True:
+            states = [
+                await tab.page.evaluate(
+                    f"{LEADER} && document.documentElement.dataset.sseStatus === 'live'"
+                )
+                for tab in followers
+            ]
+            if any(states):
+                break
+            await asyncio.sleep(0.02)
+    takeover = time.monotonic() - closed
+    await publishing
+    for tab in followers:
+        await tab.until(f"{ITEMS}.length >= {COUNT}")
+    await asyncio.sleep(0.3)
+    for tab in followers:
+        assert await items(tab) == [str(i) for i in range(COUNT)]
+        assert tab.errors == []
+    assert takeover < 1.0, takeover
+    assert await settled(streams, 1) == 1
+    await context.close()
+
+
+async def test_two_users_never_share(browser, server, streams):
+    alice = await User.objects.acreate(username="alice-tabs")
+    bob = await User.objects.acreate(username="bob-tabs")
+    contexts, tabs = {}, {}
+    for user in (alice, bob):
+        contexts[user] = await signed_in(browser, server.url, user)
+        url = f"{server.url}/page/?extra=user:{user.pk}"
+        tabs[user] = [await open_tab(contexts[user], url) for _ in range(2)]
+        for tab in tabs[user]:
+            await tab.live()
+    assert await settled(streams, 2) == 2  # one per user, not per tab nor one in all
+    scope = "document.querySelector('script[data-sse-scope]').dataset.sseScope"
+    scopes = {user: await tabs[user][0].page.evaluate(scope) for user in (alice, bob)}
+    assert scopes[alice] != scopes[bob] and str(alice.pk) not in scopes[alice]
+    await sync_to_async(publish)(f"user:{alice.pk}", "for alice", event="item")
+    for tab in tabs[alice]:
+        await tab.until(f"{ITEMS}.length === 1")
+    await asyncio.sleep(0.3)
+    for tab in tabs[bob]:
+        assert await items(tab) == []
+    for context in contexts.values():
+        await context.close()
+
+
+async def test_without_web_locks_each_tab_has_its_own_stream(browser, server, streams):
+    user = await User.objects.acreate(username="old-browser")
+    context = await signed_in(browser, server.url, user)
+    await context.add_init_script("Object.defineProperty(navigator, 'locks', {value: undefined})")
+    tabs = [await open_tab(context, f"{server.url}/page/?extra=solo") for _ in range(2)]
+    for tab in tabs:
+        await tab.live()
+    assert await settled(streams, 2) == 2
+    await sync_to_async(publish)("solo", json.dumps("x"), event="item")
+    for tab in tabs:
+        await tab.until(f"{ITEMS}.length === 1")
+    await context.close()
