@@ -164,10 +164,16 @@ def atomic() -> transaction.Atomic:
 
 
 def publish_html(
-    topic: str, template_name: str, context: dict[str, Any] | None = None, *, event: str = "message"
+    topic: str,
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    event: str | None = "message",
 ) -> int:
-    """Render a template and publish the HTML, for htmx's SSE extension
-    (``sse-swap="<event>"``). The template engine escapes the context as usual."""
+    """Render a template and publish the HTML, for htmx. htmx 2's SSE
+    extension swaps events by name (``sse-swap="<event>"``); htmx 4's swaps
+    unnamed ones into the ``hx-sse:connect`` element: ``event=None``. The
+    template engine escapes the context as usual."""
     from django.template.loader import render_to_string
 
     return publish(topic, render_to_string(template_name, context), event=event)

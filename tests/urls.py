@@ -10,6 +10,7 @@ urlpatterns = [
     path("page/", views.page),
     path("dashboard-page/", views.dashboard_page),
     path("htmx-page/", views.htmx_page),
+    path("htmx4-page/", views.htmx4_page),
     path("tokens/", views.tokens),
     path("progress-page/<uuid:job_id>/", views.progress_page),
     path("favicon.ico", lambda request: HttpResponse(status=204)),

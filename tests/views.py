@@ -31,7 +31,11 @@ def dashboard_page(request):
 
 
 def htmx_page(request):
-    return render(request, "htmx_page.html")
+    return render(request, "htmx_page.html", {"topic": request.GET.get("topic", "rows")})
+
+
+def htmx4_page(request):
+    return render(request, "htmx4_page.html", {"topic": request.GET.get("topic", "rows")})
 
 
 async def words(count: int, fail_at: int | None = None):
