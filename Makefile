@@ -75,14 +75,14 @@ dist: .venv-py312/.installed
 
 # Each stack: the suite on two workers, then the tests that restart
 # PostgreSQL, alone. On this one, the auth paths with UUID user pks too.
-test-django52: .venv-py311/.installed system-deps
+test-django52: .venv-py311/.installed system-deps clients/js/node_modules/.installed
 	.venv-py311/bin/python -m pytest $(PYTEST_ARGS)
 	SSE_UUID_USERS=1 .venv-py311/bin/python -m pytest $(PYTEST_ARGS) $(UUID_USER_TESTS)
 	.venv-py311/bin/python -m pytest -m serial
 
 # Coverage of the package (servers and workers the tests start included),
 # with the floor in pyproject.toml; and the tutorial, followed word for word.
-test-django61: .venv-py312/.installed system-deps dist
+test-django61: .venv-py312/.installed system-deps dist clients/js/node_modules/.installed
 	rm -f .coverage .coverage.*
 	.venv-py312/bin/python -m pytest $(PYTEST_ARGS) --cov --cov-report=
 	.venv-py312/bin/python -m pytest -m serial --cov --cov-append --cov-report=
@@ -90,7 +90,7 @@ test-django61: .venv-py312/.installed system-deps dist
 
 # The installed wheel, not the source tree: the suite runs from a copy of
 # the repository without django_sse/.
-test-django60-wheel: .venv-py313/.installed system-deps dist
+test-django60-wheel: .venv-py313/.installed system-deps dist clients/js/node_modules/.installed
 	.venv-py313/bin/pip install -q --force-reinstall --no-deps dist/*.whl
 	rm -rf .wheel-test && mkdir .wheel-test
 	tar -c --exclude=./django_sse --exclude='./.venv*' --exclude=./.git --exclude=./bench/.env \
@@ -101,6 +101,12 @@ test-django60-wheel: .venv-py313/.installed system-deps dist
 	cd .wheel-test && ../.venv-py313/bin/python -m pytest -m serial
 
 test: lint docs test-django52 test-django61 test-django60-wheel
+
+# The npm client's development packages (React, jsdom, TypeScript), from
+# the npm registry at the versions its lock file pins.
+clients/js/node_modules/.installed: clients/js/package.json clients/js/package-lock.json
+	cd clients/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The benchmark's own environment: django-sse's stack plus django-eventstream.
 bench/.env/.installed: bench/requirements.txt requirements/base.txt requirements/django61.txt pyproject.toml

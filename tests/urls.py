@@ -11,6 +11,8 @@ urlpatterns = [
     path("dashboard-page/", views.dashboard_page),
     path("htmx-page/", views.htmx_page),
     path("htmx4-page/", views.htmx4_page),
+    path("test-publish/", views.publish_for_tests),
+    path("test-notify/", views.notify_for_tests),
     path("tokens/", views.tokens),
     path("progress-page/<uuid:job_id>/", views.progress_page),
     path("favicon.ico", lambda request: HttpResponse(status=204)),

@@ -52,3 +52,33 @@ async def tokens(request):
     n = int(request.GET.get("n", "200"))
     fail_at = request.GET.get("fail_at")
     return await stream_response(request, words(n, int(fail_at) if fail_at else None))
+
+
+# For the npm client's tests (clients/js/test), run by tests/test_js_client.py:
+# Node publishes through these, as an app's own views would.
+
+
+@csrf_exempt
+def publish_for_tests(request):
+    import json
+
+    from django.http import JsonResponse
+
+    from django_sse import publish
+
+    body = json.loads(request.body)
+    return JsonResponse({"id": publish(body["topic"], body.get("data"), event=body.get("event"))})
+
+
+@csrf_exempt
+def notify_for_tests(request):
+    import json
+
+    from django.contrib.auth import get_user_model
+    from django.http import JsonResponse
+
+    from django_sse.contrib.notifications import notify
+
+    body = json.loads(request.body)
+    user = get_user_model().objects.get(pk=body["user"])
+    return JsonResponse({"ids": [n.pk for n in notify(user, body["title"])]})

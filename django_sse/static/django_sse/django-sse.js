@@ -17,6 +17,8 @@
 // signed-in user, from the page): another user's tabs never get the events.
 // Without Web Locks or BroadcastChannel, each tab has its own stream.
 
+import { readEvents } from "./sse-parse.js";
+
 const config = document.querySelector("script[data-sse-url]")?.dataset ?? {};
 const STREAM_URL = config.sseUrl || "/sse/stream/";
 const RETRY_MS = Number(config.sseRetry) || 2000;
@@ -357,37 +359,9 @@ export async function fetchEvents(url, init = {}, onEvent = () => {}) {
   const headers = { Accept: "text/event-stream", ...(init.headers ?? {}) };
   const response = await fetch(url, { credentials: "same-origin", ...init, headers });
   if (!response.ok) throw new Error(`django-sse: HTTP ${response.status} from ${url}`);
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let data = [];
-  let type = "";
-  let id = "";
-  const processLine = (line) => {
-    if (line === "") {
-      if (data.length) onEvent({ type: type || "message", data: data.join("\n"), id });
-      data = [];
-      type = "";
-      return;
-    }
-    if (line.startsWith(":")) return;
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "data") data.push(value);
-    else if (field === "event") type = value;
-    else if (field === "id" && !value.includes("\0")) id = value;
-  };
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    // Hold back a trailing CR: the LF that may start the next chunk is part of it.
-    const held = buffer.endsWith("\r") ? "\r" : "";
-    const lines = (held ? buffer.slice(0, -1) : buffer).split(/\r\n|\r|\n/);
-    buffer = lines.pop() + held;
-    for (const line of lines) processLine(line);
-  }
+  await readEvents(response.body, (event) => {
+    if (event.type) onEvent({ type: event.type, data: event.data, id: event.id });
+  });
 }
 
 // Links from the server only when they cannot run code: a local path or

@@ -1,0 +1,60 @@
+"""The npm client (clients/js) and its React hooks, run by Node's test
+runner against a real django-sse server (uvicorn) with real users, a job
+and notifications; its TypeScript declarations are checked by tsc."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from django_sse.contrib.notifications import notify
+from django_sse.contrib.progress import Progress
+from tests.servers import ROOT, Server
+from tests.users import User
+
+PACKAGE = ROOT / "clients" / "js"
+CSRF = "a" * 32
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def short_lived_server(test_db_url):
+    """Streams end after 2 s: the client must resume from its cursor."""
+    srv = Server("uvicorn", test_db_url, DJANGO_SSE_MAX_DURATION="2").start()
+    yield srv
+    srv.stop()
+
+
+def test_the_npm_client_and_hooks_against_a_real_server(short_lived_server):
+    node = shutil.which("node")
+    if node is None or not (PACKAGE / "node_modules").is_dir():
+        raise pytest.UsageError(
+            "The JS client tests need Node and `make clients/js/node_modules/.installed`."
+        )
+    user = User.objects.create_user("spa")
+    client = Client()
+    client.force_login(user)
+    job = Progress.create(owner=user, label="export")
+    notify(user, "first")
+    notify(user, "second")
+    import django_sse
+
+    parser = Path(django_sse.__file__).parent / "static" / "django_sse" / "sse-parse.js"
+    env = dict(
+        os.environ,
+        SSE_PARSE_SOURCE=str(parser),
+        SSE_TEST_SERVER=short_lived_server.url,
+        SSE_TEST_USER_ID=str(user.pk),
+        SSE_TEST_SESSION=client.cookies["sessionid"].value,
+        SSE_TEST_CSRF=CSRF,
+        SSE_TEST_JOB_ID=str(job.id),
+    )
+    result = subprocess.run(
+        ["npm", "test"], cwd=PACKAGE, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "# fail 0" in result.stdout and "# pass 7" in result.stdout, result.stdout
