@@ -30,10 +30,15 @@ def add_cors_headers(request: HttpRequest, response: HttpResponseBase) -> HttpRe
     return response
 
 
-def preflight(request: HttpRequest) -> HttpResponseBase:
+STREAM_HEADERS = "Last-Event-ID, Cache-Control, Accept"
+
+
+def preflight(
+    request: HttpRequest, methods: str = "GET, OPTIONS", headers: str = STREAM_HEADERS
+) -> HttpResponseBase:
     response = HttpResponse(status=204)
     if allowed_origin(request):
-        response["Access-Control-Allow-Methods"] = "GET, OPTIONS"
-        response["Access-Control-Allow-Headers"] = "Last-Event-ID, Cache-Control, Accept"
+        response["Access-Control-Allow-Methods"] = methods
+        response["Access-Control-Allow-Headers"] = headers
         response["Access-Control-Max-Age"] = "600"
     return add_cors_headers(request, response)

@@ -15,6 +15,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from django_sse import eventlog
 from django_sse.asgi import stream_view
@@ -199,13 +200,22 @@ def _token_topics(request: HttpRequest) -> list[str] | HttpResponse:
         return json_error(400, str(exc))
 
 
+@csrf_exempt  # checked in _token, answering JSON
 @never_cache
-@require_methods("POST")
-@csrf_protect_json
+@require_methods("POST", "OPTIONS")
 def token(request: HttpRequest) -> HttpResponseBase:
     """``POST /sse/token/`` (signed in, CSRF): a short-lived token for
     ``topics``, for clients that cannot send the session cookie. Answers
-    ``{"token": "...", "expires_in": seconds, "topics": [...]}``."""
+    ``{"token": "...", "expires_in": seconds, "topics": [...]}``. A front
+    end on an origin of ``DJANGO_SSE_CORS_ORIGINS`` may ask for it with
+    credentials (CORS, with its preflight)."""
+    if request.method == "OPTIONS":
+        return preflight(request, "POST, OPTIONS", "Content-Type, X-CSRFToken, Accept")
+    return add_cors_headers(request, _token(request))
+
+
+@csrf_protect_json
+def _token(request: HttpRequest) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return json_error(401, "Sign in first.")
     topics = _token_topics(request)

@@ -17,6 +17,9 @@ SECRET_KEY = "tests-only-not-secret"
 # DJANGO_DEBUG=1 for the WSGI runserver test (static files need DEBUG there).
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = ["*"]
+# A front end on another origin (tests/browser/test_spa.py sets them).
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+DJANGO_SSE_CORS_ORIGINS = env.list("DJANGO_SSE_CORS_ORIGINS", default=[])
 USE_TZ = True
 
 DATABASES = {

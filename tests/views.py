@@ -82,3 +82,35 @@ def notify_for_tests(request):
     body = json.loads(request.body)
     user = get_user_model().objects.get(pk=body["user"])
     return JsonResponse({"ids": [n.pk for n in notify(user, body["title"])]})
+
+
+# A single-page front end on another origin (tests/browser/test_spa.py):
+# its page and the npm client's files, and the CSRF token the API gives it.
+
+SPA_FILES = {"index.js", "parse.js"}
+
+
+def spa_page(request):
+    return render(
+        request, "spa_page.html", {"api": request.GET["api"], "topic": request.GET["topic"]}
+    )
+
+
+def spa_client(request, name):
+    from django.conf import settings
+    from django.http import Http404, HttpResponse
+
+    if name not in SPA_FILES:
+        raise Http404(name)
+    path = settings.BASE_DIR / "clients" / "js" / name
+    return HttpResponse(path.read_bytes(), content_type="text/javascript")
+
+
+def spa_csrf(request):
+    """What a project gives its front end: the CSRF token, with CORS."""
+    from django.http import JsonResponse
+    from django.middleware.csrf import get_token
+
+    from django_sse.cors import add_cors_headers
+
+    return add_cors_headers(request, JsonResponse({"csrfToken": get_token(request)}))

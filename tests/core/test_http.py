@@ -1,7 +1,7 @@
 """Every answer under /sse/ that is not a stream is JSON, errors included."""
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.users import User
 
@@ -18,7 +18,7 @@ def test_unknown_path_is_a_json_404(client):
 @pytest.mark.parametrize(
     "method,path,allowed",
     [
-        ("get", "/sse/token/", "POST"),
+        ("get", "/sse/token/", "POST, OPTIONS"),
         ("post", "/sse/stream/?topics=a", "GET, OPTIONS"),
         ("get", "/sse/notifications/api/read-all/", "POST"),
         ("post", "/sse/notifications/api/count/", "GET"),
@@ -73,3 +73,20 @@ def test_posts_with_a_csrf_token_pass():
     token = anonymous.cookies["csrftoken"].value
     refused = anonymous.post("/sse/token/", {"topics": "news"}, HTTP_X_CSRFTOKEN=token)
     assert refused.status_code == 401 and refused.json()["status"] == 401
+
+
+@override_settings(DJANGO_SSE_CORS_ORIGINS=["https://app.example.com"])
+def test_the_token_endpoint_answers_cors_for_allowed_origins_only():
+    client = Client()
+    allowed = {"HTTP_ORIGIN": "https://app.example.com"}
+    preflight = client.options("/sse/token/", **allowed)
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+    assert "X-CSRFToken" in preflight["Access-Control-Allow-Headers"]
+    other = client.options("/sse/token/", HTTP_ORIGIN="https://evil.example.com")
+    assert "Access-Control-Allow-Origin" not in other
+    # The JSON error itself is readable by the allowed front end.
+    refused = client.post("/sse/token/", **allowed)
+    assert refused.status_code in (401, 403) and refused.json()["error"]
+    assert refused["Access-Control-Allow-Origin"] == "https://app.example.com"
