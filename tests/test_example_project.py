@@ -72,9 +72,34 @@ def review_layout(base: str, session: str, out) -> None:
                         problems[f"{path} at {width}px"] = found
                     errors.clear()
                 context.close()
+            ten_tabs(browser, base, session)
         finally:
             browser.close()
     assert not problems, problems
+
+
+STATUS = "document.documentElement.dataset.sseStatus"
+
+
+def ten_tabs(browser, base: str, session: str) -> None:
+    """Ten tabs of the demo under runserver (HTTP/1.1: six connections per
+    origin): with one stream per tab the seventh would hang; the tabs share
+    one stream, and every tab goes live."""
+    context = browser.new_context()
+    context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
+    pages = []
+    for _ in range(10):
+        page = context.new_page()
+        page.goto(base + "/")
+        pages.append(page)
+    live = f"{STATUS} === 'live'"
+    deadline = time.monotonic() + 15
+    while not all(page.evaluate(live) for page in pages):
+        assert time.monotonic() < deadline, [page.evaluate(STATUS) for page in pages]
+        time.sleep(0.1)
+    leaders = [page.evaluate("window.DjangoSSE.leader") for page in pages]
+    assert leaders.count(True) == 1, leaders
+    context.close()
 
 
 def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
