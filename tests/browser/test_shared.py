@@ -156,3 +156,58 @@ async def test_without_web_locks_each_tab_has_its_own_stream(browser, server, st
     for tab in tabs:
         await tab.until(f"{ITEMS}.length === 1")
     await context.close()
+
+
+async def test_topics_follow_the_tabs_and_a_frozen_leader_hands_over(browser, server, streams):
+    user = await User.objects.acreate(username="freeze")
+    context = await signed_in(browser, server.url, user)
+    tabs = [await open_tab(context, f"{server.url}/page/?extra=base") for _ in range(3)]
+    for tab in tabs:
+        await tab.live()
+    [leader] = [tab for tab in tabs if await tab.page.evaluate(LEADER)]
+    follower, other = [tab for tab in tabs if tab is not leader]
+
+    # A follower's new topic reaches the leader's stream; only that tab gets it.
+    # A function, which evaluate() calls (an expression whose value is a
+    # function, such as subscribe()'s unsubscribe, would be called too).
+    subscribe = """() => {
+        window.lateOff = window.DjangoSSE.subscribe("late", "item", (data) => {
+            const li = document.createElement("li");
+            li.textContent = data;
+            document.getElementById("extra").append(li);
+        });
+    }"""
+    await follower.page.evaluate(subscribe)
+    await leader.until("window.DjangoSSE.source?.url.includes('late')")
+    await sync_to_async(publish)("late", "for the follower", event="item")
+    await follower.until(f"{ITEMS}.includes('for the follower')")
+    await asyncio.sleep(0.3)
+    assert "for the follower" not in await items(other)
+    assert "for the follower" not in await items(leader)
+    # ...and leaves it when the tab drops the topic.
+    await follower.page.evaluate("() => { window.lateOff(); }")
+    await leader.until("!window.DjangoSSE.source?.url.includes('late')")
+
+    # The browser freezes the leading tab (as it does to background tabs):
+    # another tab leads within a second and nothing is lost. Chromium fires
+    # the Page Lifecycle `freeze` event before it freezes a page; headless
+    # Chromium's CDP freeze does not, so the test fires it, then freezes.
+    cdp = await context.new_cdp_session(leader.page)
+    await leader.page.evaluate("() => { document.dispatchEvent(new Event('freeze')); }")
+    await cdp.send("Page.setWebLifecycleState", {"state": "frozen"})
+    frozen = time.monotonic()
+    async with asyncio.timeout(5):
+        while not any(
+            [
+                await tab.page.evaluate(f"{LEADER} && window.DjangoSSE.source !== null")
+                for tab in (follower, other)
+            ]
+        ):
+            await asyncio.sleep(0.02)
+    assert time.monotonic() - frozen < 1.0
+    await sync_to_async(publish)("base", "after the freeze", event="item")
+    for tab in (follower, other):
+        await tab.until(f"{ITEMS}.includes('after the freeze')")
+    assert await settled(streams, 1) == 1
+    await cdp.send("Page.setWebLifecycleState", {"state": "active"})
+    await context.close()
