@@ -27,3 +27,12 @@ class HeadersCompressor(MiddlewareMixin):
             response.content = gzip.compress(response.content)
         response["Content-Encoding"] = "gzip"
         return response
+
+
+def sync_only(get_response):
+    """A middleware Django must call through a thread under ASGI."""
+
+    def middleware(request):
+        return get_response(request)
+
+    return middleware

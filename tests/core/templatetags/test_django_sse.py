@@ -7,7 +7,7 @@ from django.test import RequestFactory
 CORE = (
     '<link rel="stylesheet" href="/static/django_sse/django-sse.css">\n'
     '<script type="module" src="/static/django_sse/django-sse.js"{nonce}'
-    ' data-sse-url="/sse/stream/" data-sse-retry="2000"></script>'
+    ' data-sse-url="/sse/stream/" data-sse-retry="2000" data-sse-scope="{scope}"></script>'
 )
 
 
@@ -18,11 +18,25 @@ def render(source: str, **context) -> str:
 def test_sse_script_once_per_request_with_nonce():
     request = RequestFactory().get("/")
     html = render("{% sse_script %}{% sse_script %}", request=request, csp_nonce="abc")
-    assert html == CORE.format(nonce=' nonce="abc"')
+    assert html == CORE.format(nonce=' nonce="abc"', scope="anonymous")
 
 
 def test_sse_script_without_nonce():
-    assert render("{% sse_script %}", request=RequestFactory().get("/")) == CORE.format(nonce="")
+    html = render("{% sse_script %}", request=RequestFactory().get("/"))
+    assert html == CORE.format(nonce="", scope="anonymous")
+
+
+@pytest.mark.django_db
+def test_the_share_scope_names_the_user_by_a_keyed_hash_only():
+    from django_sse.logs import user_hash
+    from tests.users import User
+
+    request = RequestFactory().get("/")
+    request.user = User.objects.create_user("scoped")
+    html = render("{% sse_script %}", request=request)
+    scope = f"u{user_hash(request.user.pk)}"
+    assert html == CORE.format(nonce="", scope=scope)
+    assert f'"{request.user.pk}"' not in html
 
 
 def test_nonce_is_escaped():
