@@ -13,7 +13,13 @@ from django_sse import stream_response
 def page(request):
     nonce = secrets.token_urlsafe(16)
     response = render(
-        request, "page.html", {"csp_nonce": nonce, "extra": request.GET.get("extra", "")}
+        request,
+        "page.html",
+        {
+            "csp_nonce": nonce,
+            "extra": request.GET.get("extra", ""),
+            "resume": request.GET.get("resume", ""),
+        },
     )
     response["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "

@@ -210,3 +210,26 @@ async def test_topics_follow_the_tabs_and_a_frozen_leader_hands_over(browser, se
     assert await settled(streams, 1) == 1
     await cdp.send("Page.setWebLifecycleState", {"state": "active"})
     await context.close()
+
+
+async def test_a_tab_rendered_earlier_gets_what_was_published_since(browser, server, streams):
+    """A page rendered at event N (resumeFrom) that joins after N+1 was
+    published: the leader replays from N for it; the others do not see
+    N+1 twice."""
+    from django_sse.eventlog import max_id
+
+    user = await User.objects.acreate(username="rendered-earlier")
+    context = await signed_in(browser, server.url, user)
+    first = await open_tab(context, f"{server.url}/page/?extra=news")
+    await first.live()
+    rendered_at = await sync_to_async(max_id)()
+    await sync_to_async(publish)("news", "meanwhile", event="item")
+    await first.until(f"{ITEMS}.length === 1")
+    late = await open_tab(context, f"{server.url}/page/?extra=news&resume={rendered_at}")
+    await late.until(f"{ITEMS}.includes('meanwhile')")
+    await sync_to_async(publish)("news", "after", event="item")
+    for tab in (first, late):
+        await tab.until(f"{ITEMS}.includes('after')")
+    await asyncio.sleep(0.3)
+    assert await items(first) == await items(late) == ["meanwhile", "after"]
+    await context.close()

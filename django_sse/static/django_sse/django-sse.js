@@ -36,7 +36,7 @@ class DjangoSSEClient extends EventTarget {
     this.topics = new Set(); // this tab's topics
     this.types = new Set(["message", "reset", "sse-cursor"]);
     this.handlers = new Map(); // "topic\ntype" -> Set of handlers
-    this.seen = 0; // the highest event id this tab has delivered (or was rendered at)
+    this.seen = -1; // the highest event id this tab has delivered or was rendered at (-1: none)
     this.cursor = ""; // the leader's: where its stream resumes
     this.source = null;
     this.status = "connecting";
@@ -45,6 +45,7 @@ class DjangoSSEClient extends EventTarget {
     this.started = false;
     this.tab = crypto.randomUUID?.() ?? String(Math.random()).slice(2);
     this.leader = !SHARED; // alone, every tab leads itself
+    this.replay = false; // the leader must reopen from an older cursor
     this.peers = new Map(); // other tabs -> their topics (every tab keeps it)
     this.onEvent = this.onEvent.bind(this);
     window.addEventListener("online", () => this.reconnectNow());
@@ -87,8 +88,8 @@ class DjangoSSEClient extends EventTarget {
   // page was rendered with server-side state, e.g. django_sse.eventlog.max_id()),
   // so nothing published between the render and the connect is missed.
   resumeFrom(id) {
-    if (!this.seen && numeric(String(id))) {
-      this.seen = numeric(String(id));
+    if (this.seen < 0 && /^\d+$/.test(String(id))) {
+      this.seen = Number(id);
       if (!this.cursor) this.cursor = String(id);
     }
   }
@@ -141,7 +142,7 @@ class DjangoSSEClient extends EventTarget {
 
   lead() {
     this.leader = true;
-    if (this.seen && (!this.cursor || numeric(this.cursor) > this.seen)) {
+    if (this.seen >= 0 && (!this.cursor || numeric(this.cursor) > this.seen)) {
       this.cursor = String(this.seen);
     }
     this.connect();
@@ -186,8 +187,11 @@ class DjangoSSEClient extends EventTarget {
         }
         // A tab rendered before our stream's position: replay from there
         // (the other tabs drop what they have already delivered).
-        const behind = message.seen && this.cursor && message.seen < numeric(this.cursor);
-        if (behind) this.cursor = String(message.seen);
+        const behind = message.seen >= 0 && this.cursor && message.seen < numeric(this.cursor);
+        if (behind) {
+          this.cursor = String(message.seen);
+          this.replay = true;
+        }
         if (behind || had !== this.streamTopics().join(",")) this.refresh();
         this.post({ kind: "status", status: this.status });
         break;
@@ -229,6 +233,7 @@ class DjangoSSEClient extends EventTarget {
       if (!this.leader) return;
       const wanted = this.streamTopics().join(",");
       if (this.source && wanted === this.openTopics && !this.replay) return;
+      this.replay = false;
       this.connect();
     });
   }
