@@ -214,3 +214,13 @@ async def open_stream(
             yield stream
         finally:
             await stream.close()
+
+
+def npm_client_env() -> dict[str, str]:
+    """The environment that builds the npm client (clients/js) from the
+    stream parser of the django_sse under test (the source tree, or the
+    installed wheel when the suite runs without django_sse/)."""
+    import django_sse
+
+    parser = Path(django_sse.__file__).parent / "static" / "django_sse" / "sse-parse.js"
+    return dict(os.environ, SSE_PARSE_SOURCE=str(parser))

@@ -2,17 +2,15 @@
 runner against a real django-sse server (uvicorn) with real users, a job
 and notifications; its TypeScript declarations are checked by tsc."""
 
-import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from django.test import Client
 
 from django_sse.contrib.notifications import notify
 from django_sse.contrib.progress import Progress
-from tests.servers import ROOT, Server
+from tests.servers import ROOT, Server, npm_client_env
 from tests.users import User
 
 PACKAGE = ROOT / "clients" / "js"
@@ -41,12 +39,8 @@ def test_the_npm_client_and_hooks_against_a_real_server(short_lived_server):
     job = Progress.create(owner=user, label="export")
     notify(user, "first")
     notify(user, "second")
-    import django_sse
-
-    parser = Path(django_sse.__file__).parent / "static" / "django_sse" / "sse-parse.js"
     env = dict(
-        os.environ,
-        SSE_PARSE_SOURCE=str(parser),
+        npm_client_env(),
         SSE_TEST_SERVER=short_lived_server.url,
         SSE_TEST_USER_ID=str(user.pk),
         SSE_TEST_SESSION=client.cookies["sessionid"].value,

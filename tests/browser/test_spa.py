@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 
 from django_sse import publish
 from tests.browser.conftest import open_tab, signed_in
-from tests.servers import ROOT, Server
+from tests.servers import ROOT, Server, npm_client_env
 from tests.users import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def spa_server(test_db_url):
-    subprocess.run(["node", "build.js"], cwd=ROOT / "clients" / "js", check=True)
+    subprocess.run(
+        ["node", "build.js"], cwd=ROOT / "clients" / "js", env=npm_client_env(), check=True
+    )
     srv = Server("uvicorn", test_db_url)
     origin = f"http://app.example.localhost:{srv.port}"
     srv.env.update(DJANGO_SSE_CORS_ORIGINS=origin, CSRF_TRUSTED_ORIGINS=origin)
