@@ -115,7 +115,8 @@ def check_database(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 
 WHITENOISE = "django_sse.static.WhiteNoiseMiddleware"  # async-capable (W006)
-STATIC_SERVERS = {WHITENOISE, "whitenoise.middleware.WhiteNoiseMiddleware"}
+SYNC_WHITENOISE = "whitenoise.middleware.WhiteNoiseMiddleware"
+STATIC_SERVERS = {WHITENOISE, SYNC_WHITENOISE}
 
 
 @register(Tags.staticfiles)
@@ -267,7 +268,7 @@ def check_sync_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         "Make it async-capable (django.utils.decorators.sync_and_async_middleware), or "
         "silence django_sse.W006 if slower reconnect bursts are acceptable."
     )
-    if "whitenoise.middleware.WhiteNoiseMiddleware" in sync_only:
+    if SYNC_WHITENOISE in sync_only:
         hint = f"For WhiteNoise, use '{WHITENOISE}' (the same, async-capable). " + hint
     return [
         Warning(

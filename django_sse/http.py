@@ -16,7 +16,7 @@ from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
 from django_sse.compat import csrf_problem, release_request_thread
-from django_sse.logs import log_event
+from django_sse.logs import describe, log_event
 
 NEEDS_ASGI = (
     "Server-Sent Events streams need an ASGI server (daphne, uvicorn, granian). "
@@ -55,7 +55,7 @@ def _database_unavailable(exc: DatabaseError) -> JsonResponse:
     log_event(
         "sse.request.database_unavailable",
         "answered 503: the database is unavailable",
-        reason=f"{type(exc).__name__}: {exc}".replace("\n", " "),
+        reason=describe(exc),
     )
     return json_error(503, DATABASE_UNAVAILABLE, Retry_After="5")
 

@@ -29,7 +29,14 @@ from django.db import DatabaseError
 from django_sse import eventlog, hooks, tracing
 from django_sse.conf import conf
 from django_sse.dbthreads import DatabaseThreads
-from django_sse.logs import forget, log_event, missing_table, topic_families, user_hash
+from django_sse.logs import (
+    describe,
+    forget,
+    log_event,
+    missing_table,
+    topic_families,
+    user_hash,
+)
 from django_sse.protocol import format_event
 from django_sse.subscriber import Subscriber, Subscriptions
 
@@ -89,10 +96,6 @@ class Stats:
     replayed: int = 0  # events sent from the log on (re)connect
     bytes_written: int = 0  # stream data handed to the server
     resets: Counter[str] = field(default_factory=Counter)  # reset events by reason
-
-
-def _reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
 
 
 CUT_REASONS = {
@@ -254,7 +257,7 @@ class Hub(Subscriptions):
                     f"the hub's reader failed; restarting in {backoff:.1f}s",
                     level=logging.ERROR,
                     exc_info=True,
-                    reason=_reason(exc),
+                    reason=describe(exc),
                     restarts=self.stats.restarts,
                 )
                 await asyncio.sleep(backoff)
@@ -277,7 +280,7 @@ class Hub(Subscriptions):
                         "sse.log.unreachable",
                         "the event log cannot be read; retrying",
                         key="start",
-                        reason=_reason(exc),
+                        reason=describe(exc),
                     )
                 self.first_attempt.set()
                 await asyncio.sleep(delay)
@@ -312,7 +315,7 @@ class Hub(Subscriptions):
                     "sse.log.read_failed",
                     "reading the event log failed; retrying",
                     key="read",
-                    reason=_reason(exc),
+                    reason=describe(exc),
                 )
                 retry_in = backoff = min(backoff * 2, 5.0)
                 continue

@@ -61,6 +61,11 @@ def log_event(
     return True
 
 
+def describe(exc: BaseException) -> str:
+    """An exception as a log field: one line, at most 300 characters."""
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
+
+
 def forget(key: str) -> None:
     """The condition is over: log it fully again if it comes back."""
     _last.pop(key, None)

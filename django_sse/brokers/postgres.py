@@ -8,7 +8,7 @@ from django.db import connections
 
 from django_sse.brokers.base import Broker
 from django_sse.conf import conf
-from django_sse.logs import log_event
+from django_sse.logs import describe, log_event
 
 CHANNEL = "django_sse"
 # How often an idle listener checks that its connection is alive (and
@@ -66,7 +66,7 @@ class PostgresBroker(Broker):
                     "sse.listener.lost",
                     "the broker's listener lost its connection; reconnecting",
                     broker=self.name,
-                    reason=f"{type(exc).__name__}: {exc}".replace("\n", " "),
+                    reason=describe(exc),
                 )
             finally:
                 self.went_down()

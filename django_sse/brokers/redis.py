@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 
 from django_sse.brokers.base import Broker
 from django_sse.conf import conf
-from django_sse.logs import log_event
+from django_sse.logs import describe, log_event
 
 GROUP = "django-sse"
 # Redis pub/sub does not keep messages for a subscriber that is away: the
@@ -64,7 +64,7 @@ class RedisBroker(Broker):
                     "sse.listener.lost",
                     "the broker's listener lost its connection; reconnecting",
                     broker=self.name,
-                    reason=f"{type(exc).__name__}: {exc}",
+                    reason=describe(exc),
                 )
             finally:
                 self.went_down()

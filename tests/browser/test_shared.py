@@ -45,6 +45,19 @@ async def settled(count, expected: int) -> int:
                 return first
 
 
+async def taken_over(tabs, since: float) -> float:
+    """Seconds until one of ``tabs`` holds the lock and has reopened the stream."""
+    async with asyncio.timeout(5):
+        while not any(
+            [
+                await tab.page.evaluate(f"{LEADER} && window.DjangoSSE.source !== null")
+                for tab in tabs
+            ]
+        ):
+            await asyncio.sleep(0.02)
+    return time.monotonic() - since
+
+
 async def items(tab) -> list[str]:
     return await tab.page.evaluate(ITEMS)
 
@@ -95,18 +108,7 @@ async def test_closing_the_leader_during_a_burst_loses_and_doubles_nothing(
     publishing = asyncio.create_task(sync_to_async(burst, thread_sensitive=False)())
     await followers[0].until(f"{ITEMS}.length >= 10")
     await leader.page.close()
-    closed = time.monotonic()
-    # Taken over: another tab holds the lock and has reopened the stream.
-    async with asyncio.timeout(5):
-        while True:
-            states = [
-                await tab.page.evaluate(f"{LEADER} && window.DjangoSSE.source !== null")
-                for tab in followers
-            ]
-            if any(states):
-                break
-            await asyncio.sleep(0.02)
-    takeover = time.monotonic() - closed
+    takeover = await taken_over(followers, since=time.monotonic())
     await publishing
     for tab in followers:
         await tab.until(f"{ITEMS}.length >= {COUNT}")
@@ -194,16 +196,7 @@ async def test_topics_follow_the_tabs_and_a_frozen_leader_hands_over(browser, se
     cdp = await context.new_cdp_session(leader.page)
     await leader.page.evaluate("() => { document.dispatchEvent(new Event('freeze')); }")
     await cdp.send("Page.setWebLifecycleState", {"state": "frozen"})
-    frozen = time.monotonic()
-    async with asyncio.timeout(5):
-        while not any(
-            [
-                await tab.page.evaluate(f"{LEADER} && window.DjangoSSE.source !== null")
-                for tab in (follower, other)
-            ]
-        ):
-            await asyncio.sleep(0.02)
-    assert time.monotonic() - frozen < 1.0
+    assert await taken_over([follower, other], since=time.monotonic()) < 1.0
     await sync_to_async(publish)("base", "after the freeze", event="item")
     for tab in (follower, other):
         await tab.until(f"{ITEMS}.includes('after the freeze')")
