@@ -33,6 +33,19 @@ def report_task(progress: Progress, steps: int) -> None:
     run(progress, steps, 0)
 
 
+# The real-worker tests (tests/contrib/progress/test_workers.py). Each is
+# decorated where it is defined: a worker finds it by its module and name.
+@with_progress
+def rq_report(progress: Progress, steps: int, delay: float, fail: bool = False) -> None:
+    run(progress, steps, delay, fail)
+
+
+@task(backend="db")
+@with_progress
+def db_report(progress: Progress, steps: int, delay: float, fail: bool = False) -> None:
+    run(progress, steps, delay, fail)
+
+
 def main() -> None:
     job_id, steps, delay, *rest = sys.argv[1:]
     with Progress.attach(job_id) as progress:

@@ -62,10 +62,27 @@ MIDDLEWARE = [
 try:  # the Tasks framework: built into Django 6, the django-tasks backport on 5.2
     import django.tasks  # noqa: F401
 
-    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    TASKS: dict[str, dict[str, object]] = {
+        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+    }
 except ImportError:
     INSTALLED_APPS.append("django_tasks")
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# The real-worker tests (tests/contrib/progress/test_workers.py): a worker
+# serves the queue named after its test database (DATABASE_URL), so test
+# processes side by side never take each other's jobs.
+WORKER_QUEUE = f"sse-{DATABASES['default']['NAME']}"
+INSTALLED_APPS += ["django_tasks_db", "django_rq"]
+TASKS["db"] = {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}  # any queue name
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_DEFAULT_QUEUE = WORKER_QUEUE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False
+RQ_QUEUES = {WORKER_QUEUE: {"URL": REDIS_URL}, "default": {"URL": REDIS_URL}}
+# A silent job is lost after 3 s here (60 s by default): the worker tests
+# kill a worker and wait for that.
+DJANGO_SSE_PROGRESS_LOST_AFTER = 3.0
 
 # tests/asgi.py serves static files with Django's ASGIStaticFilesHandler.
 SILENCED_SYSTEM_CHECKS = ["django_sse.W002"]
@@ -94,7 +111,7 @@ DJANGO_SSE_BROKER = env.str("DJANGO_SSE_BROKER", default="auto")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")]},
+        "CONFIG": {"hosts": [REDIS_URL]},
     },
     # The readiness test's broker: a Redis port nothing listens on.
     "unreachable": {

@@ -18,10 +18,19 @@ class TaskProgress(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         CANCELLED = "cancelled"
+        # Its worker stopped sending heartbeats: it died or lost the database.
+        LOST = "lost"
 
-    FINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    class Backend(models.TextChoices):
+        INLINE = "inline", "In process"
+        TASKS = "tasks", "Django Tasks"
+        CELERY = "celery", "Celery"
+        RQ = "rq", "RQ"
+        GROUP = "group", "Group"
+
+    FINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.LOST)
     # The events that carry a final state: a job's stream ends after one.
-    FINAL_EVENTS = frozenset({"complete", "failed", "cancelled"})
+    FINAL_EVENTS = frozenset({"complete", "failed", "cancelled", "lost"})
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -32,6 +41,12 @@ class TaskProgress(models.Model):
         related_name="sse_progress",
     )
     label = models.CharField(max_length=200, blank=True)
+    backend = models.CharField(max_length=10, choices=Backend.choices, default=Backend.INLINE)
+    # A member of a group (a Celery group, or any jobs sent together): the
+    # group's own row shows their aggregate.
+    group = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="members"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     percent = models.FloatField(null=True, blank=True)
     stage = models.CharField(max_length=200, blank=True)
@@ -42,10 +57,17 @@ class TaskProgress(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written with every update, and by the worker's handle while it runs
+    # quietly: a running job silent for DJANGO_SSE_PROGRESS_LOST_AFTER is lost.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "task progress"
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="sse_progress_owner_recent"),
+            models.Index(fields=["status", "heartbeat_at"], name="sse_progress_status_beat"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label or self.pk} ({self.status})"
@@ -99,6 +121,9 @@ class TaskProgress(models.Model):
             "error": self.error,
             "cancel_requested": self.cancel_requested,
             "elapsed": (end - start).total_seconds() if start else 0.0,
+            "backend": self.backend,
+            "group": str(self.group_id) if self.group_id else None,
+            "created_at": self.created_at.isoformat(),
         }
 
     def event_name(self) -> str:
@@ -106,5 +131,6 @@ class TaskProgress(models.Model):
             self.Status.SUCCEEDED: "complete",
             self.Status.FAILED: "failed",
             self.Status.CANCELLED: "cancelled",
+            self.Status.LOST: "lost",
         }
         return names.get(self.Status(self.status), "progress")

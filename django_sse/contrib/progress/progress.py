@@ -8,25 +8,30 @@
 
 Updates are coalesced: at most one write and one event per
 ``DJANGO_SSE_PROGRESS_INTERVAL`` (0.1 s) per job, and the last update always
-reaches the wire (a background flusher sends it, or the final state
+reaches the wire (a background thread sends it, or the final state
 includes it). An exception inside the ``with`` block marks the job failed
 with its message; ``ProgressCancelled`` marks it cancelled.
+
+While a job runs, its process writes a heartbeat with every update and
+between them; a job whose heartbeat stops (its worker was killed) is marked
+``lost`` by the server (``lost.py``). Once a job has a final state, nothing
+its handle does changes it again.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from typing import Any
 
-from django.db import connections
 from django.utils import timezone
 
+from django_sse.contrib.progress import groups
+from django_sse.contrib.progress.background import background
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
+from django_sse.contrib.progress.rules import jobs_topic
 from django_sse.eventlog import atomic, publish
-from django_sse.logs import log_event
 
 Status = TaskProgress.Status
 CANCEL_CHECK_INTERVAL = 0.5
@@ -52,12 +57,45 @@ class Progress:
     # Creating ---------------------------------------------------------------
 
     @classmethod
-    def create(cls, *, owner: Any = None, label: str = "") -> Progress:
+    def create(
+        cls,
+        *,
+        owner: Any = None,
+        label: str = "",
+        backend: str = TaskProgress.Backend.INLINE,
+        group: TaskProgress | None = None,
+    ) -> Progress:
         """A pending job, for a view that enqueues work for a worker."""
-        record = TaskProgress.objects.create(owner=owner, label=label)
-        handle = cls(record)
-        handle._publish()
+        with atomic():
+            record = TaskProgress.objects.create(
+                owner=owner, label=label, backend=backend, group=group
+            )
+            handle = cls(record)
+            handle._publish()
+            if owner is not None and group is None:
+                publish(jobs_topic(owner), record.as_event(), event="job")
         return handle
+
+    @classmethod
+    def create_group(
+        cls, *, owner: Any = None, label: str = "", size: int, backend: str
+    ) -> tuple[TaskProgress, list[Progress]]:
+        """A pending group row and ``size`` pending members (their handles):
+        the group's bar is the aggregate of its members'."""
+        if size < 1:
+            raise ValueError("A group needs at least one member.")
+        with atomic():
+            group = cls.create(owner=owner, label=label, backend=TaskProgress.Backend.GROUP)
+            members = [
+                cls.create(
+                    owner=owner,
+                    label=f"{label} ({i} of {size})",
+                    backend=backend,
+                    group=group.record,
+                )
+                for i in range(1, size + 1)
+            ]
+        return group.record, members
 
     @classmethod
     def start(cls, *, owner: Any = None, label: str = "") -> Progress:
@@ -74,6 +112,8 @@ class Progress:
 
     def begin(self) -> None:
         self._save(status=Status.RUNNING, started_at=timezone.now())
+        if not self.record.is_finished:
+            background.running(self)
 
     def update(
         self, percent: float | None = None, stage: str | None = None, message: str | None = None
@@ -87,7 +127,7 @@ class Progress:
         if time.monotonic() >= due:
             self.flush()
         else:
-            _flusher.schedule(self, due)
+            background.schedule(self, due)
 
     def flush(self) -> None:
         """Write and publish pending updates now."""
@@ -141,7 +181,7 @@ class Progress:
     # Internals ------------------------------------------------------------------
 
     def _finish(self, status: str, **values: Any) -> None:
-        _flusher.cancel(self)
+        background.finished(self)
         with self._save_lock:
             with self._lock:
                 values = {**self._pending, **values}
@@ -150,70 +190,27 @@ class Progress:
 
     def _save(self, **values: Any) -> None:
         record = self.record
-        for name, value in values.items():
-            setattr(record, name, value)
+        if values.get("status", record.status) == Status.RUNNING:
+            values["heartbeat_at"] = timezone.now()
         with atomic():
-            TaskProgress.objects.filter(pk=self.id).update(**values)
+            # Only a job that has not ended: the server may have marked it
+            # lost, or a cancel may have ended it before it started.
+            written = (
+                TaskProgress.objects.filter(pk=self.id)
+                .exclude(status__in=TaskProgress.FINAL)
+                .update(**values)
+            )
+            if not written:
+                record.refresh_from_db()
+                background.finished(self)
+                return
+            for name, value in values.items():
+                setattr(record, name, value)
             self._publish()
+            if record.group_id is not None:
+                groups.refresh(record.group_id)
         self._last_flush = time.monotonic()
 
     def _publish(self) -> None:
         publish(self.record.topic, self.record.as_event(), event=self.record.event_name())
         self.published += 1
-
-
-class _Flusher:
-    """One daemon thread per process sends coalesced updates that no later
-    call would otherwise send. It closes its database connection whenever
-    it has nothing left to do."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._due: dict[Progress, float] = {}
-        self._thread: threading.Thread | None = None
-
-    def schedule(self, progress: Progress, when: float) -> None:
-        with self._cond:
-            if progress in self._due:
-                return
-            self._due[progress] = when
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="django-sse-progress", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify()
-
-    def cancel(self, progress: Progress) -> None:
-        with self._cond:
-            self._due.pop(progress, None)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._due:
-                    connections.close_all()
-                    self._cond.wait()
-                now = time.monotonic()
-                ready = [p for p, when in self._due.items() if when <= now]
-                for progress in ready:
-                    del self._due[progress]
-                if not ready:
-                    self._cond.wait(min(self._due.values()) - now)
-                    continue
-            for progress in ready:
-                try:
-                    progress.flush()
-                except Exception:
-                    log_event(
-                        "sse.progress.send_failed",
-                        "could not send progress",
-                        level=logging.ERROR,
-                        exc_info=True,
-                        key=f"progress:{progress.id}",
-                        job=progress.id,
-                    )
-                    connections.close_all()
-
-
-_flusher = _Flusher()

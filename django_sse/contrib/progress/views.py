@@ -10,8 +10,9 @@ from django.views.decorators.cache import never_cache
 
 from django_sse.asgi import stream_view
 from django_sse.compat import outside_request_thread
+from django_sse.contrib.progress import control
 from django_sse.contrib.progress.models import TaskProgress
-from django_sse.eventlog import atomic, publish
+from django_sse.eventlog import atomic
 from django_sse.http import csrf_protect_json, json_error, require_methods
 from django_sse.views import request_user, subscribe_response
 
@@ -63,8 +64,6 @@ def cancel(request: HttpRequest, pk: Any) -> HttpResponseBase:
         if not record.cancellable_by(request.user):
             return json_error(403, "You may see this job but not cancel it.")
         if record.is_finished:
-            return json_error(409, f"The job has already {record.status}.")
-        record.cancel_requested = True
-        record.save(update_fields=["cancel_requested"])
-        publish(record.topic, record.as_event(), event=record.event_name())
+            return json_error(409, f"The job has already ended: {record.get_status_display()}.")
+        control.cancel(record)
     return JsonResponse(record.as_event())
