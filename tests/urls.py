@@ -18,5 +18,6 @@ urlpatterns = [
     path("spa-csrf/", views.spa_csrf),
     path("tokens/", views.tokens),
     path("progress-page/<uuid:job_id>/", views.progress_page),
+    path("jobs-page/", views.jobs_page),
     path("favicon.ico", lambda request: HttpResponse(status=204)),
 ]

@@ -32,6 +32,10 @@ def progress_page(request, job_id):
     return render(request, "progress_page.html", {"job_id": job_id})
 
 
+def jobs_page(request):
+    return render(request, "jobs_page.html")
+
+
 def dashboard_page(request):
     return render(request, "dashboard_page.html")
 

@@ -3,7 +3,8 @@
 // server goes in with textContent.
 import sse, { safeLink } from "./django-sse.js";
 
-const LABELS = { pending: "Waiting", running: "Running", succeeded: "Done", failed: "Failed", cancelled: "Cancelled" };
+const LABELS = { pending: "Waiting", running: "Running", succeeded: "Done", failed: "Failed", cancelled: "Cancelled", lost: "Lost" };
+const FINAL = ["succeeded", "failed", "cancelled", "lost"];
 
 function duration(seconds) {
   seconds = Math.max(0, Math.round(seconds));
@@ -11,15 +12,18 @@ function duration(seconds) {
   return m ? `${m}m ${String(seconds % 60).padStart(2, "0")}s` : `${seconds}s`;
 }
 
-class ProgressBar {
+export class ProgressBar {
   constructor(root) {
     this.root = root;
     this.q = (name) => root.querySelector(`.sse-progress__${name}`);
     this.elapsedAt = { value: Number(root.dataset.elapsed) || 0, at: performance.now() };
     this.percent = this.q("bar").hasAttribute("value") ? Number(this.q("bar").value) : null;
     const topic = root.dataset.sseTopic;
-    for (const type of ["progress", "complete", "failed", "cancelled"]) {
-      sse.subscribe(topic, type, (state) => this.show(state));
+    // A job that has ended changes no more: its bar needs no topic.
+    if (!FINAL.includes(root.dataset.status)) {
+      for (const type of ["progress", "complete", "failed", "cancelled", "lost"]) {
+        sse.subscribe(topic, type, (state) => this.show(state));
+      }
     }
     this.q("cancel").addEventListener("click", () => this.cancel());
     this.timer = setInterval(() => this.tick(), 1000);
@@ -49,7 +53,7 @@ class ProgressBar {
       link.textContent = state.result.link_text || "Open the result";
       link.hidden = false;
     }
-    const finished = ["succeeded", "failed", "cancelled"].includes(state.status);
+    const finished = FINAL.includes(state.status);
     this.q("cancel").hidden = finished || state.cancel_requested;
     if (finished) clearInterval(this.timer);
     this.tick();
