@@ -57,6 +57,20 @@ def _close_sync_thread_connections():
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
+@pytest.fixture(autouse=True)
+def _forget_running_jobs():
+    """A job a test left running stops beating with the test: its rows are
+    gone, and the beating thread must not reach for the database between
+    tests (it closes its connection once it has nothing to do)."""
+    yield
+    from django_sse.contrib.progress.background import background
+
+    with background._cond:
+        background._running.clear()
+        background._due.clear()
+        background._cond.notify()
+
+
 @pytest.fixture(scope="session")
 def test_db_url(django_db_setup, django_db_blocker) -> str:
     with django_db_blocker.unblock():

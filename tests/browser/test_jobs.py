@@ -88,3 +88,19 @@ async def three_live_bars(browser, server, owner, start_worker):
         assert worker.wait(10) == 0
     # The only console error is Chromium's note on the stream the drop cut.
     assert [e for e in tab.errors if "ERR_INCOMPLETE_CHUNKED_ENCODING" not in e] == []
+
+
+async def test_the_admin_page_of_a_job_refreshes_live(browser, server, owner, start_worker):
+    staff = await sync_to_async(User.objects.create_superuser)("boss", "boss@example.com", "x")
+    job = await sync_to_async(Progress.create)(owner=owner, label="Nightly export")
+    context = await signed_in(browser, server.url, staff)
+    tab = await open_tab(context, f"{server.url}/admin/sse_progress/taskprogress/{job.id}/change/")
+    await tab.live()
+    bar = "document.querySelector('.sse-progress')"
+    assert await tab.page.evaluate(f"{bar}.dataset.status") == "pending"
+    worker = await start_worker(server.db_url, job.id, 20, 0.1)
+    await tab.until(f"{bar}.querySelector('progress').value > 10", 20)
+    await tab.until(f"{bar}.dataset.status === 'succeeded'", 20)
+    assert await tab.page.text_content(".sse-progress__state") == "Done"
+    assert worker.wait(10) == 0
+    assert tab.errors == []
