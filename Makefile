@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make run    set up a virtualenv, migrate SQLite, create demo users, serve http://127.0.0.1:$(PORT)
+#               (and run the jobs worker beside the server)
 #   make test   lint, types, docs and packaging, then the whole suite on every supported stack
 # PostgreSQL (127.0.0.1:5432, database "test") and Redis must be running for the tests.
 
@@ -27,7 +28,7 @@ run: $(RUN_VENV)/.installed
 	@scripts/port-free $(PORT)
 	$(RUN_VENV)/bin/python manage.py migrate --noinput -v0
 	$(RUN_VENV)/bin/python manage.py demo_setup
-	$(RUN_VENV)/bin/python manage.py runserver 127.0.0.1:$(PORT)
+	scripts/run-demo $(RUN_VENV)/bin/python 127.0.0.1:$(PORT)
 
 # Python 3.11 + Django 5.2 LTS (editable install)
 .venv-py311/.installed: requirements/base.txt requirements/django52.txt requirements/test.txt pyproject.toml | system-deps

@@ -18,9 +18,11 @@ SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Publishers in other processes (shell, worker) wait for the lock
-    # instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Publishers in other processes (shell, the jobs worker) wait for the
+    # lock instead of failing at once; WAL lets the server read meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, init_command="PRAGMA journal_mode=WAL"
+    )
 
 INSTALLED_APPS = [
     "daphne",  # first: makes `runserver` an ASGI server, which streams need
@@ -34,8 +36,16 @@ INSTALLED_APPS = [
     "django_sse.contrib.notifications",
     "django_sse.contrib.progress",
     "django_sse.contrib.dashboards",
+    "django_tasks_db",  # the jobs page's tasks, run by `manage.py db_worker`
     "example_project",
 ]
+# The jobs page enqueues Django Tasks; `make run` starts the database
+# worker that runs them beside the server (scripts/run-demo).
+try:
+    import django.tasks  # noqa: F401  (Django 6: built in)
+except ImportError:  # Django 5.2: the django-tasks backport
+    INSTALLED_APPS.insert(-2, "django_tasks")
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "example_project.middleware.request_rate",

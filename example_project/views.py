@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 
 from django_sse import eventlog, publish, stream_response, stream_to
 from django_sse.contrib.notifications import notify
-from django_sse.contrib.progress import Progress
+from django_sse.contrib.progress import enqueue
 from django_sse.contrib.progress.models import TaskProgress
 from example_project import limits
-from example_project.jobs import start_in_thread
+from example_project.jobs import generate_report
 from example_project.story import words
 
 logger = logging.getLogger(__name__)
@@ -83,25 +83,22 @@ def notifications_send(request: HttpRequest) -> HttpResponse:
 
 
 def jobs(request: HttpRequest, job_id: str | None = None) -> HttpResponse:
-    recent = []
-    if request.user.is_authenticated:
-        recent = TaskProgress.objects.filter(owner=request.user)[:10]
-    return render(request, "example/jobs.html", {"job_id": job_id, "jobs": recent})
+    return render(request, "example/jobs.html", {"job_id": job_id})
 
 
 @require_POST
 @login_required
 def jobs_start(request: HttpRequest) -> HttpResponse:
-    """Each job is a thread of this process: a few at once, per user and in all."""
+    """Enqueue the report for the jobs worker: a few at once, per user and in all."""
     running = TaskProgress.objects.exclude(status__in=TaskProgress.FINAL)
     if running.filter(owner=request.user).count() >= limits.JOBS_PER_USER:
         return limits.refuse(f"At most {limits.JOBS_PER_USER} of your jobs at once.", 20)
     if running.count() >= limits.JOBS_IN_ALL:
         return limits.refuse("The demo runs enough jobs right now; try again shortly.", 20)
     fail = request.POST.get("kind") == "fail"
-    progress = Progress.create(owner=request.user, label="Failing report" if fail else "Report")
-    start_in_thread(progress, fail=fail)
-    return redirect("job", job_id=progress.id)
+    label = "Failing report" if fail else "Report"
+    record = enqueue(generate_report, fail, owner=request.user, label=label)
+    return redirect("job", job_id=record.pk)
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:

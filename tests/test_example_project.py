@@ -114,9 +114,10 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
         subprocess.run([*manage, *args], env=env, cwd=ROOT, check=True, capture_output=True)
     port = free_port()
     log = (tmp_path / "runserver.log").open("wb")
-    # A session of its own: Ctrl-C reaches runserver's whole process group.
+    # As `make run` starts it: the jobs worker beside runserver. A session
+    # of its own: Ctrl-C reaches the whole process group.
     server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}"],
+        ["scripts/run-demo", sys.executable, f"127.0.0.1:{port}"],
         env=env,
         cwd=ROOT,
         stdout=log,
@@ -148,8 +149,17 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
             for asset in ASSETS:
                 assert http.get(f"/static/{asset}").status_code == 200, asset
             review_layout(base, http.cookies["sessionid"], tmp_path)
-            # One broadcast at a time: a second one would interleave on the page.
             token = http.cookies["csrftoken"]
+            # A report runs in the jobs worker process, not in the server.
+            started = http.post("/jobs/start/", data={"kind": "ok"}, headers={"X-CSRFToken": token})
+            job = started.headers["location"].rstrip("/").rsplit("/", 1)[1]
+            for _ in range(200):
+                state = http.get(f"/sse/progress/{job}/state/").json()
+                if (state["percent"] or 0) > 2:
+                    break
+                time.sleep(0.1)
+            assert state["status"] == "running" and state["backend"] == "tasks", state
+            # One broadcast at a time: a second one would interleave on the page.
             first = http.post("/story/broadcast/", headers={"X-CSRFToken": token})
             second = http.post("/story/broadcast/", headers={"X-CSRFToken": token})
             assert (first.status_code, second.status_code) == (202, 409)
@@ -219,14 +229,13 @@ def test_demo_posts_are_rate_limited(demo_urls):
 
 
 @pytest.mark.django_db
-def test_demo_jobs_are_bounded_per_user_and_in_all(demo_urls, monkeypatch):
+def test_demo_jobs_are_bounded_per_user_and_in_all(demo_urls):
     from django.test import Client
 
-    from example_project import limits, views
+    from django_sse.contrib.progress.models import TaskProgress
+    from example_project import limits
     from tests.users import User
 
-    started = []
-    monkeypatch.setattr(views, "start_in_thread", lambda progress, fail: started.append(progress))
     client = Client()
     client.force_login(User.objects.create_user("alice"))
     codes = [client.post("/jobs/start/").status_code for _ in range(limits.JOBS_PER_USER + 1)]
@@ -239,4 +248,5 @@ def test_demo_jobs_are_bounded_per_user_and_in_all(demo_urls, monkeypatch):
     late.force_login(User.objects.create_user("late"))
     response = late.post("/jobs/start/")
     assert response.status_code == 429 and response["Retry-After"] == "20"
-    assert len(started) == limits.JOBS_IN_ALL
+    # (Nothing was enqueued: this test's transaction never commits.)
+    assert TaskProgress.objects.count() == limits.JOBS_IN_ALL
