@@ -31,7 +31,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 if KIND == "sse":
-    INSTALLED_APPS.append("django_sse")
+    INSTALLED_APPS += ["django_sse", "django_sse.contrib.progress"]
+    # bench/jobs.py: jobs run by a Celery worker pool on the Redis here.
+    CELERY_BROKER_URL = "redis://127.0.0.1:6379/3"
+    CELERY_TASK_DEFAULT_QUEUE = "bench-jobs"
     DJANGO_SSE_CLIENT_BUFFER = 10_000
     DJANGO_SSE_MAX_STREAMS = 100_000  # the benchmark holds more than the default 10,000
     DJANGO_SSE_MAX_STREAMS_PER_USER = 100_000  # authenticated runs use one user

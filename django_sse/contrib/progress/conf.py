@@ -1,6 +1,6 @@
 """The progress app's settings (listed in the settings reference)."""
 
-from django_sse.conf import Setting, positive_number, register_settings
+from django_sse.conf import Setting, positive_int, positive_number, register_settings
 
 conf = register_settings(
     "sse_progress",
@@ -34,7 +34,7 @@ conf = register_settings(
             "DJANGO_SSE_JOBS_LIMIT",
             10,
             "int",
-            positive_number,
+            positive_int,
             "sse_progress.E004",
             "how many of the user's recent jobs `{% sse_jobs %}` shows (running ones always)",
         ),
