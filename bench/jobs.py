@@ -59,9 +59,20 @@ import json, sys
 from django_sse.models import Event
 from django_sse.contrib.progress.models import TaskProgress
 ids = json.loads(sys.stdin.read())
-log = {i: list(Event.objects.filter(topic=f"progress:{i}").order_by("id").values_list("id", flat=True)) for i in ids}
-states = dict(TaskProgress.objects.filter(pk__in=ids).values_list("pk", "status"))
-print(json.dumps({"log": log, "states": {str(k): v for k, v in states.items()}}))
+events = Event.objects.order_by("id")
+log = {i: list(events.filter(topic=f"progress:{i}").values_list("id", flat=True)) for i in ids}
+rows = TaskProgress.objects.filter(pk__in=ids)
+states = dict(rows.values_list("pk", "status"))
+runs = [(r.started_at, r.finished_at) for r in rows]
+first, last = min(s for s, _ in runs), max(f for _, f in runs)
+durations = sorted((f - s).total_seconds() for s, f in runs)
+print(json.dumps({
+    "log": log,
+    "states": {str(k): v for k, v in states.items()},
+    "first_start_to_last_finish_s": (last - first).total_seconds(),
+    "job_s_median": durations[len(durations) // 2],
+    "job_s_max": durations[-1],
+}))
 """
 
 
@@ -90,8 +101,10 @@ async def watch(port: int, job_id: str, cookie: str) -> dict:
         buffer += data
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
-            if line.startswith(b"id: ") and line[4:].strip().isdigit():
-                ids.append(int(line[4:]))
+            if line.startswith(b"id: "):  # "<log id> <topic>" (a bare id is a cursor)
+                log_id, _, topic = line[4:].decode().strip().partition(" ")
+                if topic:
+                    ids.append(int(log_id))
             elif line.startswith(b"event: "):
                 types.append(line[7:].decode().strip())
     writer.close()
@@ -164,7 +177,10 @@ async def scenario(jobs: int, steps: int, delay: float) -> dict:
         "events_lost": lost,
         "clients_that_got_complete": finals.count("complete"),
         "jobs_succeeded": list(audit["states"].values()).count("succeeded"),
-        "wall_s": round(elapsed, 2),
+        "wall_s_from_worker_start": round(elapsed, 2),
+        "first_start_to_last_finish_s": round(audit["first_start_to_last_finish_s"], 2),
+        "job_s_median": round(audit["job_s_median"], 2),
+        "job_s_max": round(audit["job_s_max"], 2),
         "ideal_job_s": round(steps * delay, 2),
         "server_cpu_s": round(server_cpu, 2),
         "server_cpu_share": round(server_cpu / elapsed, 3),

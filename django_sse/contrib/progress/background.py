@@ -1,7 +1,8 @@
-"""One daemon thread per worker process does what a job's own code would
-not: it sends a coalesced update that no later call would send, and it
-writes the heartbeat of every job this process runs while the job is quiet.
-A process that dies stops beating, and its jobs are marked lost.
+"""One daemon thread per worker process writes for the jobs it runs: the
+coalesced updates of every job that has one due, all in one commit (a job
+never waits for the database in ``update()``), and the heartbeat of every
+running job while it is quiet. A process that dies stops beating, and its
+jobs are marked lost.
 
 The thread closes its database connection whenever it has nothing to do
 for a second or more, so it holds none between heartbeats or jobs.
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
+from django_sse.eventlog import atomic
 from django_sse.logs import log_event
 
 if TYPE_CHECKING:
@@ -102,10 +104,26 @@ class Background:
     def _run(self) -> None:
         while True:
             flush, beat = self._next()
-            for progress in flush:
-                self._guard(progress, progress.flush)
+            if flush:
+                self._flush(flush)
             if beat:
                 self._guard(beat[0], partial(self._beat, beat))
+
+    def _flush(self, handles: list[Progress]) -> None:
+        """Every due job's updates in one transaction: one commit per round
+        however many jobs this process runs. If it fails, each job's
+        changes go back to it and are tried again a second later."""
+        taken = [(progress, progress.take_pending()) for progress in handles]
+        try:
+            with atomic():
+                for progress, changes in taken:
+                    with progress._save_lock:
+                        progress.write_pending(changes)
+        except Exception:
+            _log_failure(handles[0])
+            for progress, changes in taken:
+                progress.restore_pending(changes)
+                self.schedule(progress, time.monotonic() + 1.0)
 
     def _beat(self, handles: list[Progress]) -> None:
         running = TaskProgress.objects.filter(
@@ -123,15 +141,20 @@ class Background:
         try:
             action()
         except Exception:
-            log_event(
-                "sse.progress.send_failed",
-                "could not send progress",
-                level=logging.ERROR,
-                exc_info=True,
-                key=f"progress:{progress.id}",
-                job=progress.id,
-            )
-            connections.close_all()
+            _log_failure(progress)
+
+
+def _log_failure(progress: Progress) -> None:
+    """Log the exception being handled; the next query reconnects."""
+    log_event(
+        "sse.progress.send_failed",
+        "could not send progress",
+        level=logging.ERROR,
+        exc_info=True,
+        key=f"progress:{progress.id}",
+        job=progress.id,
+    )
+    connections.close_all()
 
 
 background = Background()

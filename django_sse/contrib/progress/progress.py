@@ -124,18 +124,29 @@ class Progress:
         with self._lock:
             self._pending.update({k: v for k, v in changes.items() if v is not None})
             due = self._last_flush + conf.DJANGO_SSE_PROGRESS_INTERVAL
-        if time.monotonic() >= due:
-            self.flush()
-        else:
-            background.schedule(self, due)
+        # The job never waits for the database: the background thread
+        # writes what is due, for every job of this process in one commit.
+        background.schedule(self, due)
 
     def flush(self) -> None:
         """Write and publish pending updates now."""
         with self._save_lock:
-            with self._lock:
-                changes, self._pending = self._pending, {}
-            if changes and not self.record.is_finished:
-                self._save(**changes)
+            self.write_pending(self.take_pending())
+
+    def take_pending(self) -> dict[str, Any]:
+        with self._lock:
+            changes, self._pending = self._pending, {}
+        return changes
+
+    def write_pending(self, changes: dict[str, Any]) -> None:
+        """Write ``changes`` (from ``take_pending``); hold ``_save_lock``."""
+        if changes and not self.record.is_finished:
+            self._save(**changes)
+
+    def restore_pending(self, changes: dict[str, Any]) -> None:
+        """Put back changes whose write was rolled back (newer ones win)."""
+        with self._lock:
+            self._pending = {**changes, **self._pending}
 
     def succeed(self, result: Any = None) -> None:
         self._finish(Status.SUCCEEDED, percent=100.0, result=result)

@@ -151,3 +151,28 @@ def test_a_new_job_is_announced_to_its_owner_only(owner):
         "job",
         str(job.id),
     )
+
+
+def test_an_update_whose_write_failed_is_written_again(owner, monkeypatch, caplog):
+    from django_sse.contrib.progress import progress as module
+
+    job = Progress.start(owner=owner, label="Flaky")
+    real = module.publish
+    failures = []
+
+    def publish_once_failing(*args, **kwargs):
+        if not failures:
+            failures.append(args[0])
+            raise RuntimeError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "publish", publish_once_failing)
+    job.update(percent=40, stage="Halfway")
+    deadline = time.monotonic() + 5
+    while TaskProgress.objects.get(pk=job.id).percent != 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    record = TaskProgress.objects.get(pk=job.id)
+    assert (record.percent, record.stage) == (40, "Halfway") and failures
+    assert events_of(record)[-1][1]["percent"] == 40  # rolled back, then sent in full
+    assert "sse.progress.send_failed" in caplog.text
+    job.succeed()
