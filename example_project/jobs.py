@@ -7,7 +7,9 @@ process of its own. Its progress reaches the page through the database.
 
 import time
 
+from django_sse.contrib.notifications import notify
 from django_sse.contrib.progress import Progress, with_progress
+from django_sse.contrib.progress.models import TaskProgress
 
 try:
     from django.tasks import task
@@ -34,3 +36,20 @@ def generate_report(progress: Progress, fail: bool = False) -> None:
             if fail and stage == "Rendering":
                 raise RuntimeError("The renderer ran out of paper.")
     progress.succeed(result={"url": f"/jobs/{progress.id}/", "link_text": "View the report"})
+
+
+OUTCOMES = {
+    "succeeded": ("success", "is ready"),
+    "failed": ("error", "failed"),
+    "cancelled": ("warning", "was cancelled"),
+    "lost": ("error", "was lost: its worker stopped"),
+}
+
+
+def tell_the_owner(sender: object, job: TaskProgress, **kwargs: object) -> None:
+    """The bell tells the owner how their report ended, whichever page they are on."""
+    if job.owner_id is None or job.group_id is not None:
+        return
+    level, outcome = OUTCOMES[job.status]
+    url = (job.result or {}).get("url", "") if job.status == "succeeded" else f"/jobs/{job.pk}/"
+    notify(job.owner, f"{job.label or 'Your job'} {outcome}", body=job.error, level=level, url=url)

@@ -250,3 +250,29 @@ def test_demo_jobs_are_bounded_per_user_and_in_all(demo_urls):
     assert response.status_code == 429 and response["Retry-After"] == "20"
     # (Nothing was enqueued: this test's transaction never commits.)
     assert TaskProgress.objects.count() == limits.JOBS_IN_ALL
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_tells_the_owner_how_a_report_ended():
+    from django_sse.contrib.notifications.models import Notification
+    from django_sse.contrib.progress import Progress
+    from django_sse.contrib.progress.signals import job_finished
+    from example_project.apps import ExampleConfig
+    from example_project.jobs import tell_the_owner
+    from tests.users import User
+
+    alice = User.objects.create_user("alice")
+    ExampleConfig.ready(None)  # type: ignore[arg-type]  (connects it, as in the demo)
+    try:
+        done = Progress.start(owner=alice, label="Report")
+        done.succeed(result={"url": f"/jobs/{done.id}/"})
+        broken = Progress.start(owner=alice, label="Failing report")
+        broken.fail("The renderer ran out of paper.")
+        Progress.start(label="Nobody's").succeed()
+    finally:
+        job_finished.disconnect(tell_the_owner, dispatch_uid="demo-job-finished")
+    told = Notification.objects.filter(recipient=alice).order_by("id")
+    assert [(n.title, n.level, n.url, n.body) for n in told] == [
+        ("Report is ready", "success", f"/jobs/{done.id}/", ""),
+        ("Failing report failed", "error", f"/jobs/{broken.id}/", "The renderer ran out of paper."),
+    ]

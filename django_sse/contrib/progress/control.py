@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from django_sse.contrib.progress import groups
+from django_sse.contrib.progress import groups, signals
 from django_sse.contrib.progress.models import TaskProgress
 from django_sse.eventlog import atomic, publish
 
@@ -26,6 +26,8 @@ def _cancel_one(record: TaskProgress) -> None:
         status=record.status, finished_at=record.finished_at, cancel_requested=True
     )
     _publish(record)
+    if record.status == TaskProgress.Status.CANCELLED:  # it had not started
+        signals.finished(record)
 
 
 def cancel(record: TaskProgress) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from django_sse.contrib.progress import signals
 from django_sse.contrib.progress.models import TaskProgress
 from django_sse.eventlog import atomic, publish
 
@@ -68,3 +69,5 @@ def refresh(group_id: Any) -> None:
             setattr(group, name, value)
         TaskProgress.objects.filter(pk=group.pk).update(**values)
         publish(group.topic, group.as_event(), event=group.event_name())
+        if values.get("status") in TaskProgress.FINAL:
+            signals.finished(group)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from django_sse.contrib.progress import groups
+from django_sse.contrib.progress import groups, signals
 from django_sse.contrib.progress.background import heartbeat_interval
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
@@ -58,6 +58,7 @@ def mark_lost() -> list[TaskProgress]:
             for name, value in values.items():
                 setattr(record, name, value)
             publish(record.topic, record.as_event(), event=record.event_name())
+            signals.finished(record)
             if record.group_id is not None:
                 groups.refresh(record.group_id)
         log_event(

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from django_sse.contrib.progress import groups
+from django_sse.contrib.progress import groups, signals
 from django_sse.contrib.progress.background import background
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
@@ -218,6 +218,8 @@ class Progress:
             for name, value in values.items():
                 setattr(record, name, value)
             self._publish()
+            if record.is_finished:
+                signals.finished(record)
             if record.group_id is not None:
                 groups.refresh(record.group_id)
         self._last_flush = time.monotonic()

@@ -176,3 +176,46 @@ def test_an_update_whose_write_failed_is_written_again(owner, monkeypatch, caplo
     assert events_of(record)[-1][1]["percent"] == 40  # rolled back, then sent in full
     assert "sse.progress.send_failed" in caplog.text
     job.succeed()
+
+
+def test_job_finished_is_sent_once_per_job_after_commit(owner):
+    from django.db import transaction
+
+    from django_sse.contrib.progress.signals import job_finished
+
+    ended = []
+
+    def record(sender, job, **kwargs):
+        ended.append((job.label, job.status))
+
+    job_finished.connect(record)
+    try:
+        Progress.start(owner=owner, label="ok").succeed()
+        with pytest.raises(RuntimeError), Progress.start(owner=owner, label="bad"):
+            raise RuntimeError("no")
+        Progress.start(owner=owner, label="stopped").mark_cancelled()
+        queued = Progress.create(owner=owner, label="queued")
+        client = Client()
+        client.force_login(owner)
+        client.post(f"/sse/progress/{queued.id}/cancel/")
+        silent = Progress.start(owner=owner, label="silent")
+        age_heartbeat(silent.record, 4)
+        mark_lost()
+        silent.succeed()  # too late: nothing changes, nothing is sent
+        group, members = Progress.create_group(owner=owner, label="g", size=1, backend="rq")
+        members[0].begin()
+        members[0].succeed()
+        with transaction.atomic():
+            Progress.start(owner=owner, label="rolled back").succeed()
+            transaction.set_rollback(True)
+    finally:
+        job_finished.disconnect(record)
+    assert ended == [
+        ("ok", "succeeded"),
+        ("bad", "failed"),
+        ("stopped", "cancelled"),
+        ("queued", "cancelled"),
+        ("silent", "lost"),
+        ("g (1 of 1)", "succeeded"),
+        ("g", "succeeded"),
+    ]
