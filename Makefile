@@ -76,14 +76,14 @@ dist: .venv-py312/.installed
 
 # Each stack: the suite on two workers, then the tests that restart
 # PostgreSQL, alone. On this one, the auth paths with UUID user pks too.
-test-django52: .venv-py311/.installed system-deps clients/js/node_modules/.installed
+test-django52: .venv-py311/.installed system-deps clients/js/node_modules/.installed tests/browser/node_modules/.installed
 	.venv-py311/bin/python -m pytest $(PYTEST_ARGS)
 	SSE_UUID_USERS=1 .venv-py311/bin/python -m pytest $(PYTEST_ARGS) $(UUID_USER_TESTS)
 	.venv-py311/bin/python -m pytest -m serial
 
 # Coverage of the package (servers and workers the tests start included),
 # with the floor in pyproject.toml; and the tutorial, followed word for word.
-test-django61: .venv-py312/.installed system-deps dist clients/js/node_modules/.installed
+test-django61: .venv-py312/.installed system-deps dist clients/js/node_modules/.installed tests/browser/node_modules/.installed
 	rm -f .coverage .coverage.*
 	.venv-py312/bin/python -m pytest $(PYTEST_ARGS) --cov --cov-report=
 	.venv-py312/bin/python -m pytest -m serial --cov --cov-append --cov-report=
@@ -91,7 +91,7 @@ test-django61: .venv-py312/.installed system-deps dist clients/js/node_modules/.
 
 # The installed wheel, not the source tree: the suite runs from a copy of
 # the repository without django_sse/.
-test-django60-wheel: .venv-py313/.installed system-deps dist clients/js/node_modules/.installed
+test-django60-wheel: .venv-py313/.installed system-deps dist clients/js/node_modules/.installed tests/browser/node_modules/.installed
 	.venv-py313/bin/pip install -q --force-reinstall --no-deps dist/*.whl
 	rm -rf .wheel-test && mkdir .wheel-test
 	tar -c --exclude=./django_sse --exclude='./.venv*' --exclude=./.git --exclude=./bench/.env \
@@ -107,6 +107,11 @@ test: lint docs test-django52 test-django61 test-django60-wheel
 # the npm registry at the versions its lock file pins.
 clients/js/node_modules/.installed: clients/js/package.json clients/js/package-lock.json
 	cd clients/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# axe-core, which the accessibility tests inject into pages in Chromium.
+tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The benchmark's own environment: django-sse's stack plus django-eventstream.

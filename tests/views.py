@@ -19,11 +19,12 @@ def page(request):
             "csp_nonce": nonce,
             "extra": request.GET.get("extra", ""),
             "resume": request.GET.get("resume", ""),
+            "attention": bool(request.GET.get("attention")),
         },
     )
     response["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
-        "connect-src 'self'; img-src 'self'"
+        "connect-src 'self'; img-src 'self' data:"  # data: for the bell's favicon badge
     )
     return response
 

@@ -58,7 +58,7 @@ async def open_tab(context: BrowserContext, url: str) -> Tab:
     return tab
 
 
-async def signed_in(browser: Browser, server_url: str, user) -> BrowserContext:
+async def signed_in(browser: Browser, server_url: str, user, **options) -> BrowserContext:
     """A browser context with a real session cookie for ``user``."""
 
     @sync_to_async
@@ -69,7 +69,7 @@ async def signed_in(browser: Browser, server_url: str, user) -> BrowserContext:
         client.force_login(user)
         return client.cookies["sessionid"].value
 
-    context = await browser.new_context()
+    context = await browser.new_context(**options)
     await context.add_cookies(
         [{"name": "sessionid", "value": await session_cookie(), "url": server_url}]
     )

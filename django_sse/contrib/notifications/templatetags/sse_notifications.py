@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from django import template
@@ -15,12 +16,23 @@ from django_sse.topics import user_topic
 from django_sse.widgets import script_html
 
 register = template.Library()
+_panels = itertools.count(1)  # ids unique within a process, for aria-controls
 
 
-def notifications_html(context: Any, limit: int = 10) -> SafeString:
+def notifications_html(
+    context: Any,
+    limit: int = 10,
+    *,
+    title: bool = True,
+    favicon: bool = True,
+    desktop: bool = False,
+    sound: bool = False,
+) -> SafeString:
     """The bell: unread count and latest items rendered server-side (no
     flash of 0), then kept live by notifications.js. Empty for anonymous
-    users."""
+    users. ``title`` and ``favicon`` show the unread count in the page's
+    title and icon; ``desktop`` offers system notifications (asked for only
+    on a click); ``sound`` plays a short tone on arrival."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -35,6 +47,11 @@ def notifications_html(context: Any, limit: int = 10) -> SafeString:
             "csrf_token": get_token(request),
             "unread_count": mine.unread().count(),
             "items": items,
+            "panel_id": f"sse-bell-panel-{next(_panels)}",
+            "title": title,
+            "favicon": favicon,
+            "desktop": desktop,
+            "sound": sound,
         },
         request=request,
     )
@@ -42,6 +59,16 @@ def notifications_html(context: Any, limit: int = 10) -> SafeString:
 
 
 @register.simple_tag(takes_context=True)
-def sse_notifications(context: Any, limit: int = 10) -> SafeString:
-    """A live notification bell for the signed-in user."""
-    return notifications_html(context, limit=limit)
+def sse_notifications(
+    context: Any,
+    limit: int = 10,
+    title: bool = True,
+    favicon: bool = True,
+    desktop: bool = False,
+    sound: bool = False,
+) -> SafeString:
+    """A live notification bell for the signed-in user:
+    ``{% sse_notifications limit=10 title=True favicon=True desktop=False sound=False %}``."""
+    return notifications_html(
+        context, limit=limit, title=title, favicon=favicon, desktop=desktop, sound=sound
+    )

@@ -1,6 +1,26 @@
 // The notification bell of {% sse_notifications %}. Loaded after
 // django-sse.js. All text from the server goes in with textContent.
+//
+// Keyboard: the button opens the panel and moves focus into it; Tab stays
+// inside while it is open; Escape (or a click outside) closes it and focus
+// returns to the button. New items are announced by a live region that
+// exists from page load. Attention when the tab is in the background, each
+// set on the tag: the unread count in the title (on by default) and on the
+// favicon (on), desktop notifications (off; asked for only when the user
+// presses the panel's button, never on load) and a short sound (off).
 import sse, { safeLink } from "./django-sse.js";
+import { Attention } from "./attention.js";
+
+const LEVELS = { info: "Info", success: "Success", warning: "Warning", error: "Error" };
+const FOCUSABLE = "a[href], button:not([disabled]):not([hidden]), [tabindex]:not([tabindex='-1'])";
+
+// The level in words for screen readers: it is not told by colour alone.
+function levelLabel(level) {
+  const label = document.createElement("span");
+  label.className = "sse-visually-hidden";
+  label.textContent = `${LEVELS[level] ?? level}: `;
+  return label;
+}
 
 class Bell {
   constructor(root) {
@@ -13,8 +33,12 @@ class Bell {
     this.panel = root.querySelector(".sse-bell__panel");
     this.list = root.querySelector(".sse-bell__list");
     this.toasts = root.querySelector(".sse-bell__toasts");
+    this.attention = new Attention(root);
     this.button.addEventListener("click", () => this.toggle());
-    root.addEventListener("keydown", (e) => e.key === "Escape" && this.toggle(false));
+    root.addEventListener("keydown", (e) => this.onKey(e));
+    document.addEventListener("click", (e) => {
+      if (!this.panel.hidden && !root.contains(e.target)) this.toggle(false, false);
+    });
     root.querySelector("[data-action=read-all]").addEventListener("click", () =>
       this.post("read-all/"),
     );
@@ -27,13 +51,41 @@ class Bell {
     root.dataset.status = sse.status;
   }
 
-  toggle(open = this.panel.hidden) {
+  toggle(open = this.panel.hidden, returnFocus = true) {
+    if (open === !this.panel.hidden) return;
     this.panel.hidden = !open;
     this.button.setAttribute("aria-expanded", String(open));
     if (open) {
       // Open towards the side with room: a bell at the left edge opens rightwards.
       const room = this.root.getBoundingClientRect().right;
       this.panel.classList.toggle("sse-bell__panel--left", room < this.panel.offsetWidth);
+      this.focusables()[0]?.focus();
+    } else if (returnFocus) {
+      this.button.focus();
+    }
+  }
+
+  focusables() {
+    return [...this.panel.querySelectorAll(FOCUSABLE)].filter((el) => el.offsetParent !== null);
+  }
+
+  onKey(event) {
+    if (this.panel.hidden) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      this.toggle(false);
+    } else if (event.key === "Tab") {
+      // Keep focus in the open panel: from the last control to the first, and back.
+      const items = this.focusables();
+      if (!items.length) return;
+      const [first, last] = [items[0], items[items.length - 1]];
+      if (event.shiftKey && document.activeElement === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first.focus();
+      }
     }
   }
 
@@ -42,6 +94,7 @@ class Bell {
     this.badge.dataset.count = String(count);
     this.badge.hidden = count === 0;
     this.button.setAttribute("aria-label", `Notifications, ${count} unread`);
+    this.attention.count(count);
   }
 
   render(item) {
@@ -52,7 +105,7 @@ class Bell {
     const link = safeLink(item.url);
     const title = document.createElement(link ? "a" : "span");
     title.className = "sse-bell__title";
-    title.textContent = item.title;
+    title.append(levelLabel(item.level), item.title);
     if (link) {
       title.href = link;
       title.dataset.action = "open";
@@ -85,6 +138,7 @@ class Bell {
     this.list.prepend(this.render(item));
     this.list.querySelector(".sse-bell__empty")?.remove();
     this.toast(item);
+    this.attention.arrived(item);
   }
 
   updated({ ids, state, items }) {
@@ -106,8 +160,7 @@ class Bell {
   toast(item) {
     const toast = document.createElement("div");
     toast.className = `sse-toast sse-level-${item.level}`;
-    toast.setAttribute("role", "status");
-    toast.textContent = item.title;
+    toast.append(levelLabel(item.level), item.title);
     this.toasts.append(toast);
     setTimeout(() => toast.remove(), 6000);
   }
