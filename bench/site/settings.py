@@ -31,7 +31,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 if KIND == "sse":
-    INSTALLED_APPS += ["django_sse", "django_sse.contrib.progress"]
+    INSTALLED_APPS += [
+        "django_sse",
+        "django_sse.contrib.progress",
+        "django_sse.contrib.notifications",
+    ]
     # bench/jobs.py: jobs run by a Celery worker pool on the Redis here.
     CELERY_BROKER_URL = "redis://127.0.0.1:6379/3"
     CELERY_TASK_DEFAULT_QUEUE = "bench-jobs"

@@ -60,24 +60,53 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     return await subscribe_response(request, [user_topic(user)])
 
 
+class BadQuery(ValueError):
+    pass
+
+
+def history_query(request: HttpRequest) -> dict[str, Any]:
+    """``before``, ``unread`` and ``level`` from the query string, checked."""
+    if "page" in request.GET:
+        raise BadQuery("Paging is by cursor: pass before=<the 'next' of the previous page>.")
+    level = request.GET.get("level") or None
+    if level is not None and level not in Notification.Level.values:
+        raise BadQuery(f"level must be one of {', '.join(Notification.Level.values)}")
+    unread = request.GET.get("unread", "0")
+    if unread not in ("0", "1"):
+        raise BadQuery("unread must be 0 or 1")
+    before = request.GET.get("before")
+    return {
+        "before": _positive_int(request, "before", 0, 2**63 - 1) if before is not None else None,
+        "unread": unread == "1",
+        "level": level,
+    }
+
+
+def history_page(
+    queryset: NotificationQuerySet, query: dict[str, Any], size: int
+) -> tuple[list[Notification], int | None]:
+    """One page of the history and the cursor of the next (None at the end)."""
+    rows = list(queryset.history(**query)[: size + 1])
+    return rows[:size], (rows[size - 1].pk if len(rows) > size else None)
+
+
 @never_cache
 @require_methods("GET")
 @json_login_required
 def listing(request: HttpRequest) -> HttpResponseBase:
+    """``?before=<id>&unread=1&level=error&page_size=20``: newest first."""
     try:
-        page = _positive_int(request, "page", 1, 10**6)
+        query = history_query(request)
         size = _positive_int(request, "page_size", 20, MAX_PAGE_SIZE)
     except ValueError as exc:
         return json_error(400, str(exc))
-    qs = _mine(request).unread() if request.GET.get("unread") == "1" else _mine(request).active()
-    start = (page - 1) * size
-    rows = list(qs.order_by("-id")[start : start + size + 1])
+    items, cursor = history_page(_mine(request), query, size)
     return JsonResponse(
         {
-            "items": [n.as_event() for n in rows[:size]],
-            "page": page,
-            "has_next": len(rows) > size,
-            "unread_count": _mine(request).unread().count(),
+            "items": [n.as_event() for n in items],
+            "next": cursor,
+            "has_next": cursor is not None,
+            "unread_count": _mine(request).unread_count(),
         }
     )
 
@@ -86,7 +115,7 @@ def listing(request: HttpRequest) -> HttpResponseBase:
 @require_methods("GET")
 @json_login_required
 def count(request: HttpRequest) -> HttpResponseBase:
-    return JsonResponse({"unread_count": _mine(request).unread().count()})
+    return JsonResponse({"unread_count": _mine(request).unread_count()})
 
 
 @never_cache
@@ -105,7 +134,7 @@ def change(request: HttpRequest, pk: int, action: str) -> HttpResponseBase:
         qs.mark_unread()
     else:
         qs.dismiss()
-    return JsonResponse({"ok": True, "unread_count": _mine(request).unread().count()})
+    return JsonResponse({"ok": True, "unread_count": _mine(request).unread_count()})
 
 
 @never_cache

@@ -136,15 +136,38 @@ def test_api_list_count_and_pagination(alice):
     client = login(alice)
     page1 = client.get(API).json()
     assert len(page1["items"]) == 20 and page1["has_next"] and page1["unread_count"] == 25
-    assert page1["items"][0]["title"] == "n24"
-    page2 = client.get(API + "?page=2").json()
+    assert page1["items"][0]["title"] == "n24" and page1["next"] == page1["items"][-1]["id"]
+    notify(alice, "newer")  # arrives meanwhile: the cursor keeps its place
+    page2 = client.get(API + f"?before={page1['next']}").json()
     assert [i["title"] for i in page2["items"]] == [f"n{i}" for i in range(4, -1, -1)]
-    assert not page2["has_next"]
-    assert client.get(API + "count/").json() == {"unread_count": 25}
+    assert not page2["has_next"] and page2["next"] is None
+    assert client.get(API + "count/").json() == {"unread_count": 26}
     assert client.get(API + "count/")["Cache-Control"].startswith("max-age=0")
-    for bad in ("?page=0", "?page=x", "?page_size=1000", "?page=-1"):
+    for bad in (
+        "?page=2",
+        "?before=0",
+        "?before=x",
+        "?page_size=1000",
+        "?level=loud",
+        "?unread=yes",
+    ):
         response = client.get(API + bad)
-        assert response.status_code == 400 and "error" in response.json()
+        assert response.status_code == 400 and "error" in response.json(), bad
+    assert "cursor" in client.get(API + "?page=2").json()["error"]
+
+
+def test_api_history_filters_by_level_and_unread(alice, bob):
+    for i in range(6):
+        notify(alice, f"e{i}", level="error" if i % 2 else "info")
+    notify(bob, "not alice's", level="error")
+    Notification.objects.filter(recipient=alice, title="e1").mark_all_read()
+    client = login(alice)
+    errors = client.get(API + "?level=error&page_size=2").json()
+    assert [i["title"] for i in errors["items"]] == ["e5", "e3"]
+    rest = client.get(API + f"?level=error&page_size=2&before={errors['next']}").json()
+    assert [i["title"] for i in rest["items"]] == ["e1"] and rest["next"] is None
+    unread_errors = client.get(API + "?level=error&unread=1").json()
+    assert [i["title"] for i in unread_errors["items"]] == ["e5", "e3"]
 
 
 def test_api_state_changes_need_post_with_csrf(alice):
@@ -306,3 +329,17 @@ def test_prune_notifications(alice):
     assert set(Notification.objects.values_list("title", flat=True)) == {"recent", "unread"}
     with pytest.raises(CommandError):
         call_command("sse_prune_notifications", "--read-older-than", "soon")
+
+
+def test_unread_counts_stop_at_the_cap(alice):
+    from django_sse.contrib.notifications.models import UNREAD_CAP
+
+    Notification.objects.bulk_create(
+        [Notification(recipient=alice, title=f"n{i}") for i in range(UNREAD_CAP + 5)]
+    )
+    client = login(alice)
+    assert client.get(API + "count/").json() == {"unread_count": UNREAD_CAP}
+    assert client.get(API + "?page_size=1").json()["unread_count"] == UNREAD_CAP
+    notify(alice, "one more")  # what pages receive is capped too
+    count = Event.objects.filter(topic=f"user:{alice.pk}", event="unread-count").last()
+    assert json.loads(count.data) == {"unread_count": UNREAD_CAP}

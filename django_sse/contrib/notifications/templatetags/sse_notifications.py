@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 from django.middleware.csrf import get_token
@@ -45,7 +46,7 @@ def notifications_html(
             "topic": user_topic(user),
             "api_url": reverse("django_sse:notifications-list"),
             "csrf_token": get_token(request),
-            "unread_count": mine.unread().count(),
+            "unread_count": mine.unread_count(),
             "items": items,
             "panel_id": f"sse-bell-panel-{next(_panels)}",
             "title": title,
@@ -56,6 +57,46 @@ def notifications_html(
         request=request,
     )
     return mark_safe(html + script_html(context, "notifications"))
+
+
+def history_html(context: Any, page_size: int = 20) -> SafeString:
+    """The signed-in user's notifications, newest first, paged by cursor,
+    filtered by the page's query string (``unread=1``, ``level=error``):
+    plain links and a form, no script. Empty for anonymous users."""
+    from django_sse.contrib.notifications.views import BadQuery, history_page, history_query
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return mark_safe("")
+    error = ""
+    try:
+        query = history_query(request)
+    except (BadQuery, ValueError) as exc:
+        query, error = {"before": None, "unread": False, "level": None}, str(exc)
+    items, cursor = history_page(Notification.objects.filter(recipient=user), query, page_size)
+    filters = {"unread": "1" if query["unread"] else "", "level": query["level"] or ""}
+    keep = {name: value for name, value in filters.items() if value}
+    return mark_safe(
+        render_to_string(
+            "django_sse/notification_history.html",
+            {
+                "items": items,
+                "error": error,
+                "filters": filters,
+                "levels": Notification.Level.choices,
+                "older": f"?{urlencode({**keep, 'before': cursor})}" if cursor else "",
+                "newest": f"?{urlencode(keep)}" if query["before"] else "",
+            },
+            request=request,
+        )
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sse_notification_history(context: Any, page_size: int = 20) -> SafeString:
+    """The signed-in user's notification history: ``{% sse_notification_history %}``."""
+    return history_html(context, page_size=int(page_size))
 
 
 @register.simple_tag(takes_context=True)
