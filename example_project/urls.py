@@ -9,6 +9,7 @@ urlpatterns = [
     path("feed/publish/", views.feed_publish, name="feed-publish"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/send/", views.notifications_send, name="notifications-send"),
+    path("notifications/comments/", views.notifications_comments, name="notifications-comments"),
     path("jobs/", views.jobs, name="jobs"),
     path("jobs/start/", views.jobs_start, name="jobs-start"),
     path("jobs/<uuid:job_id>/", views.jobs, name="job"),

@@ -82,6 +82,23 @@ def notifications_send(request: HttpRequest) -> HttpResponse:
     return redirect("notifications")
 
 
+@require_POST
+@login_required
+def notifications_comments(request: HttpRequest) -> HttpResponse:
+    """Three demo users comment on the visitor's post: one collapsed item."""
+    if refused := limits.too_many(request, "notify"):
+        return refused
+    for author in get_user_model().objects.exclude(pk=request.user.pk).order_by("username")[:3]:
+        notify(
+            request.user,
+            "{actors} commented on your post",
+            actor=author,
+            collapse=("demo-comment", request.user),
+            url="/notifications/",
+        )
+    return redirect("notifications")
+
+
 def jobs(request: HttpRequest, job_id: str | None = None) -> HttpResponse:
     return render(request, "example/jobs.html", {"job_id": job_id})
 

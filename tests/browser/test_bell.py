@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from django_sse import publish
+from django_sse.contrib.notifications import notify
 from django_sse.contrib.notifications.models import Notification
 from tests.browser.conftest import open_tab, signed_in
 from tests.servers import manage
@@ -160,3 +161,24 @@ async def test_injection_in_event_data_reaches_the_browser_as_exactly_one_event(
     assert texts[0] == evil_text.replace("\r\n", "\n").replace("\r", "\n")
     assert json.loads(texts[1]) == evil_json
     assert len(texts) == 2
+
+
+async def test_collapsed_notifications_update_one_row_in_every_tab(browser, server, alice):
+    authors = [
+        await sync_to_async(User.objects.create_user)(name) for name in ("bob", "carol", "dan")
+    ]
+    context = await signed_in(browser, server.url, alice)
+    tabs = [await open_tab(context, f"{server.url}/page/") for _ in range(2)]
+    for tab in tabs:
+        await tab.live()
+    for author in authors:
+        await sync_to_async(notify)(
+            alice, "{actors} commented on your post", actor=author, collapse=("comment", alice)
+        )
+    for tab in tabs:
+        await tab.until(
+            "[...document.querySelectorAll('.sse-bell__item')].length === 1 &&"
+            " document.querySelector('.sse-bell__item').textContent.includes('dan and 2 others')"
+        )
+        assert await badge(tab) == "1"
+        assert tab.errors == []

@@ -71,7 +71,7 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["title", "body", "recipient__username", "recipient__email"]
     date_hierarchy = "created_at"
     raw_id_fields = ["recipient"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "collapse_key", "count"]
     actions = ["mark_read", "mark_unread", "resend"]
     change_list_template = "admin/sse_notifications/notification/change_list.html"
 

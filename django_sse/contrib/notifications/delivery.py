@@ -12,12 +12,15 @@ in the same transaction as the change:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import timezone
 
+from django_sse.contrib.notifications import grouping
 from django_sse.contrib.notifications.models import Notification, publish_changes
 from django_sse.contrib.notifications.signals import notification_created
 from django_sse.eventlog import atomic
@@ -55,24 +58,82 @@ def notify(
     actor: models.Model | None = None,
     target: models.Model | None = None,
     data: dict[str, Any] | None = None,
+    collapse: Any = None,
+    collapse_window: timedelta | None = None,
 ) -> list[Any]:
     """Create a notification for each recipient and push it to their pages.
 
     ``recipient``: a user, a queryset of users, a ``Group`` or an iterable
     of users. One call uses bulk inserts in one transaction, however many
     recipients; the events reach open pages when it commits.
+
+    ``collapse``: a key (see ``grouping``); a recipient's unread
+    notification with the same key (created within ``collapse_window``, if
+    given) is updated instead of a new one added. ``{actors}`` in the title
+    becomes "Alice", "Alice and Bob", "Alice and 2 others". Returns the
+    notifications created or updated.
     """
+    key = grouping.collapse_key(collapse) if collapse is not None else ""
+    data = dict(data or {})
+    if key:
+        data["title_template"] = title
+        grouping.add_actor(data, str(actor) if actor is not None else "")
+        title = grouping.render_title(title, data.get("actors", []), 1)
     template = Notification(
-        title=title, body=body, level=level, url=url, data=data or {}, actor=actor, target=target
+        title=title,
+        body=body,
+        level=level,
+        url=url,
+        data=data,
+        actor=actor,
+        target=target,
+        collapse_key=key,
     )
     template.full_clean(exclude=["recipient"])
     fields = {f.attname: getattr(template, f.attname) for f in Notification._meta.concrete_fields}
     fields.pop("id")
     ids = _recipient_ids(recipient)
     with atomic():
+        updated = _collapse_into(ids, key, template, collapse_window) if key else []
+        fresh = set(ids) - {n.recipient_id for n in updated}
         created = Notification.objects.bulk_create(
-            [Notification(**{**fields, "recipient_id": uid}) for uid in ids], batch_size=1000
+            [Notification(**{**fields, "recipient_id": uid}) for uid in ids if uid in fresh],
+            batch_size=1000,
         )
-        publish_changes((n.recipient_id, "notification", n.as_event()) for n in created)
-    notification_created.send(sender=Notification, notifications=created)
-    return created
+        changed = [*updated, *created]
+        publish_changes((n.recipient_id, "notification", n.as_event()) for n in changed)
+    if created:
+        notification_created.send(sender=Notification, notifications=created)
+    return changed
+
+
+def _collapse_into(
+    ids: list[Any], key: str, new: Notification, window: timedelta | None
+) -> list[Notification]:
+    """Update each recipient's unread notification with ``key`` (the
+    newest, locked) with ``new``; returns those updated."""
+    candidates = Notification.objects.unread().filter(recipient_id__in=ids, collapse_key=key)
+    if window is not None:
+        candidates = candidates.filter(created_at__gte=timezone.now() - window)
+    latest: dict[Any, Notification] = {}
+    for item in candidates.select_for_update().order_by("id"):
+        latest[item.recipient_id] = item  # the newest wins
+    name = str(new.actor) if new.actor_object_id is not None else ""
+    for item in latest.values():
+        data = {
+            **item.data,
+            **{k: v for k, v in new.data.items() if k not in ("actors", "actor_count", "_seen")},
+        }
+        grouping.add_actor(data, name)
+        item.data = data
+        item.title = grouping.render_title(
+            data.get("title_template", new.title),
+            data.get("actors", []),
+            data.get("actor_count", 1),
+        )
+        item.body, item.level, item.url = new.body, new.level, new.url
+        item.count += 1
+    Notification.objects.bulk_update(
+        list(latest.values()), ["title", "body", "level", "url", "data", "count"], batch_size=1000
+    )
+    return list(latest.values())

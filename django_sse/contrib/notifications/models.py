@@ -116,6 +116,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
+    # notify(..., collapse=...): the key, and how many it stands for.
+    collapse_key = models.CharField(max_length=200, blank=True)
+    count = models.PositiveIntegerField(default=1)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -140,6 +143,13 @@ class Notification(models.Model):
                 condition=models.Q(deleted=False),
                 name="django_sse_notif_level",
             ),
+            # The unread item a new notification with the same key updates.
+            models.Index(
+                fields=["recipient", "collapse_key"],
+                condition=models.Q(deleted=False, read_at__isnull=True)
+                & ~models.Q(collapse_key=""),
+                name="django_sse_notif_collapse",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -160,6 +170,7 @@ class Notification(models.Model):
             "data": self.data,
             "created_at": self.created_at,
             "read": self.read_at is not None,
+            "count": self.count,
         }
 
 
