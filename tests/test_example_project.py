@@ -276,3 +276,21 @@ def test_the_demo_tells_the_owner_how_a_report_ended():
         ("Report is ready", "success", f"/jobs/{done.id}/", ""),
         ("Failing report failed", "error", f"/jobs/{broken.id}/", "The renderer ran out of paper."),
     ]
+
+
+@pytest.mark.django_db
+def test_demo_comments_collapse_into_one_item(demo_urls):
+    from django.test import Client
+
+    from django_sse.contrib.notifications.models import Notification
+    from tests.users import User
+
+    visitor = User.objects.create_user("visitor")
+    for name in ("ann", "ben", "cat"):
+        User.objects.create_user(name)
+    client = Client()
+    client.force_login(visitor)
+    assert client.post("/notifications/comments/").status_code == 302
+    [item] = Notification.objects.filter(recipient=visitor)
+    assert (item.title, item.count) == ("cat and 2 others commented on your post", 3)
+    assert client.get("/notifications/comments/").status_code == 405
