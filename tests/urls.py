@@ -19,5 +19,6 @@ urlpatterns = [
     path("tokens/", views.tokens),
     path("progress-page/<uuid:job_id>/", views.progress_page),
     path("jobs-page/", views.jobs_page),
+    path("announcements-page/", views.announcements_page),
     path("favicon.ico", lambda request: HttpResponse(status=204)),
 ]

@@ -12,10 +12,17 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
+from django_sse.contrib.notifications.announcements import topic_of
 from django_sse.contrib.notifications.delivery import notify
-from django_sse.contrib.notifications.models import Notification, publish_changes, validate_link
-from django_sse.eventlog import atomic
+from django_sse.contrib.notifications.models import (
+    Announcement,
+    Notification,
+    publish_changes,
+    validate_link,
+)
+from django_sse.eventlog import atomic, publish
 
 
 class ReadFilter(admin.SimpleListFilter):
@@ -135,3 +142,31 @@ class NotificationAdmin(admin.ModelAdmin):
             "title": "Send notification",
         }
         return TemplateResponse(request, "admin/sse_notifications/notification/send.html", context)
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(admin.ModelAdmin):
+    """Banners for everyone or one group, shown live from start to end."""
+
+    list_display = ["title", "level", "group", "starts_at", "ends_at", "created_by"]
+    list_filter = ["level", "group", "starts_at"]
+    search_fields = ["title", "body"]
+    date_hierarchy = "starts_at"
+    fields = ["title", "body", "level", "url", "group", "starts_at", "ends_at"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        now = timezone.now()
+        with atomic():
+            if not change:
+                obj.created_by = request.user
+            elif obj.start_published:
+                # Already on pages: they take the edit at once, or drop a
+                # banner whose start moved later or whose end has passed.
+                if obj.starts_at > now or (obj.ends_at is not None and obj.ends_at <= now):
+                    publish(topic_of(obj), {"id": obj.pk}, event="announcement-ended")
+                    obj.start_published = obj.starts_at <= now
+                else:
+                    publish(topic_of(obj), obj.as_event(), event="announcement")
+            if obj.ends_at is None or obj.ends_at > now:
+                obj.end_published = False
+            obj.save()

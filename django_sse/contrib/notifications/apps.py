@@ -11,3 +11,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
     default_auto_field = "django.db.models.BigAutoField"
     sse_urls = ("notifications/", "django_sse.contrib.notifications.urls")
+
+    def ready(self) -> None:
+        from django_sse import hooks
+        from django_sse.contrib.notifications.announcements import announcements_task
+
+        # Announcements start and end on open pages, on time.
+        hooks.register_hub_task("announcements", announcements_task)

@@ -11,4 +11,9 @@ urlpatterns = [
     path("api/count/", views.count, name="notifications-count"),
     path("api/read-all/", views.read_all, name="notifications-read-all"),
     path("api/<int:pk>/<str:action>/", views.change, name="notifications-change"),
+    path(
+        "announcements/<int:pk>/dismiss/",
+        views.dismiss_announcement,
+        name="announcement-dismiss",
+    ),
 ]

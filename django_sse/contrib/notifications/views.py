@@ -18,7 +18,13 @@ from django.views.decorators.cache import never_cache
 
 from django_sse.asgi import stream_view
 from django_sse.compat import outside_request_thread
-from django_sse.contrib.notifications.models import Notification, NotificationQuerySet
+from django_sse.contrib.notifications.announcements import visible_to
+from django_sse.contrib.notifications.models import (
+    AnnouncementDismissal,
+    Notification,
+    NotificationQuerySet,
+)
+from django_sse.eventlog import atomic, publish
 from django_sse.http import csrf_protect_json, json_error, require_methods
 from django_sse.topics import user_topic
 from django_sse.views import request_user, subscribe_response
@@ -144,3 +150,20 @@ def change(request: HttpRequest, pk: int, action: str) -> HttpResponseBase:
 def read_all(request: HttpRequest) -> HttpResponseBase:
     changed = _mine(request).mark_all_read()
     return JsonResponse({"ok": True, "changed": changed, "unread_count": 0})
+
+
+@never_cache
+@require_methods("POST")
+@csrf_protect_json
+def dismiss_announcement(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Close an announcement for the signed-in user, on every device and tab.
+    Anonymous visitors get 401: their browser remembers it instead."""
+    if not request.user.is_authenticated:
+        return json_error(401, "Sign in to dismiss it everywhere; this browser remembers it.")
+    announcement = visible_to(request.user).filter(pk=pk).first()
+    if announcement is None:
+        return json_error(404, "No such announcement.")
+    with atomic():
+        AnnouncementDismissal.objects.get_or_create(announcement=announcement, user=request.user)
+        publish(user_topic(request.user), {"id": pk}, event="announcement-dismissed")
+    return JsonResponse({"ok": True})

@@ -6,6 +6,14 @@ class Command(BaseCommand):
     help = "Create the demo users: demo/demo (staff, superuser) and alice/alice."
 
     def handle(self, **options):
+        from django_sse.contrib.notifications.models import Announcement
+
+        if not Announcement.objects.exists():
+            Announcement.objects.create(
+                title="Welcome to the django-sse demo.",
+                body="Staff post banners like this one from the admin; they come and go live.",
+                url="/admin/sse_notifications/announcement/",
+            )
         User = get_user_model()
         for username, admin in (("demo", True), ("alice", False)):
             user, created = User.objects.get_or_create(username=username)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from django_sse.contrib.notifications.models import Notification
-from django_sse.topics import user_topic
+from django_sse.topics import group_topic, user_topic
 from django_sse.widgets import script_html
 
 register = template.Library()
@@ -91,6 +91,39 @@ def history_html(context: Any, page_size: int = 20) -> SafeString:
             request=request,
         )
     )
+
+
+def announcements_html(context: Any) -> SafeString:
+    """The announcements running now for this visitor, as banners that come
+    and go live (anonymous visitors see the site-wide ones)."""
+    from django_sse.contrib.notifications.announcements import SITE_TOPIC, visible_to
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or user is None:
+        return mark_safe("")
+    topics = [SITE_TOPIC]
+    if user.is_authenticated:
+        topics.append(user_topic(user))
+        topics += [group_topic(group) for group in user.groups.all()]
+    html = render_to_string(
+        "django_sse/announcements.html",
+        {
+            "items": list(visible_to(user)[:10]),
+            "topics": " ".join(topics),
+            "signed_in": user.is_authenticated,
+            "dismiss_url": reverse("django_sse:announcement-dismiss", args=[0]),
+            "csrf_token": get_token(request),
+        },
+        request=request,
+    )
+    return mark_safe(html + script_html(context, "announcements"))
+
+
+@register.simple_tag(takes_context=True)
+def sse_announcements(context: Any) -> SafeString:
+    """Site-wide and group banners, live: ``{% sse_announcements %}``."""
+    return announcements_html(context)
 
 
 @register.simple_tag(takes_context=True)
