@@ -86,7 +86,7 @@ def _retention(value: Any) -> str | None:
     return None
 
 
-def _hook(value: Any) -> str | None:
+def hook(value: Any) -> str | None:
     if value is None or callable(value):
         return None
     if not isinstance(value, str):
@@ -188,7 +188,7 @@ CORE = (
         '`{"pattern:*": "history" | "latest" | "none"}`, first match wins over built-ins',
     ),
     Setting(
-        "DJANGO_SSE_AUTHORIZE", None, "str, callable or None", _hook, "django_sse.E007",
+        "DJANGO_SSE_AUTHORIZE", None, "str, callable or None", hook, "django_sse.E007",
         "`(user, topic) -> bool`, sync or async, asked after the topic rules; raising denies",
     ),
     Setting(

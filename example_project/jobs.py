@@ -52,4 +52,5 @@ def tell_the_owner(sender: object, job: TaskProgress, **kwargs: object) -> None:
         return
     level, outcome = OUTCOMES[job.status]
     url = (job.result or {}).get("url", "") if job.status == "succeeded" else f"/jobs/{job.pk}/"
-    notify(job.owner, f"{job.label or 'Your job'} {outcome}", body=job.error, level=level, url=url)
+    context = {"label": job.label or "Your job", "outcome": outcome}
+    notify(job.owner, "report", context=context, body=job.error, level=level, url=url)

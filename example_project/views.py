@@ -91,7 +91,7 @@ def notifications_comments(request: HttpRequest) -> HttpResponse:
     for author in get_user_model().objects.exclude(pk=request.user.pk).order_by("username")[:3]:
         notify(
             request.user,
-            "{actors} commented on your post",
+            "comment",  # a registered type: the user's preferences apply
             actor=author,
             collapse=("demo-comment", request.user),
             url="/notifications/",

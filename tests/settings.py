@@ -21,6 +21,11 @@ ALLOWED_HOSTS = ["*"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 DJANGO_SSE_CORS_ORIGINS = env.list("DJANGO_SSE_CORS_ORIGINS", default=[])
 USE_TZ = True
+USE_I18N = True
+LANGUAGES = [("en", "English"), ("fr", "French")]
+LOCALE_PATHS = [BASE_DIR / "tests" / "locale"]  # the test types' French
+# Typed notifications in each user's language: tests.users.language_of
+DJANGO_SSE_NOTIFICATION_LANGUAGE = "tests.users.language_of"
 
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/test"),

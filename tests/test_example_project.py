@@ -187,6 +187,21 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
 
 
 @pytest.fixture
+def demo_types():
+    """The demo's notification types, registered as its app does at start-up
+    (the test settings do not install it), then forgotten."""
+    import importlib
+
+    from django_sse.contrib.notifications import types
+
+    saved = dict(types._types)
+    importlib.reload(importlib.import_module("example_project.sse_notification_types"))
+    yield
+    types._types.clear()
+    types._types.update(saved)
+
+
+@pytest.fixture
 def demo_urls(settings):
     settings.ROOT_URLCONF = "example_project.urls"
     from django.core.cache import cache
@@ -253,7 +268,7 @@ def test_demo_jobs_are_bounded_per_user_and_in_all(demo_urls):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_tells_the_owner_how_a_report_ended():
+def test_the_demo_tells_the_owner_how_a_report_ended(demo_types):
     from django_sse.contrib.notifications.models import Notification
     from django_sse.contrib.progress import Progress
     from django_sse.contrib.progress.signals import job_finished
@@ -279,7 +294,7 @@ def test_the_demo_tells_the_owner_how_a_report_ended():
 
 
 @pytest.mark.django_db
-def test_demo_comments_collapse_into_one_item(demo_urls):
+def test_demo_comments_collapse_into_one_item(demo_urls, demo_types):
     from django.test import Client
 
     from django_sse.contrib.notifications.models import Notification
@@ -292,5 +307,9 @@ def test_demo_comments_collapse_into_one_item(demo_urls):
     client.force_login(visitor)
     assert client.post("/notifications/comments/").status_code == 302
     [item] = Notification.objects.filter(recipient=visitor)
-    assert (item.title, item.count) == ("cat and 2 others commented on your post", 3)
+    assert (item.title, item.count, item.type) == (
+        "cat and 2 others commented on your post",
+        3,
+        "comment",
+    )
     assert client.get("/notifications/comments/").status_code == 405

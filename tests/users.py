@@ -18,3 +18,8 @@ def grant(user, *perms: str):
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
     return User.objects.get(pk=user.pk)
+
+
+def language_of(user) -> str | None:
+    """The tests' DJANGO_SSE_NOTIFICATION_LANGUAGE: users named "...-fr" read French."""
+    return "fr" if user.get_username().endswith("-fr") else None

@@ -18,7 +18,9 @@ from django_sse.contrib.notifications.announcements import topic_of
 from django_sse.contrib.notifications.delivery import notify
 from django_sse.contrib.notifications.models import (
     Announcement,
+    Mute,
     Notification,
+    NotificationPreference,
     publish_changes,
     validate_link,
 )
@@ -170,3 +172,21 @@ class AnnouncementAdmin(admin.ModelAdmin):
             if obj.ends_at is None or obj.ends_at > now:
                 obj.end_published = False
             obj.save()
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """Users' choices per type and channel (users make them on their page)."""
+
+    list_display = ["user", "type", "channel", "enabled"]
+    list_filter = ["type", "channel", "enabled"]
+    search_fields = ["user__username", "type"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Mute)
+class MuteAdmin(admin.ModelAdmin):
+    list_display = ["user", "target_content_type", "target_object_id", "until"]
+    list_filter = ["target_content_type", "until"]
+    search_fields = ["user__username", "target_object_id"]
+    raw_id_fields = ["user"]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class NotificationsConfig(AppConfig):
@@ -14,7 +15,10 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from django_sse import hooks
+        from django_sse.contrib.notifications import conf  # noqa: F401  (its settings are checked)
         from django_sse.contrib.notifications.announcements import announcements_task
 
         # Announcements start and end on open pages, on time.
         hooks.register_hub_task("announcements", announcements_task)
+        # Notification types live in each app's sse_notification_types.py.
+        autodiscover_modules("sse_notification_types")

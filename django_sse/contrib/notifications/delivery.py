@@ -20,9 +20,11 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 
-from django_sse.contrib.notifications import grouping
+from django_sse.contrib.notifications import grouping, preferences
+from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import Notification, publish_changes
 from django_sse.contrib.notifications.signals import notification_created
+from django_sse.contrib.notifications.types import NotificationType, get_type, language_of
 from django_sse.eventlog import atomic
 
 
@@ -52,12 +54,13 @@ def notify(
     recipient: Any,
     title: str,
     *,
-    body: str = "",
-    level: str = "info",
+    body: str | None = None,
+    level: str | None = None,
     url: str = "",
     actor: models.Model | None = None,
     target: models.Model | None = None,
     data: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
     collapse: Any = None,
     collapse_window: timedelta | None = None,
 ) -> list[Any]:
@@ -67,12 +70,89 @@ def notify(
     of users. One call uses bulk inserts in one transaction, however many
     recipients; the events reach open pages when it commits.
 
+    ``title`` is a registered type's key (``types.register_type``): its
+    title and body are rendered with ``context`` in each recipient's
+    language, and only recipients whose preferences let it through on the
+    in-app channel get it. Any other ``title`` is the text itself. Nobody
+    who muted ``target`` gets it (unless the type is required).
+
     ``collapse``: a key (see ``grouping``); a recipient's unread
     notification with the same key (created within ``collapse_window``, if
     given) is updated instead of a new one added. ``{actors}`` in the title
     becomes "Alice", "Alice and Bob", "Alice and 2 others". Returns the
     notifications created or updated.
     """
+    kind = get_type(title)
+    ids = preferences.recipients(_recipient_ids(recipient), kind, "inapp", target)
+    texts: list[tuple[list[Any], str, str]]  # (recipients, title, body) per language
+    if kind is None:
+        if context is not None:
+            raise ValueError(f"context= is for registered types; {title!r} is not one")
+        texts = [(ids, title, body or "")]
+    else:
+        texts = [
+            (group, *_rendered(kind, context or {}, language, body))
+            for language, group in _by_language(ids).items()
+        ]
+    changed: list[Notification] = []
+    created: list[Notification] = []
+    with atomic():
+        for group, text, text_body in texts:
+            made, touched = _deliver(
+                group,
+                title=text,
+                body=text_body,
+                level=level or (kind.level if kind else "info"),
+                url=url,
+                actor=actor,
+                target=target,
+                data=data,
+                kind=kind.key if kind else "",
+                collapse=collapse,
+                collapse_window=collapse_window,
+            )
+            created += made
+            changed += touched
+        publish_changes((n.recipient_id, "notification", n.as_event()) for n in changed)
+    if created:
+        notification_created.send(sender=Notification, notifications=created)
+    return changed
+
+
+def _rendered(
+    kind: NotificationType, context: dict[str, Any], language: str | None, body: str | None
+) -> tuple[str, str]:
+    # {actors} stays for grouping to fill in.
+    title, rendered_body = kind.render({"actors": "{actors}", **context}, language)
+    return title, rendered_body if body is None else body
+
+
+def _by_language(ids: list[Any]) -> dict[str | None, list[Any]]:
+    """Recipients by the language they read in (one query, only with the hook)."""
+    if conf.DJANGO_SSE_NOTIFICATION_LANGUAGE is None or not ids:
+        return {None: ids}
+    language = language_of()
+    groups: dict[str | None, list[Any]] = {}
+    for user in get_user_model().objects.filter(pk__in=ids):
+        groups.setdefault(language(user), []).append(user.pk)
+    return groups
+
+
+def _deliver(
+    ids: list[Any],
+    *,
+    title: str,
+    body: str,
+    level: str,
+    url: str,
+    actor: models.Model | None,
+    target: models.Model | None,
+    data: dict[str, Any] | None,
+    kind: str,
+    collapse: Any,
+    collapse_window: timedelta | None,
+) -> tuple[list[Notification], list[Notification]]:
+    """Create (or collapse into) one text's notifications: (created, all changed)."""
     key = grouping.collapse_key(collapse) if collapse is not None else ""
     data = dict(data or {})
     if key:
@@ -88,23 +168,18 @@ def notify(
         actor=actor,
         target=target,
         collapse_key=key,
+        type=kind,
     )
     template.full_clean(exclude=["recipient"])
     fields = {f.attname: getattr(template, f.attname) for f in Notification._meta.concrete_fields}
     fields.pop("id")
-    ids = _recipient_ids(recipient)
-    with atomic():
-        updated = _collapse_into(ids, key, template, collapse_window) if key else []
-        fresh = set(ids) - {n.recipient_id for n in updated}
-        created = Notification.objects.bulk_create(
-            [Notification(**{**fields, "recipient_id": uid}) for uid in ids if uid in fresh],
-            batch_size=1000,
-        )
-        changed = [*updated, *created]
-        publish_changes((n.recipient_id, "notification", n.as_event()) for n in changed)
-    if created:
-        notification_created.send(sender=Notification, notifications=created)
-    return changed
+    updated = _collapse_into(ids, key, template, collapse_window) if key else []
+    fresh = set(ids) - {n.recipient_id for n in updated}
+    created = Notification.objects.bulk_create(
+        [Notification(**{**fields, "recipient_id": uid}) for uid in ids if uid in fresh],
+        batch_size=1000,
+    )
+    return created, [*updated, *created]
 
 
 def _collapse_into(

@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from django_sse.contrib.notifications.signals import notification_read
 from django_sse.eventlog import publish_many
@@ -31,13 +32,20 @@ UNREAD_CAP = 1000
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def history(
-        self, *, before: int | None = None, unread: bool = False, level: str | None = None
+        self,
+        *,
+        before: int | None = None,
+        unread: bool = False,
+        level: str | None = None,
+        type: str | None = None,
     ) -> NotificationQuerySet:
         """Newest first, from just before the cursor ``before`` (an id):
         paging by cursor, so page 50,000 costs what page 1 costs."""
         qs = self.unread() if unread else self.active()
         if level:
             qs = qs.filter(level=level)
+        if type:
+            qs = qs.filter(type=type)
         if before is not None:
             qs = qs.filter(id__lt=before)
         return qs.order_by("-id")
@@ -90,10 +98,10 @@ class Notification(models.Model):
     """A message for one user, shown live by ``{% sse_notifications %}``."""
 
     class Level(models.TextChoices):
-        INFO = "info"
-        SUCCESS = "success"
-        WARNING = "warning"
-        ERROR = "error"
+        INFO = "info", _("Info")
+        SUCCESS = "success", _("Success")
+        WARNING = "warning", _("Warning")
+        ERROR = "error", _("Error")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sse_notifications"
@@ -116,6 +124,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
+    # notify(user, "<type key>", context=...): the registered type.
+    type = models.CharField(max_length=50, blank=True)
     # notify(..., collapse=...): the key, and how many it stands for.
     collapse_key = models.CharField(max_length=200, blank=True)
     count = models.PositiveIntegerField(default=1)
@@ -142,6 +152,11 @@ class Notification(models.Model):
                 fields=["recipient", "level", "-id"],
                 condition=models.Q(deleted=False),
                 name="django_sse_notif_level",
+            ),
+            models.Index(
+                fields=["recipient", "type", "-id"],
+                condition=models.Q(deleted=False),
+                name="django_sse_notif_type",
             ),
             # The unread item a new notification with the same key updates.
             models.Index(
@@ -171,6 +186,7 @@ class Notification(models.Model):
             "created_at": self.created_at,
             "read": self.read_at is not None,
             "count": self.count,
+            "type": self.type,
         }
 
 
@@ -239,6 +255,52 @@ class AnnouncementDismissal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["announcement", "user"], name="sse_one_dismissal")
         ]
+
+
+class NotificationPreference(models.Model):
+    """One user's choice for one type on one channel; without a row, the
+    type's default channels are on (``types.register_type``)."""
+
+    class Channel(models.TextChoices):
+        INAPP = "inapp", "In the app"
+        PUSH = "push", "Web push"
+        EMAIL = "email", "Email"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sse_preferences"
+    )
+    type = models.CharField(max_length=50)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    enabled = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "type", "channel"], name="sse_one_preference")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.type} {self.channel}: {'on' if self.enabled else 'off'}"
+
+
+class Mute(models.Model):
+    """No notifications about one object for a user until a time."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    target_content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("target_content_type", "target_object_id")
+    until = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["target_content_type", "target_object_id", "user"], name="sse_mute_target"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} mutes {self.target_content_type.model} {self.target_object_id}"
 
 
 def unread_counts(user_ids: Iterable[Any]) -> dict[Any, int]:

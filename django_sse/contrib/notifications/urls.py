@@ -10,7 +10,10 @@ urlpatterns = [
     path("api/", views.listing, name="notifications-list"),
     path("api/count/", views.count, name="notifications-count"),
     path("api/read-all/", views.read_all, name="notifications-read-all"),
+    path("api/<int:pk>/mute/", views.mute_view, name="notifications-mute"),
     path("api/<int:pk>/<str:action>/", views.change, name="notifications-change"),
+    path("preferences/", views.preferences_view, name="notification-preferences"),
+    path("mutes/<int:pk>/delete/", views.unmute_view, name="notifications-unmute"),
     path(
         "announcements/<int:pk>/dismiss/",
         views.dismiss_announcement,

@@ -8,22 +8,27 @@ the requesting user's own: another user's id is a 404.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from django_sse.asgi import stream_view
 from django_sse.compat import outside_request_thread
+from django_sse.contrib.notifications import preferences
 from django_sse.contrib.notifications.announcements import visible_to
 from django_sse.contrib.notifications.models import (
     AnnouncementDismissal,
+    Mute,
     Notification,
     NotificationQuerySet,
 )
+from django_sse.contrib.notifications.types import get_type
 from django_sse.eventlog import atomic, publish
 from django_sse.http import csrf_protect_json, json_error, require_methods
 from django_sse.topics import user_topic
@@ -40,6 +45,10 @@ def json_login_required(view: Callable[..., HttpResponseBase]) -> Callable[..., 
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _user_pk(request: HttpRequest) -> Any:
+    return request.user.pk
 
 
 def _mine(request: HttpRequest) -> NotificationQuerySet:
@@ -77,6 +86,9 @@ def history_query(request: HttpRequest) -> dict[str, Any]:
     level = request.GET.get("level") or None
     if level is not None and level not in Notification.Level.values:
         raise BadQuery(f"level must be one of {', '.join(Notification.Level.values)}")
+    kind = request.GET.get("type") or None
+    if kind is not None and get_type(kind) is None:
+        raise BadQuery(f"No notification type {kind!r}.")
     unread = request.GET.get("unread", "0")
     if unread not in ("0", "1"):
         raise BadQuery("unread must be 0 or 1")
@@ -85,6 +97,7 @@ def history_query(request: HttpRequest) -> dict[str, Any]:
         "before": _positive_int(request, "before", 0, 2**63 - 1) if before is not None else None,
         "unread": unread == "1",
         "level": level,
+        "type": kind,
     }
 
 
@@ -166,4 +179,83 @@ def dismiss_announcement(request: HttpRequest, pk: int) -> HttpResponseBase:
     with atomic():
         AnnouncementDismissal.objects.get_or_create(announcement=announcement, user=request.user)
         publish(user_topic(request.user), {"id": pk}, event="announcement-dismissed")
+    return JsonResponse({"ok": True})
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise BadQuery("The body must be JSON.") from None
+    if not isinstance(body, dict):
+        raise BadQuery("The body must be a JSON object.")
+    return body
+
+
+@never_cache
+@require_methods("GET", "POST")
+@csrf_protect_json
+@json_login_required
+def preferences_view(request: HttpRequest) -> HttpResponseBase:
+    """GET: every type and channel with the user's state, and their mutes.
+    POST ``{"type": "comment", "channel": "email", "enabled": false}``."""
+    if request.method == "POST":
+        try:
+            body = _json_body(request)
+            enabled = body.get("enabled")
+            if not isinstance(enabled, bool):
+                raise BadQuery("enabled must be true or false.")
+            preferences.choose(
+                request.user, str(body.get("type")), str(body.get("channel")), enabled
+            )
+        except ValueError as exc:
+            return json_error(400, str(exc))
+    mutes = Mute.objects.filter(user_id=_user_pk(request), until__gt=timezone.now()).select_related(
+        "target_content_type"
+    )
+    return JsonResponse(
+        {
+            "types": preferences.table(request.user),
+            "mutes": [
+                {
+                    "id": m.pk,
+                    "target": f"{m.target_content_type.app_label}.{m.target_content_type.model}"
+                    f":{m.target_object_id}",
+                    "until": m.until,
+                }
+                for m in mutes
+            ],
+        }
+    )
+
+
+@never_cache
+@require_methods("POST")
+@csrf_protect_json
+@json_login_required
+def mute_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Mute the target of one of the user's notifications: ``{"hours": 24}``."""
+    notification = _mine(request).filter(pk=pk).first()
+    if notification is None:
+        return json_error(404, "No such notification.")
+    if notification.target_content_type_id is None or notification.target is None:
+        return json_error(400, "This notification is about no object that could be muted.")
+    try:
+        hours = _json_body(request).get("hours", 24)
+        if isinstance(hours, bool) or not isinstance(hours, int | float):
+            raise BadQuery("hours must be a number.")
+        item = preferences.mute(request.user, notification.target, float(hours))
+    except ValueError as exc:
+        return json_error(400, str(exc))
+    return JsonResponse({"ok": True, "id": item.pk, "until": item.until})
+
+
+@never_cache
+@require_methods("POST")
+@csrf_protect_json
+@json_login_required
+def unmute_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    deleted, _ = Mute.objects.filter(user_id=_user_pk(request), pk=pk).delete()
+    if not deleted:
+        return json_error(404, "No such mute.")
     return JsonResponse({"ok": True})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +11,9 @@ from django import template
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from django_sse.contrib.notifications.models import Notification
 from django_sse.topics import group_topic, user_topic
@@ -49,6 +52,15 @@ def notifications_html(
             "unread_count": mine.unread_count(),
             "items": items,
             "panel_id": f"sse-bell-panel-{next(_panels)}",
+            "labels": json.dumps(
+                {
+                    "markRead": gettext("Mark read"),
+                    "markUnread": gettext("Mark unread"),
+                    "dismiss": gettext("Dismiss"),
+                    "unread": gettext("Notifications, {count} unread"),
+                    **{level: str(label) for level, label in Notification.Level.choices},
+                }
+            ),
             "title": title,
             "favicon": favicon,
             "desktop": desktop,
@@ -118,6 +130,49 @@ def announcements_html(context: Any) -> SafeString:
         request=request,
     )
     return mark_safe(html + script_html(context, "announcements"))
+
+
+def preferences_html(context: Any) -> SafeString:
+    """The signed-in user's choices: every type on every channel, and their
+    mutes; each change is saved at once through the JSON API."""
+    from django_sse.contrib.notifications import preferences
+    from django_sse.contrib.notifications.models import Mute, NotificationPreference
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return mark_safe("")
+    mutes = Mute.objects.filter(user=user, until__gt=timezone.now()).select_related(
+        "target_content_type"
+    )
+    html = render_to_string(
+        "django_sse/notification_preferences.html",
+        {
+            "rows": [
+                {
+                    **row,
+                    "cells": [
+                        (value, label, row["channels"][value], value in row["locked"])
+                        for value, label in NotificationPreference.Channel.choices
+                    ],
+                }
+                for row in preferences.table(user)
+            ],
+            "channels": NotificationPreference.Channel.choices,
+            "mutes": [(m, m.target) for m in mutes],
+            "api_url": reverse("django_sse:notification-preferences"),
+            "unmute_url": reverse("django_sse:notifications-unmute", args=[0]),
+            "csrf_token": get_token(request),
+        },
+        request=request,
+    )
+    return mark_safe(html + script_html(context, "preferences"))
+
+
+@register.simple_tag(takes_context=True)
+def sse_notification_preferences(context: Any) -> SafeString:
+    """Per type and channel choices and mutes: ``{% sse_notification_preferences %}``."""
+    return preferences_html(context)
 
 
 @register.simple_tag(takes_context=True)

@@ -11,20 +11,32 @@
 import sse, { safeLink } from "./django-sse.js";
 import { Attention } from "./attention.js";
 
-const LEVELS = { info: "Info", success: "Success", warning: "Warning", error: "Error" };
+// English, unless the page's language is another: the tag renders the
+// labels in it (data-i18n).
+let LABELS = {
+  info: "Info",
+  success: "Success",
+  warning: "Warning",
+  error: "Error",
+  markRead: "Mark read",
+  markUnread: "Mark unread",
+  dismiss: "Dismiss",
+  unread: "Notifications, {count} unread",
+};
 const FOCUSABLE = "a[href], button:not([disabled]):not([hidden]), [tabindex]:not([tabindex='-1'])";
 
 // The level in words for screen readers: it is not told by colour alone.
 function levelLabel(level) {
   const label = document.createElement("span");
   label.className = "sse-visually-hidden";
-  label.textContent = `${LEVELS[level] ?? level}: `;
+  label.textContent = `${LABELS[level] ?? level}: `;
   return label;
 }
 
 class Bell {
   constructor(root) {
     this.root = root;
+    LABELS = { ...LABELS, ...JSON.parse(root.dataset.i18n || "{}") };
     this.topic = root.dataset.sseTopic;
     this.api = root.dataset.api;
     this.csrf = root.dataset.csrf;
@@ -93,7 +105,7 @@ class Bell {
     this.badge.textContent = count > 99 ? "99+" : String(count);
     this.badge.dataset.count = String(count);
     this.badge.hidden = count === 0;
-    this.button.setAttribute("aria-label", `Notifications, ${count} unread`);
+    this.button.setAttribute("aria-label", LABELS.unread.replace("{count}", count));
     this.attention.count(count);
   }
 
@@ -120,8 +132,8 @@ class Bell {
     const actions = document.createElement("div");
     actions.className = "sse-bell__actions";
     for (const [action, label] of [
-      ["toggle-read", item.read ? "Mark unread" : "Mark read"],
-      ["dismiss", "Dismiss"],
+      ["toggle-read", item.read ? LABELS.markUnread : LABELS.markRead],
+      ["dismiss", LABELS.dismiss],
     ]) {
       const button = document.createElement("button");
       button.type = "button";
@@ -152,7 +164,7 @@ class Bell {
       } else {
         li.dataset.read = String(state === "read");
         li.querySelector("[data-action=toggle-read]").textContent =
-          state === "read" ? "Mark unread" : "Mark read";
+          state === "read" ? LABELS.markUnread : LABELS.markRead;
       }
     }
   }

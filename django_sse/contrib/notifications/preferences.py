@@ -1,0 +1,102 @@
+"""Who gets a notification on which channel: per user x type x channel,
+the type's defaults unless the user chose otherwise, never for a required
+type's default channels switched off, and nothing about an object the user
+has muted. Every check is one query for all recipients, however many."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+from django_sse.contrib.notifications.models import Mute, NotificationPreference
+from django_sse.contrib.notifications.types import CHANNELS, NotificationType, all_types, get_type
+
+MAX_MUTE = timedelta(days=365)
+
+
+def is_on(kind: NotificationType, channel: str, choice: bool | None) -> bool:
+    if kind.required and channel in kind.channels:
+        return True
+    return (channel in kind.channels) if choice is None else choice
+
+
+def recipients(
+    ids: list[Any], kind: NotificationType | None, channel: str, target: models.Model | None
+) -> list[Any]:
+    """The ``ids`` who get it on ``channel``: by their choices for the type
+    (free-form notifications have none), minus those muting the target."""
+    chosen: dict[Any, bool] = {}
+    if kind is not None and not (kind.required and channel in kind.channels):
+        chosen = dict(
+            NotificationPreference.objects.filter(
+                user_id__in=ids, type=kind.key, channel=channel
+            ).values_list("user_id", "enabled")
+        )
+    muted: set[Any] = set()
+    if target is not None and not (kind is not None and kind.required):
+        muted = set(
+            Mute.objects.filter(
+                user_id__in=ids,
+                target_content_type=ContentType.objects.get_for_model(target),
+                target_object_id=str(target.pk),
+                until__gt=timezone.now(),
+            ).values_list("user_id", flat=True)
+        )
+    return [
+        uid
+        for uid in ids
+        if uid not in muted and (kind is None or is_on(kind, channel, chosen.get(uid)))
+    ]
+
+
+def table(user: Any) -> list[dict[str, Any]]:
+    """Every type with the user's state on every channel (for the page and API)."""
+    chosen = {
+        (p.type, p.channel): p.enabled for p in NotificationPreference.objects.filter(user=user)
+    }
+    return [
+        {
+            "key": kind.key,
+            "name": str(kind.verbose_name),
+            "required": kind.required,
+            "channels": {
+                channel: is_on(kind, channel, chosen.get((kind.key, channel)))
+                for channel in CHANNELS
+            },
+            "locked": [c for c in CHANNELS if kind.required and c in kind.channels],
+        }
+        for kind in all_types()
+    ]
+
+
+def choose(user: Any, key: str, channel: str, enabled: bool) -> None:
+    """Record a choice; ValueError with a message for what cannot be chosen."""
+    kind = get_type(key)
+    if kind is None:
+        raise ValueError(f"No notification type {key!r}.")
+    if channel not in CHANNELS:
+        raise ValueError(f"channel is one of {', '.join(CHANNELS)}, not {channel!r}.")
+    if kind.required and channel in kind.channels and not enabled:
+        raise ValueError(
+            f"{kind.verbose_name} is required on {channel}: it cannot be switched off."
+        )
+    NotificationPreference.objects.update_or_create(
+        user=user, type=key, channel=channel, defaults={"enabled": enabled}
+    )
+
+
+def mute(user: Any, target: models.Model, hours: float) -> Mute:
+    if not 0 < hours <= MAX_MUTE.total_seconds() / 3600:
+        raise ValueError("hours is more than 0 and at most a year (8760).")
+    until = timezone.now() + timedelta(hours=hours)
+    item, _ = Mute.objects.update_or_create(
+        user=user,
+        target_content_type=ContentType.objects.get_for_model(target),
+        target_object_id=str(target.pk),
+        defaults={"until": until},
+    )
+    return item
