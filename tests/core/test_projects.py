@@ -19,7 +19,13 @@ from tests.servers import ROOT, Server, open_stream, server_env
 
 CORE = {"django_sse_event", "django_sse_logstate", "django_sse_hubpresence"}
 APP_TABLES = {
-    "notifications": {"sse_notifications_notification"},
+    "notifications": {
+        "sse_notifications_notification",
+        "sse_notifications_announcement",
+        "sse_notifications_announcementdismissal",
+        "sse_notifications_notificationpreference",
+        "sse_notifications_mute",
+    },
     "progress": {"sse_progress_taskprogress"},
     "dashboards": {"sse_dashboards_samplerlease"},
 }
