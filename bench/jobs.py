@@ -32,9 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.run import RESULTS, ROOT, Server, env_for, prepare_database, session_cookie  # noqa: E402
 
 
-def django(script: str, *args: str) -> str:
+def django(script: str, *args: str, stdin: str | None = None) -> str:
+    """Run ``script`` with Django set up on the bench database; its output."""
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + script, *args],
+        input=stdin,
         env=env_for("sse"),
         cwd=ROOT,
         check=True,
@@ -150,17 +152,7 @@ async def scenario(jobs: int, steps: int, delay: float) -> dict:
             worker.kill()
             worker.wait()
         server.stop()
-    audit = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", "import django; django.setup()\n" + AUDIT],
-            input=json.dumps(ids),
-            env=env_for("sse"),
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
+    audit = json.loads(django(AUDIT, stdin=json.dumps(ids)))
     lost = 0
     delivered = 0
     for job_id, seen in zip(ids, results, strict=True):

@@ -1,0 +1,29 @@
+"""The notifications app's models: notifications, announcements, and
+each user's preferences and mutes."""
+
+from django_sse.contrib.notifications.models.announcement import (
+    Announcement,
+    AnnouncementDismissal,
+)
+from django_sse.contrib.notifications.models.notification import (
+    UNREAD_CAP,
+    Notification,
+    NotificationQuerySet,
+    publish_changes,
+    unread_counts,
+    validate_link,
+)
+from django_sse.contrib.notifications.models.preference import Mute, NotificationPreference
+
+__all__ = [
+    "UNREAD_CAP",
+    "Announcement",
+    "AnnouncementDismissal",
+    "Mute",
+    "Notification",
+    "NotificationPreference",
+    "NotificationQuerySet",
+    "publish_changes",
+    "unread_counts",
+    "validate_link",
+]

@@ -1,0 +1,55 @@
+"""What each user chose: per type and channel, and the objects they muted."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+
+class NotificationPreference(models.Model):
+    """One user's choice for one type on one channel; without a row, the
+    type's default channels are on (``types.register_type``)."""
+
+    class Channel(models.TextChoices):
+        INAPP = "inapp", "In the app"
+        PUSH = "push", "Web push"
+        EMAIL = "email", "Email"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sse_preferences"
+    )
+    type = models.CharField(max_length=50)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    enabled = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "type", "channel"], name="sse_one_preference")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.type} {self.channel}: {'on' if self.enabled else 'off'}"
+
+
+class Mute(models.Model):
+    """No notifications about one object for a user until a time."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    target_content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("target_content_type", "target_object_id")
+    until = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["target_content_type", "target_object_id", "user"], name="sse_mute_target"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} mutes {self.target_content_type.model} {self.target_object_id}"
