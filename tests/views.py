@@ -33,6 +33,10 @@ def progress_page(request, job_id):
     return render(request, "progress_page.html", {"job_id": job_id})
 
 
+def widgets_page(request):
+    return render(request, "widgets_page.html")
+
+
 def announcements_page(request):
     return render(request, "announcements_page.html")
 

@@ -31,11 +31,14 @@ async def focused(tab) -> str:
 
 
 async def bell_page(browser, server, user, query: str = "", **context_options):
+    """``/page/`` (or another path) for ``user``, who has a notification of
+    every level."""
     await sync_to_async(Notification.objects.bulk_create)(
         [Notification(recipient=user, title=f"Old {level}", level=level) for level in LEVELS]
     )
     context = await signed_in(browser, server.url, user, **context_options)
-    tab = await open_tab(context, f"{server.url}/page/{query}")
+    path = query if query.startswith("/") else f"/page/{query}"
+    tab = await open_tab(context, f"{server.url}{path}")
     await tab.live()
     return context, tab
 
@@ -154,19 +157,39 @@ async def test_every_level_reads_at_wcag_aa_contrast(browser, server, alice):
     await context.close()
 
 
+async def axe_violations(tab) -> list[dict]:
+    await tab.page.add_script_tag(content=AXE.read_text())
+    return await tab.page.evaluate(
+        "async () => { const r = await axe.run(document, { resultTypes: ['violations'] });"
+        " return r.violations.map((v) => ({ id: v.id, impact: v.impact,"
+        " where: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })); }"
+    )
+
+
 async def test_axe_finds_no_serious_violation_on_the_bell(browser, server, alice):
     # The page's strict CSP would refuse the injected engine.
     context, tab = await bell_page(browser, server, alice, bypass_csp=True)
     await sync_to_async(notify)(alice, "Fresh", level="warning")
     await tab.until("document.querySelectorAll('.sse-toast').length === 1")
     await tab.page.click(".sse-bell__button")  # the open panel is checked too
-    await tab.page.add_script_tag(content=AXE.read_text())
-    result = await tab.page.evaluate(
-        "async () => { const r = await axe.run(document, { resultTypes: ['violations'] });"
-        " return r.violations.map((v) => ({ id: v.id, impact: v.impact })); }"
-    )
-    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    serious = [v for v in await axe_violations(tab) if v["impact"] in ("serious", "critical")]
     assert serious == [], serious
+    await context.close()
+
+
+@pytest.mark.parametrize("path", ["/widgets-page/", "/dashboard-page/"])
+async def test_axe_finds_no_serious_violation_on_every_widget(browser, server, alice, path):
+    from django_sse.contrib.notifications.models import Announcement
+    from django_sse.contrib.progress import Progress
+
+    running = await sync_to_async(Progress.start)(owner=alice, label="Export")
+    done = await sync_to_async(Progress.start)(owner=alice, label="Import")
+    await sync_to_async(done.succeed)(result={"url": "/done/"})
+    await sync_to_async(Announcement.objects.create)(title="Maintenance at noon", url="/m/")
+    context, tab = await bell_page(browser, server, alice, path)
+    serious = [v for v in await axe_violations(tab) if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+    await sync_to_async(running.succeed)()
     await context.close()
 
 
