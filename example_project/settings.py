@@ -7,6 +7,7 @@ LISTEN/NOTIFY broker is then chosen automatically).
 
 from pathlib import Path
 
+import django
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,3 +90,12 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
 DJANGO_SSE_BROKER = env.str("DJANGO_SSE_BROKER", default="auto")
+
+# Notification emails (make run sends the due ones every minute): printed
+# by the console backend in the demo's terminal, links to this server.
+DJANGO_SSE_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+DEFAULT_FROM_EMAIL = "demo@django-sse.example"
+if django.VERSION >= (6, 1):  # MAILERS replaces EMAIL_BACKEND
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -7,6 +7,7 @@ test database's URL in ``DATABASE_URL``.
 
 from pathlib import Path
 
+import django
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -26,6 +27,24 @@ LANGUAGES = [("en", "English"), ("fr", "French")]
 LOCALE_PATHS = [BASE_DIR / "tests" / "locale"]  # the test types' French
 # Typed notifications in each user's language: tests.users.language_of
 DJANGO_SSE_NOTIFICATION_LANGUAGE = "tests.users.language_of"
+# Notification emails: locmem in the test process; a sender process started
+# by tests/contrib/notifications/test_email.py talks SMTP to a real server.
+_MAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+_MAIL_PORT = env.int("EMAIL_PORT", default=25)
+if django.VERSION >= (6, 1):  # MAILERS replaces the EMAIL_* settings
+    _smtp = _MAIL_BACKEND.endswith("smtp.EmailBackend")
+    MAILERS = {
+        "default": {
+            "BACKEND": _MAIL_BACKEND,
+            "OPTIONS": {"host": "127.0.0.1", "port": _MAIL_PORT} if _smtp else {},
+        }
+    }
+else:
+    EMAIL_BACKEND = _MAIL_BACKEND
+    EMAIL_HOST = "127.0.0.1"
+    EMAIL_PORT = _MAIL_PORT
+DEFAULT_FROM_EMAIL = "notifications@example.test"
+DJANGO_SSE_SITE_URL = "https://example.test"
 
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/test"),

@@ -41,6 +41,7 @@ BAD = {
     "DJANGO_SSE_PROGRESS_RETENTION": "30d",
     "DJANGO_SSE_JOBS_LIMIT": 2.5,
     "DJANGO_SSE_NOTIFICATION_LANGUAGE": "no.such.module.language",
+    "DJANGO_SSE_SITE_URL": "example.com/",
     "DJANGO_SSE_SAMPLERS_IN_SERVER": "yes",
 }
 

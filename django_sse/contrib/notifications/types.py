@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.utils import translation
@@ -48,6 +49,9 @@ class NotificationType:
     channels: tuple[str, ...] = ("inapp",)
     # A required type cannot be muted or switched off (security notices...).
     required: bool = False
+    # On the email channel: sent if still unread this long after it arrived
+    # (to users who take emails one by one; the others get it in a digest).
+    email_after: timedelta = timedelta(minutes=15)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def render(self, context: dict[str, Any], language: str | None) -> tuple[str, str]:
@@ -73,6 +77,7 @@ def register_type(
     level: str = "info",
     channels: Iterable[str] = ("inapp",),
     required: bool = False,
+    email_after: timedelta = timedelta(minutes=15),
     **extra: Any,
 ) -> NotificationType:
     """Declare a notification type (registering a key again replaces it)."""
@@ -84,7 +89,9 @@ def register_type(
         raise ValueError(f"Unknown channels {sorted(unknown)}: use {', '.join(CHANNELS)}")
     if level not in LEVELS:
         raise ValueError(f"level is one of {', '.join(LEVELS)}, not {level!r}")
-    kind = NotificationType(key, verbose_name, title, body, level, channels, required, extra)
+    kind = NotificationType(
+        key, verbose_name, title, body, level, channels, required, email_after, extra
+    )
     _types[key] = kind
     return kind
 

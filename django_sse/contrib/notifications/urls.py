@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/<int:pk>/<str:action>/", views.change, name="notifications-change"),
     path("preferences/", views.preferences_view, name="notification-preferences"),
     path("mutes/<int:pk>/delete/", views.unmute_view, name="notifications-unmute"),
+    path("unsubscribe/<str:token>/", views.unsubscribe_view, name="notifications-unsubscribe"),
     path(
         "announcements/<int:pk>/dismiss/",
         views.dismiss_announcement,

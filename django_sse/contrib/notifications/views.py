@@ -13,14 +13,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core import signing
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from django_sse.asgi import stream_view
 from django_sse.compat import outside_request_thread
-from django_sse.contrib.notifications import preferences
+from django_sse.contrib.notifications import emails, preferences
 from django_sse.contrib.notifications.announcements import visible_to
 from django_sse.contrib.notifications.models import (
     AnnouncementDismissal,
@@ -259,3 +263,24 @@ def unmute_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     if not deleted:
         return json_error(404, "No such mute.")
     return JsonResponse({"ok": True})
+
+
+@never_cache
+@csrf_exempt  # the signed link is the authority: mail clients POST it without cookies (RFC 8058)
+@require_methods("GET", "POST")
+def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The link in every email: GET asks, POST (one click, or the form) stops
+    those emails for the user the link was made for. No login needed."""
+    try:
+        user_pk, what = emails.read_token(token)
+    except signing.BadSignature:
+        return json_error(400, "This unsubscribe link is not valid.")
+    done = ""
+    if request.method == "POST":
+        try:
+            done = emails.unsubscribe(user_pk, what)
+        except (LookupError, ObjectDoesNotExist):
+            return json_error(404, "This link's user or notification type no longer exists.")
+        except PermissionError as exc:
+            return json_error(403, f"{exc} are required: they cannot be switched off.")
+    return render(request, "django_sse/unsubscribe.html", {"done": done})

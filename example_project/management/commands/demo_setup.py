@@ -20,5 +20,6 @@ class Command(BaseCommand):
             if created:
                 user.set_password(username)
                 user.is_staff = user.is_superuser = admin
+                user.email = f"{username}@django-sse.example"  # emails go to the console
                 user.save()
                 self.stdout.write(f"Created user {username!r} with password {username!r}.")

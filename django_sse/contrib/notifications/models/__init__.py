@@ -13,12 +13,17 @@ from django_sse.contrib.notifications.models.notification import (
     unread_counts,
     validate_link,
 )
-from django_sse.contrib.notifications.models.preference import Mute, NotificationPreference
+from django_sse.contrib.notifications.models.preference import (
+    EmailSettings,
+    Mute,
+    NotificationPreference,
+)
 
 __all__ = [
     "UNREAD_CAP",
     "Announcement",
     "AnnouncementDismissal",
+    "EmailSettings",
     "Mute",
     "Notification",
     "NotificationPreference",

@@ -128,6 +128,8 @@ class Notification(models.Model):
     type = models.CharField(max_length=50, blank=True)
     # notify(..., collapse=...): the key, and how many it stands for.
     collapse_key = models.CharField(max_length=200, blank=True)
+    # Set when an email (alone or in a digest) took it: never two emails.
+    emailed_at = models.DateTimeField(null=True, blank=True)
     count = models.PositiveIntegerField(default=1)
 
     objects = NotificationQuerySet.as_manager()

@@ -53,3 +53,23 @@ class Mute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} mutes {self.target_content_type.model} {self.target_object_id}"
+
+
+class EmailSettings(models.Model):
+    """How a user takes notification emails: each one when it stays unread,
+    or a daily or weekly digest, or none."""
+
+    class Frequency(models.TextChoices):
+        EACH = "each", "Each one, if still unread"
+        DAILY = "daily", "A daily digest"
+        WEEKLY = "weekly", "A weekly digest"
+        NEVER = "never", "No emails"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sse_email_settings"
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.EACH)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_frequency_display()}"

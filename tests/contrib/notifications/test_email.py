@@ -1,0 +1,197 @@
+"""Notification emails: each one left unread, digests, unsubscribe links,
+and two senders at once against a real SMTP server."""
+
+import asyncio
+import email
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from django_sse.contrib.notifications import notify
+from django_sse.contrib.notifications.emails import DIGEST, unsubscribe_token
+from django_sse.contrib.notifications.models import EmailSettings, Notification
+from django_sse.contrib.notifications.types import _types, register_type
+from tests.servers import ROOT, free_port, server_env
+from tests.users import User
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def register_kinds() -> None:
+    """The types of these tests (also in the sender processes they start)."""
+    register_type("comment", "Comments", title="{actor} commented", channels=("inapp", "email"))
+    register_type("tip", "Tips", title="A tip", channels=("inapp",))  # no email by default
+    register_type(
+        "security", "Security", title="New sign-in", channels=("inapp", "email"), required=True
+    )
+
+
+# A sender process: Django, these tests' types, then the command.
+SENDER = (
+    "import django; django.setup()\n"
+    "from tests.contrib.notifications.test_email import register_kinds; register_kinds()\n"
+    "from django.core.management import call_command; call_command('sse_send_emails')"
+)
+
+
+@pytest.fixture(autouse=True)
+def kinds():
+    saved = dict(_types)
+    register_kinds()
+    yield
+    _types.clear()
+    _types.update(saved)
+
+
+@pytest.fixture
+def ann(transactional_db):
+    return User.objects.create_user("ann", email="ann@example.test")
+
+
+def age(minutes: float) -> None:
+    Notification.objects.update(created_at=timezone.now() - timedelta(minutes=minutes))
+
+
+def send() -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("sse_send_emails", stdout=out)
+    return out.getvalue().strip()
+
+
+def test_an_unread_notification_is_emailed_once_after_its_delay(ann):
+    notify(ann, "comment", context={"actor": "bob"}, url="/posts/1/")
+    assert send() == "Sent 0 notification emails and 0 digests."  # not yet: 15 minutes
+    age(16)
+    assert send() == "Sent 1 notification emails and 0 digests."
+    [message] = mail.outbox
+    assert message.subject == "bob commented" and message.to == ["ann@example.test"]
+    assert "https://example.test/posts/1/" in message.body
+    link = message.extra_headers["List-Unsubscribe"]
+    assert link.startswith("<https://example.test/sse/notifications/unsubscribe/")
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    [(html, kind)] = message.alternatives
+    assert kind == "text/html" and 'href="https://example.test/posts/1/"' in html
+    assert send() == "Sent 0 notification emails and 0 digests."  # never twice
+
+
+def test_read_dismissed_switched_off_or_free_form_are_not_emailed(ann):
+    context = {"actor": "x"}
+    [read] = notify(ann, "comment", context=context)
+    [dismissed] = notify(ann, "comment", context=context)
+    notify(ann, "tip")  # its type has no email by default
+    notify(ann, "Free-form")  # no type, no email
+    Notification.objects.filter(pk=read.pk).mark_all_read()
+    Notification.objects.filter(pk=dismissed.pk).dismiss()
+    nobody = User.objects.create_user("nomail")  # no address
+    notify(nobody, "comment", context=context)
+    age(60)
+    assert send() == "Sent 0 notification emails and 0 digests."
+    assert mail.outbox == []
+
+
+def test_a_digest_collects_them_once_a_day(ann):
+    EmailSettings.objects.create(user=ann, frequency="daily")
+    for who in ("bob", "cat", "dan"):
+        notify(ann, "comment", context={"actor": who})
+    assert send() == "Sent 0 notification emails and 1 digests."
+    [digest] = mail.outbox
+    assert digest.subject == "3 new notifications"
+    assert [line for line in digest.body.splitlines() if line.startswith("- ")] == [
+        "- dan commented",
+        "- cat commented",
+        "- bob commented",
+    ]
+    notify(ann, "comment", context={"actor": "eve"})
+    assert send() == "Sent 0 notification emails and 0 digests."  # a day has not passed
+    EmailSettings.objects.update(last_digest_at=timezone.now() - timedelta(days=1, minutes=1))
+    assert send() == "Sent 0 notification emails and 1 digests."
+    assert "eve commented" in mail.outbox[1].body and "bob" not in mail.outbox[1].body
+
+
+def test_the_unsubscribe_link_needs_no_login_and_one_post(ann):
+    url = f"/sse/notifications/unsubscribe/{unsubscribe_token(ann.pk, 'comment')}/"
+    client = Client(enforce_csrf_checks=True)  # as a mail provider: no cookie, no token
+    page = client.get(url)
+    assert page.status_code == 200 and b'<form method="post">' in page.content
+    done = client.post(url, {"List-Unsubscribe": "One-Click"})
+    assert (
+        done.status_code == 200 and b"You will no longer get emails about Comments" in done.content
+    )
+    notify(ann, "comment", context={"actor": "x"})
+    age(20)
+    assert send() == "Sent 0 notification emails and 0 digests."
+    digest = f"/sse/notifications/unsubscribe/{unsubscribe_token(ann.pk, DIGEST)}/"
+    assert client.post(digest).status_code == 200
+    assert EmailSettings.objects.get(user=ann).frequency == "never"
+    forged = url.replace("/unsubscribe/", "/unsubscribe/x")
+    assert client.post(forged).json()["status"] == 400
+    required = f"/sse/notifications/unsubscribe/{unsubscribe_token(ann.pk, 'security')}/"
+    assert client.post(required).status_code == 403
+    gone = f"/sse/notifications/unsubscribe/{unsubscribe_token(ann.pk, 'no-such-type')}/"
+    assert client.post(gone).status_code == 404
+
+
+@override_settings(DJANGO_SSE_SITE_URL=None)
+def test_sending_needs_the_site_url(ann):
+    notify(ann, "comment", context={"actor": "x"})
+    age(20)
+    with pytest.raises(CommandError, match="Set DJANGO_SSE_SITE_URL"):
+        call_command("sse_send_emails")
+    assert Notification.objects.get().emailed_at is None  # the claim was undone
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        await asyncio.sleep(0.01)  # a real server takes a moment
+        return "250 OK"
+
+
+def test_two_senders_at_once_never_send_one_notification_twice(ann, test_db_url):
+    others = User.objects.bulk_create(
+        [User(username=f"r{i}", email=f"r{i}@example.test") for i in range(40)]
+    )
+    notify([ann, *others], "comment", context={"actor": "bob"})
+    age(30)
+    inbox = Inbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        env = server_env(
+            test_db_url,
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_PORT=str(port),
+        )
+        senders = [
+            subprocess.Popen(
+                [sys.executable, "-c", SENDER],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [sender.communicate(timeout=60)[0] for sender in senders]
+    finally:
+        smtp.stop()
+    assert all(sender.returncode == 0 for sender in senders), outputs
+    ids = [m["X-SSE-Notifications"] for m in inbox.messages]
+    assert len(ids) == len(set(ids)) == 41, outputs  # each once, none lost
+    sent = sorted(int(line.split()[1]) for line in outputs)
+    assert sum(sent) == 41 and sent[0] < 41  # both sent a share
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
