@@ -29,21 +29,15 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import RESULTS, ROOT, Server, env_for, prepare_database, session_cookie  # noqa: E402
-
-
-def django(script: str, *args: str, stdin: str | None = None) -> str:
-    """Run ``script`` with Django set up on the bench database; its output."""
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\n" + script, *args],
-        input=stdin,
-        env=env_for("sse"),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
+from bench.run import (  # noqa: E402
+    RESULTS,
+    ROOT,
+    Server,
+    django,
+    env_for,
+    prepare_database,
+    session_cookie,
+)
 
 SEND = """
 import json, sys

@@ -141,10 +141,22 @@ class Server:
         self.proc.wait()
 
 
+def django(script: str, *args: str, stdin: str | None = None) -> str:
+    """Run ``script`` with Django set up on the bench database; its output."""
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + script, *args],
+        input=stdin,
+        env=env_for("sse"),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def session_cookie() -> str:
     """A signed-in user's session cookie, made by Django in the bench database."""
     script = (
-        "import django; django.setup()\n"
         "from django.contrib.auth.models import User\n"
         "from django.contrib.sessions.backends.db import SessionStore\n"
         "user, _ = User.objects.get_or_create(username='bench')\n"
@@ -153,14 +165,7 @@ def session_cookie() -> str:
         "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create()\n"
         "print(s.session_key)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env_for("sse"),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    out = django(script)
     return f"sessionid={out.strip()}"
 
 
