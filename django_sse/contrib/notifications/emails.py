@@ -42,6 +42,9 @@ SALT = "django-sse.unsubscribe"
 DIGEST = "digest"  # the unsubscribe link of a digest stops digests
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 BATCH = 500
+# A notification still unread this long after it arrived is no longer
+# emailed on its own (the digests and the bell still have it).
+EACH_WINDOW = timedelta(days=2)
 
 
 class NotConfigured(Exception):
@@ -125,24 +128,39 @@ def _emailable(items: list[Notification]) -> list[Notification]:
     return keep
 
 
+def _due_each(now: Any) -> Iterable[Notification]:
+    """Unread typed notifications past their type's delay, within
+    ``EACH_WINDOW``, in batches by id: those that will never be emailed
+    (a type without email for its user) cannot hold back the others."""
+    pending = Notification.objects.filter(
+        emailed_at__isnull=True,
+        read_at__isnull=True,
+        deleted=False,
+        created_at__gte=now - EACH_WINDOW,
+    ).exclude(type="")
+    after = 0
+    while batch := list(
+        pending.filter(id__gt=after).select_related("recipient").order_by("id")[:BATCH]
+    ):
+        after = batch[-1].pk
+        due = []
+        for item in batch:
+            kind = get_type(item.type)
+            if kind is not None and item.created_at <= now - kind.email_after:
+                due.append(item)
+        chosen = _frequencies(n.recipient_id for n in due)
+        yield from (
+            n
+            for n in _emailable(due)
+            if n.recipient.email
+            and chosen.get(n.recipient_id, EmailSettings.Frequency.EACH) == "each"
+        )
+
+
 def send_each(now: Any) -> int:
     """Email each due notification of users who take them one by one."""
-    pending = Notification.objects.filter(
-        emailed_at__isnull=True, read_at__isnull=True, deleted=False
-    ).exclude(type="")
-    due = []
-    for item in pending.select_related("recipient").order_by("id")[:BATCH]:
-        kind = get_type(item.type)
-        if kind is not None and item.created_at <= now - kind.email_after:
-            due.append(item)
-    chosen = _frequencies(n.recipient_id for n in due)
-    due = [
-        n
-        for n in _emailable(due)
-        if n.recipient.email and chosen.get(n.recipient_id, EmailSettings.Frequency.EACH) == "each"
-    ]
     sent = 0
-    for item in due:
+    for item in _due_each(now):
         if not _claim([item.pk], now):
             continue
         try:

@@ -195,3 +195,19 @@ def test_two_senders_at_once_never_send_one_notification_twice(ann, test_db_url)
     sent = sorted(int(line.split()[1]) for line in outputs)
     assert sum(sent) == 41 and sent[0] < 41  # both sent a share
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
+def test_notifications_that_are_never_emailed_do_not_hold_back_the_others(ann, monkeypatch):
+    from django_sse.contrib.notifications import emails
+
+    monkeypatch.setattr(emails, "BATCH", 10)
+    notify(ann, "comment", context={"actor": "old"})
+    Notification.objects.update(created_at=timezone.now() - timedelta(days=3))  # too old
+    for _ in range(25):
+        notify(ann, "tip")  # older than the comment below, and never emailed
+    notify(ann, "comment", context={"actor": "bob"})
+    Notification.objects.filter(created_at__gt=timezone.now() - timedelta(days=1)).update(
+        created_at=timezone.now() - timedelta(minutes=20)
+    )
+    assert send() == "Sent 1 notification emails and 0 digests."
+    assert [m.subject for m in mail.outbox] == ["bob commented"]
