@@ -25,6 +25,7 @@ APP_TABLES = {
         "sse_notifications_announcementdismissal",
         "sse_notifications_notificationpreference",
         "sse_notifications_mute",
+        "sse_notifications_emailsettings",
     },
     "progress": {"sse_progress_taskprogress"},
     "dashboards": {"sse_dashboards_samplerlease"},
