@@ -8,7 +8,9 @@ app) registers, usually in its ``AppConfig.ready()``:
   must return True for a user to subscribe to it;
 - a **hub task** (``register_hub_task``): a coroutine started beside the
   reader in every server process once the hub is ready (dashboard
-  samplers, presence) and cancelled when the hub stops;
+  samplers, presence) and cancelled when the hub stops; a query to run
+  every few seconds is ``register_periodic_query`` (lost jobs,
+  announcements);
 - a **retention** default for a family (``register_retention``): e.g.
   ``"progress:*"`` keeps only its latest value; the project's
   ``DJANGO_SSE_TOPIC_RETENTION`` still wins;
@@ -83,6 +85,27 @@ def register_hub_task(name: str, task: HubTask) -> None:
 
 def hub_tasks() -> dict[str, HubTask]:
     return dict(_hub_tasks)
+
+
+def register_periodic_query(
+    name: str,
+    query: Callable[[], Any],
+    every: float | Callable[[], float],
+    *,
+    event: str,
+    message: str,
+) -> None:
+    """Run the sync ``query()`` (ORM work) in one of the hub's database
+    threads every ``every`` seconds (a number, or a callable read each
+    round so settings overrides apply), in every server process. A round
+    that fails is logged as ``event`` (with the traceback) and the next
+    round runs: the task itself never stops.
+    """
+
+    async def periodic(hub: Hub) -> None:
+        await hub.run_periodically(name, query, every, event=event, message=message)
+
+    register_hub_task(name, periodic)
 
 
 def register_retention(pattern: str, policy: str) -> None:

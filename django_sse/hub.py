@@ -235,6 +235,26 @@ class Hub(Subscriptions):
         """Run an ``eventlog`` reader for a stream (replay, latest...)."""
         return await self._queries.run(fn, *args)
 
+    async def run_periodically(
+        self,
+        name: str,
+        fn: Callable[[], Any],
+        every: float | Callable[[], float],
+        *,
+        event: str,
+        message: str,
+    ) -> None:
+        """``hooks.register_periodic_query``: ``fn()`` in a database thread
+        every ``every`` seconds; a failed round is logged, the next one runs."""
+        while True:
+            await asyncio.sleep(every() if callable(every) else every)
+            try:
+                await self.query(fn)
+            except Exception:
+                log_event(
+                    event, message, level=logging.ERROR, exc_info=True, key=f"periodic:{name}"
+                )
+
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._reader.run(fn, *args)
 

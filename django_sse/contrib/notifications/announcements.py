@@ -4,8 +4,9 @@ An announcement is shown from ``starts_at`` to ``ends_at`` to everyone
 (site-wide: signed-in or not) or to the members of one group, until each
 user dismisses it (remembered per user; per browser for anonymous
 visitors). It appears on open pages at its start and leaves them at its
-end: every server process looks once a second (a hub task), and a
-conditional write lets exactly one of them publish each start and end.
+end: every server process looks once a second (a periodic query of the
+hub, registered in ``apps.py``), and a conditional write lets exactly one
+of them publish each start and end.
 
 Events: ``announcement`` (``Announcement.as_event()``) and
 ``announcement-ended`` (``{"id": ...}``) on the topic ``announcements``
@@ -14,20 +15,14 @@ Events: ``announcement`` (``Announcement.as_event()``) and
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from django_sse.contrib.notifications.models import Announcement
 from django_sse.eventlog import atomic, publish
-from django_sse.logs import log_event
 from django_sse.topics import group_topic
-
-if TYPE_CHECKING:
-    from django_sse.hub import Hub
 
 SITE_TOPIC = "announcements"
 LOOK_EVERY = 1.0  # seconds
@@ -77,19 +72,3 @@ def publish_due() -> list[tuple[str, int]]:
                 publish(topic_of(item), {"id": item.pk}, event="announcement-ended")
                 done.append(("end", item.pk))
     return done
-
-
-async def announcements_task(hub: Hub) -> None:
-    """The hub task: publish due starts and ends once a second."""
-    while True:
-        await asyncio.sleep(LOOK_EVERY)
-        try:
-            await hub.query(publish_due)
-        except Exception:
-            log_event(
-                "sse.announcements.failed",
-                "could not publish announcements",
-                level=logging.ERROR,
-                exc_info=True,
-                key="announcements",
-            )

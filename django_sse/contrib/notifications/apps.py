@@ -16,9 +16,15 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from django_sse import hooks
         from django_sse.contrib.notifications import conf  # noqa: F401  (its settings are checked)
-        from django_sse.contrib.notifications.announcements import announcements_task
+        from django_sse.contrib.notifications.announcements import LOOK_EVERY, publish_due
 
         # Announcements start and end on open pages, on time.
-        hooks.register_hub_task("announcements", announcements_task)
+        hooks.register_periodic_query(
+            "announcements",
+            publish_due,
+            LOOK_EVERY,
+            event="sse.announcements.failed",
+            message="could not publish announcements",
+        )
         # Notification types live in each app's sse_notification_types.py.
         autodiscover_modules("sse_notification_types")

@@ -2,7 +2,8 @@
 ``DJANGO_SSE_PROGRESS_LOST_AFTER`` is marked ``lost`` (not ``failed``: its
 code did not fail, it stopped), and its stream ends.
 
-Every server process looks a few times per ``LOST_AFTER`` (a hub task), so
+Every server process looks a few times per ``LOST_AFTER`` (registered in
+``apps.py`` as a periodic query of the hub), so
 no extra process is needed; ``manage.py sse_jobs lost`` does the same
 once. Several processes may look at once: the conditional write lets
 exactly one of them end each job and publish its final event.
@@ -10,22 +11,16 @@ exactly one of them end each job and publish its final event.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from django_sse.contrib.progress import groups, signals
-from django_sse.contrib.progress.background import heartbeat_interval
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
 from django_sse.eventlog import atomic, publish
 from django_sse.logs import log_event
-
-if TYPE_CHECKING:
-    from django_sse.hub import Hub
 
 Status = TaskProgress.Status
 
@@ -71,19 +66,3 @@ def mark_lost() -> list[TaskProgress]:
         )
         ended.append(record)
     return ended
-
-
-async def lost_jobs_task(hub: Hub) -> None:
-    """The hub task: look for lost jobs a few times per ``LOST_AFTER``."""
-    while True:
-        await asyncio.sleep(heartbeat_interval())
-        try:
-            await hub.query(mark_lost)
-        except Exception:
-            log_event(
-                "sse.progress.sweep_failed",
-                "could not look for lost jobs",
-                level=logging.ERROR,
-                exc_info=True,
-                key="progress-sweep",
-            )
