@@ -1,6 +1,7 @@
 """Jobs sent together (a Celery group, or any jobs made with
 ``Progress.create_group``): one row for the group shows their aggregate,
-and each member keeps its own.
+and each member keeps its own. ``changed()`` is what every writer of a
+job's row calls after the write.
 
 The group's row has no worker of its own: every member's write refreshes
 it in the same transaction, under a row lock, so concurrent members never
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from django_sse.contrib.progress import signals
 from django_sse.contrib.progress.models import TaskProgress
-from django_sse.eventlog import atomic, publish
+from django_sse.eventlog import atomic
 
 Status = TaskProgress.Status
 
@@ -68,6 +69,15 @@ def refresh(group_id: Any) -> None:
         for name, value in values.items():
             setattr(group, name, value)
         TaskProgress.objects.filter(pk=group.pk).update(**values)
-        publish(group.topic, group.as_event(), event=group.event_name())
-        if values.get("status") in TaskProgress.FINAL:
-            signals.finished(group)
+        changed(group)
+
+
+def changed(record: TaskProgress, *, refresh_group: bool = True) -> None:
+    """A job's row was just written, in this transaction: its pages get its
+    state, ``job_finished`` follows if it ended, and so does its group's
+    aggregate (unless the caller refreshes the group once for many)."""
+    record.publish_state()
+    if record.is_finished:
+        signals.finished(record)
+    if refresh_group and record.group_id is not None:
+        refresh(record.group_id)

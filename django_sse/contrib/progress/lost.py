@@ -16,10 +16,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from django_sse.contrib.progress import groups, signals
+from django_sse.contrib.progress import groups
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
-from django_sse.eventlog import atomic, publish
+from django_sse.eventlog import atomic
 from django_sse.logs import log_event
 
 Status = TaskProgress.Status
@@ -52,10 +52,7 @@ def mark_lost() -> list[TaskProgress]:
                 continue  # it beat again, ended, or another process ended it
             for name, value in values.items():
                 setattr(record, name, value)
-            publish(record.topic, record.as_event(), event=record.event_name())
-            signals.finished(record)
-            if record.group_id is not None:
-                groups.refresh(record.group_id)
+            groups.changed(record)
         log_event(
             "sse.progress.lost",
             "a job's worker stopped reporting",

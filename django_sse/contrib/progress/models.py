@@ -10,6 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from django_sse.eventlog import publish
+
 
 class TaskProgress(models.Model):
     class Status(models.TextChoices):
@@ -125,6 +127,11 @@ class TaskProgress(models.Model):
             "group": str(self.group_id) if self.group_id else None,
             "created_at": self.created_at.isoformat(),
         }
+
+    def publish_state(self) -> None:
+        """Send the job's current state to its pages (at the commit of the
+        caller's transaction)."""
+        publish(self.topic, self.as_event(), event=self.event_name())
 
     def event_name(self) -> str:
         names = {

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from django_sse.contrib.progress import groups, signals
+from django_sse.contrib.progress import groups
 from django_sse.contrib.progress.background import background
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
@@ -217,13 +217,10 @@ class Progress:
                 return
             for name, value in values.items():
                 setattr(record, name, value)
-            self._publish()
-            if record.is_finished:
-                signals.finished(record)
-            if record.group_id is not None:
-                groups.refresh(record.group_id)
+            groups.changed(record)
+            self.published += 1
         self._last_flush = time.monotonic()
 
     def _publish(self) -> None:
-        publish(self.record.topic, self.record.as_event(), event=self.record.event_name())
+        self.record.publish_state()
         self.published += 1

@@ -154,7 +154,7 @@ def test_a_new_job_is_announced_to_its_owner_only(owner):
 
 
 def test_an_update_whose_write_failed_is_written_again(owner, monkeypatch, caplog):
-    from django_sse.contrib.progress import progress as module
+    from django_sse.contrib.progress import models as module  # where job states are published
 
     job = Progress.start(owner=owner, label="Flaky")
     real = module.publish
