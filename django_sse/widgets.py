@@ -72,13 +72,18 @@ def module_tag(src: str, nonce: str | None, **data: str) -> SafeString:
     return format_html('<script type="module" src="{}"{}{}></script>', src, attrs, data_attrs)
 
 
+def signed_in_user(request: Any) -> Any | None:
+    """The request's user if signed in, else None (widgets for signed-in
+    users render nothing for anyone else)."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
 def share_scope(request: Any) -> str:
     """Which tabs of a browser share one stream (django-sse.js): those of
     the same signed-in user, named by a keyed hash, never the id itself."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return "anonymous"
-    return "u" + str(user_hash(user.pk))
+    user = signed_in_user(request)
+    return "anonymous" if user is None else "u" + str(user_hash(user.pk))
 
 
 def script_html(context: Any, *widgets: str) -> SafeString:

@@ -89,6 +89,13 @@ def choose(user: Any, key: str, channel: str, enabled: bool) -> None:
     )
 
 
+def active_mutes(user: Any) -> models.QuerySet[Mute]:
+    """The user's mutes that have not run out (for the page and the API)."""
+    return Mute.objects.filter(user_id=user.pk, until__gt=timezone.now()).select_related(
+        "target_content_type"
+    )
+
+
 def mute(user: Any, target: models.Model, hours: float) -> Mute:
     if not 0 < hours <= MAX_MUTE.total_seconds() / 3600:
         raise ValueError("hours is more than 0 and at most a year (8760).")

@@ -18,7 +18,6 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -214,9 +213,7 @@ def preferences_view(request: HttpRequest) -> HttpResponseBase:
             )
         except ValueError as exc:
             return json_error(400, str(exc))
-    mutes = Mute.objects.filter(user_id=_user_pk(request), until__gt=timezone.now()).select_related(
-        "target_content_type"
-    )
+    mutes = preferences.active_mutes(request.user)
     return JsonResponse(
         {
             "types": preferences.table(request.user),

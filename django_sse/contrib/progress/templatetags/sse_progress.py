@@ -16,7 +16,7 @@ from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
 from django_sse.contrib.progress.rules import jobs_topic
 from django_sse.eventlog import max_id
-from django_sse.widgets import script_html
+from django_sse.widgets import script_html, signed_in_user
 
 register = template.Library()
 RUNNING_SHOWN = 100  # running jobs are always shown, up to this many
@@ -63,8 +63,8 @@ def jobs_html(context: Any, limit: int | None = None) -> SafeString:
     finished ones, newest first, each a live bar; a job they start later
     (in any tab or worker) appears at the top. Nothing for anonymous users."""
     request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    user = signed_in_user(request)
+    if user is None:
         return mark_safe("")
     limit = conf.DJANGO_SSE_JOBS_LIMIT if limit is None else int(limit)
     # The log's position first: a job created after it is announced after it.
