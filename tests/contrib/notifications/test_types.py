@@ -152,6 +152,15 @@ def test_the_history_filters_by_type(users):
     items = client.get("/sse/notifications/api/?type=comment").json()["items"]
     assert [i["type"] for i in items] == ["comment"]
     assert client.get("/sse/notifications/api/?type=nope").status_code == 400
+    # The history page's links keep the type while paging.
+    notify(ann, "comment", context={"actor": "y", "post": "p", "excerpt": "e"})
+    request = RequestFactory().get("/", {"type": "comment"})
+    request.user = ann
+    html = Template(
+        "{% load sse_notifications %}{% sse_notification_history page_size=1 %}"
+    ).render(Context({"request": request}))
+    assert "y commented on p" in html and "Plain" not in html
+    assert 'href="?type=comment&amp;before=' in html
 
 
 def test_the_preferences_page_and_the_bell_speak_french(users):

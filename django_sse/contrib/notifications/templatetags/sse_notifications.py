@@ -11,13 +11,12 @@ from django import template
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from django_sse.contrib.notifications.models import Notification
 from django_sse.topics import group_topic, user_topic
-from django_sse.widgets import script_html
+from django_sse.widgets import script_html, signed_in_user
 
 register = template.Library()
 _panels = itertools.count(1)  # ids unique within a process, for aria-controls
@@ -38,8 +37,8 @@ def notifications_html(
     title and icon; ``desktop`` offers system notifications (asked for only
     on a click); ``sound`` plays a short tone on arrival."""
     request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    user = signed_in_user(request)
+    if user is None:
         return mark_safe("")
     mine = Notification.objects.filter(recipient=user)
     items = list(mine.active().order_by("-id")[:limit])
@@ -73,21 +72,26 @@ def notifications_html(
 
 def history_html(context: Any, page_size: int = 20) -> SafeString:
     """The signed-in user's notifications, newest first, paged by cursor,
-    filtered by the page's query string (``unread=1``, ``level=error``):
+    filtered by the page's query string (``unread=1``, ``level=error``,
+    ``type=comment``):
     plain links and a form, no script. Empty for anonymous users."""
     from django_sse.contrib.notifications.views import BadQuery, history_page, history_query
 
     request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    user = signed_in_user(request)
+    if user is None:
         return mark_safe("")
     error = ""
     try:
         query = history_query(request)
     except (BadQuery, ValueError) as exc:
-        query, error = {"before": None, "unread": False, "level": None}, str(exc)
+        query, error = {"before": None, "unread": False, "level": None, "type": None}, str(exc)
     items, cursor = history_page(Notification.objects.filter(recipient=user), query, page_size)
-    filters = {"unread": "1" if query["unread"] else "", "level": query["level"] or ""}
+    filters = {
+        "unread": "1" if query["unread"] else "",
+        "level": query["level"] or "",
+        "type": query["type"] or "",  # kept by the page links (the form has no field for it)
+    }
     keep = {name: value for name, value in filters.items() if value}
     return mark_safe(
         render_to_string(
@@ -136,15 +140,13 @@ def preferences_html(context: Any) -> SafeString:
     """The signed-in user's choices: every type on every channel, and their
     mutes; each change is saved at once through the JSON API."""
     from django_sse.contrib.notifications import preferences
-    from django_sse.contrib.notifications.models import Mute, NotificationPreference
+    from django_sse.contrib.notifications.models import NotificationPreference
 
     request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    user = signed_in_user(request)
+    if user is None:
         return mark_safe("")
-    mutes = Mute.objects.filter(user=user, until__gt=timezone.now()).select_related(
-        "target_content_type"
-    )
+    mutes = preferences.active_mutes(user)
     html = render_to_string(
         "django_sse/notification_preferences.html",
         {
