@@ -16,6 +16,7 @@ from django_sse.contrib.notifications.models import Mute, NotificationPreference
 from django_sse.contrib.notifications.types import CHANNELS, NotificationType, all_types, get_type
 
 MAX_MUTE = timedelta(days=365)
+DELIVERED = ("inapp", "email")  # the channels that send anything (not web push yet)
 
 
 def is_on(kind: NotificationType, channel: str, choice: bool | None) -> bool:

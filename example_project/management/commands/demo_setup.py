@@ -15,6 +15,10 @@ class Command(BaseCommand):
                 url="/admin/sse_notifications/announcement/",
             )
         User = get_user_model()
+        # Two more people for "three people comment on your post" to show
+        # grouping; they cannot sign in.
+        for name in ("bob", "carol"):
+            User.objects.get_or_create(username=name, defaults={"password": "!"})
         for username, admin in (("demo", True), ("alice", False)):
             user, created = User.objects.get_or_create(username=username)
             if created:

@@ -173,6 +173,7 @@ def test_the_preferences_page_and_the_bell_speak_french(users):
     locked = 'data-channel="inapp" aria-label="Security alerts: In the app" checked disabled'
     assert f'data-type="security" {locked}' in html
     assert 'data-type="comment" data-channel="email"' in html
+    assert 'data-channel="push"' not in html  # not offered until push delivers
     with translation.override("fr"):
         bell = Template("{% load sse_notifications %}{% sse_notifications %}").render(
             Context({"request": request})

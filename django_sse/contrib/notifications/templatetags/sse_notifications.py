@@ -147,6 +147,13 @@ def preferences_html(context: Any) -> SafeString:
     if user is None:
         return mark_safe("")
     mutes = preferences.active_mutes(user)
+    # Only the channels that deliver: web push is not built yet, so its
+    # column would offer a choice that does nothing (the API stores it).
+    shown = [
+        (value, label)
+        for value, label in NotificationPreference.Channel.choices
+        if value in preferences.DELIVERED
+    ]
     html = render_to_string(
         "django_sse/notification_preferences.html",
         {
@@ -155,12 +162,12 @@ def preferences_html(context: Any) -> SafeString:
                     **row,
                     "cells": [
                         (value, label, row["channels"][value], value in row["locked"])
-                        for value, label in NotificationPreference.Channel.choices
+                        for value, label in shown
                     ],
                 }
                 for row in preferences.table(user)
             ],
-            "channels": NotificationPreference.Channel.choices,
+            "channels": shown,
             "mutes": [(m, m.target) for m in mutes],
             "api_url": reverse("django_sse:notification-preferences"),
             "unmute_url": reverse("django_sse:notifications-unmute", args=[0]),
