@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_out
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -15,7 +16,10 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from django_sse import hooks
-        from django_sse.contrib.notifications import conf  # noqa: F401  (its settings are checked)
+        from django_sse.contrib.notifications import (
+            conf,  # noqa: F401  (its settings are checked)
+            push,
+        )
         from django_sse.contrib.notifications.announcements import LOOK_EVERY, publish_due
 
         # Announcements start and end on open pages, on time.
@@ -26,5 +30,16 @@ class NotificationsConfig(AppConfig):
             event="sse.announcements.failed",
             message="could not publish announcements",
         )
+        # Web push: which users have a page open ("offline" policy), and
+        # messages left behind by a process that stopped before sending.
+        hooks.register_hub_task("push-users-online", push.users_online_loop)
+        hooks.register_periodic_query(
+            "push",
+            push.wake_if_overdue,
+            push.IDLE,
+            event="sse.push.failed",
+            message="could not look for web pushes to send",
+        )
+        user_logged_out.connect(push.forget_on_sign_out, dispatch_uid="sse-push-sign-out")
         # Notification types live in each app's sse_notification_types.py.
         autodiscover_modules("sse_notification_types")

@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 
-from django_sse.contrib.notifications import grouping, preferences
+from django_sse.contrib.notifications import grouping, preferences, push
 from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import Notification, publish_changes
 from django_sse.contrib.notifications.signals import notification_created
@@ -74,7 +74,9 @@ def notify(
     title and body are rendered with ``context`` in each recipient's
     language, and only recipients whose preferences let it through on the
     in-app channel get it. Any other ``title`` is the text itself. Nobody
-    who muted ``target`` gets it (unless the type is required).
+    who muted ``target`` gets it (unless the type is required). With web
+    push configured, recipients who take it on the push channel also get
+    it in their subscribed browsers (``push``).
 
     ``collapse``: a key (see ``grouping``); a recipient's unread
     notification with the same key (created within ``collapse_window``, if
@@ -114,6 +116,7 @@ def notify(
             created += made
             changed += touched
         publish_changes((n.recipient_id, "notification", n.as_event()) for n in changed)
+        push.queue(changed, kind, target)
     if created:
         notification_created.send(sender=Notification, notifications=created)
     return changed

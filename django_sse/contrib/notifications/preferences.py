@@ -12,11 +12,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import Mute, NotificationPreference
 from django_sse.contrib.notifications.types import CHANNELS, NotificationType, all_types, get_type
 
 MAX_MUTE = timedelta(days=365)
-DELIVERED = ("inapp", "email")  # the channels that send anything (not web push yet)
+
+
+def delivered() -> tuple[str, ...]:
+    """The channels that send anything: web push only with a VAPID key."""
+    if conf.DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY:
+        return CHANNELS
+    return tuple(c for c in CHANNELS if c != "push")
 
 
 def is_on(kind: NotificationType, channel: str, choice: bool | None) -> bool:

@@ -15,6 +15,10 @@ urlpatterns = [
     path("preferences/", views.preferences_view, name="notification-preferences"),
     path("mutes/<int:pk>/delete/", views.unmute_view, name="notifications-unmute"),
     path("unsubscribe/<str:token>/", views.unsubscribe_view, name="notifications-unsubscribe"),
+    path("push/worker.js", views.push_worker, name="push-worker"),
+    path("push/subscriptions/", views.push_subscribe, name="push-subscribe"),
+    path("push/subscriptions/delete/", views.push_unsubscribe, name="push-unsubscribe"),
+    path("push/renew/", views.push_renew, name="push-renew"),
     path(
         "announcements/<int:pk>/dismiss/",
         views.dismiss_announcement,

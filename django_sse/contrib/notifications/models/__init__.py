@@ -1,5 +1,5 @@
 """The notifications app's models: notifications, announcements, and
-each user's preferences and mutes."""
+each user's preferences and mutes, and web push subscriptions."""
 
 from django_sse.contrib.notifications.models.announcement import (
     Announcement,
@@ -18,6 +18,7 @@ from django_sse.contrib.notifications.models.preference import (
     Mute,
     NotificationPreference,
 )
+from django_sse.contrib.notifications.models.push import PushMessage, PushSubscription, UsersOnline
 
 __all__ = [
     "UNREAD_CAP",
@@ -28,6 +29,9 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "NotificationQuerySet",
+    "PushMessage",
+    "PushSubscription",
+    "UsersOnline",
     "publish_changes",
     "unread_counts",
     "validate_link",

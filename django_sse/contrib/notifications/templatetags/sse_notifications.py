@@ -147,12 +147,12 @@ def preferences_html(context: Any) -> SafeString:
     if user is None:
         return mark_safe("")
     mutes = preferences.active_mutes(user)
-    # Only the channels that deliver: web push is not built yet, so its
+    # Only the channels that deliver: without a VAPID key, a web push
     # column would offer a choice that does nothing (the API stores it).
     shown = [
         (value, label)
         for value, label in NotificationPreference.Channel.choices
-        if value in preferences.DELIVERED
+        if value in preferences.delivered()
     ]
     html = render_to_string(
         "django_sse/notification_preferences.html",
@@ -176,6 +176,52 @@ def preferences_html(context: Any) -> SafeString:
         request=request,
     )
     return mark_safe(html + script_html(context, "preferences"))
+
+
+def push_button_html(context: Any) -> SafeString:
+    """Opt in to web push on this browser; empty for anonymous users and
+    when the site has no VAPID key."""
+    from django_sse.contrib.notifications import push
+
+    request = context.get("request")
+    user = signed_in_user(request)
+    if user is None or not push.enabled():
+        return mark_safe("")
+    worker_url = reverse("django_sse:push-worker")
+    labels = {
+        "on": gettext("Turn on push notifications"),
+        "off": gettext("Turn off push notifications"),
+        "subscribed": gettext("Push notifications are on in this browser."),
+        "unsubscribed": gettext("Push notifications are off in this browser."),
+        "unsupported": gettext("This browser cannot receive push notifications."),
+        "blocked": gettext(
+            "Notifications are blocked for this site: allow them in the browser's settings."
+        ),
+        "notAllowed": gettext("Push notifications need your permission."),
+        "failed": gettext("Push notifications could not be turned on:"),
+    }
+    html = render_to_string(
+        "django_sse/push_button.html",
+        {
+            "key": push.application_server_key(),
+            "worker_url": worker_url,
+            "scope": worker_url.rsplit("/", 1)[0] + "/",
+            "subscribe_url": reverse("django_sse:push-subscribe"),
+            "unsubscribe_url": reverse("django_sse:push-unsubscribe"),
+            "csrf_token": get_token(request),
+            "user_pk": str(user.pk),
+            "labels": json.dumps(labels),
+            "label_on": labels["on"],
+        },
+        request=request,
+    )
+    return mark_safe(html + script_html(context, "push"))
+
+
+@register.simple_tag(takes_context=True)
+def sse_push_button(context: Any) -> SafeString:
+    """Web push on this browser, on or off: ``{% sse_push_button %}``."""
+    return push_button_html(context)
 
 
 @register.simple_tag(takes_context=True)
