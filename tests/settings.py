@@ -44,6 +44,13 @@ else:
     EMAIL_HOST = "127.0.0.1"
     EMAIL_PORT = _MAIL_PORT
 DEFAULT_FROM_EMAIL = "notifications@example.test"
+# Web push to the tests' local push service (tests/push_service.py): only in
+# the server processes started with DJANGO_SSE_TEST_PUSH=1 and in tests that
+# override these, so every other notify() runs as without push.
+if env.bool("DJANGO_SSE_TEST_PUSH", default=False):
+    from tests.push_service import PUSH_SETTINGS
+
+    globals().update(PUSH_SETTINGS)
 DJANGO_SSE_SITE_URL = "https://example.test"
 
 DATABASES = {

@@ -1,5 +1,7 @@
 """System checks: one id per rule, every setting of every table validated."""
 
+import sys
+
 import pytest
 from django.test import override_settings
 
@@ -42,6 +44,12 @@ BAD = {
     "DJANGO_SSE_JOBS_LIMIT": 2.5,
     "DJANGO_SSE_NOTIFICATION_LANGUAGE": "no.such.module.language",
     "DJANGO_SSE_SITE_URL": "example.com/",
+    "DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY": "not-a-key",
+    "DJANGO_SSE_PUSH_VAPID_SUBJECT": "ops@example.com",
+    "DJANGO_SSE_PUSH_POLICY": "sometimes",
+    "DJANGO_SSE_PUSH_SERVICES": ["https://push.example.com/path"],
+    "DJANGO_SSE_PUSH_SENDER": "cron",
+    "DJANGO_SSE_PUSH_TTL": 0,
     "DJANGO_SSE_SAMPLERS_IN_SERVER": "yes",
 }
 
@@ -191,3 +199,18 @@ def test_sync_only_middleware_warns():
     with override_settings(MIDDLEWARE=middleware):
         [warning] = check_sync_middleware()
     assert warning.id == "django_sse.W006" and "tests.middleware.sync_only" in warning.msg
+
+
+def test_web_push_settings_go_together(monkeypatch):
+    from tests.push_service import PUSH_SETTINGS
+
+    with override_settings(**PUSH_SETTINGS):
+        assert check_settings() == []
+    key = PUSH_SETTINGS["DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY"]
+    with override_settings(DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY=key):
+        (error,) = check_settings()
+    assert error.id == "sse_notifications.E004" and "must be set with" in error.msg
+    monkeypatch.setitem(sys.modules, "pywebpush", None)  # the [push] extra not installed
+    with override_settings(**PUSH_SETTINGS):
+        (error,) = check_settings()
+    assert error.id == "sse_notifications.E003" and "pywebpush is not installed" in error.msg

@@ -30,7 +30,8 @@ def _vapid_key(value: Any) -> str | None:
 
 
 def _vapid_subject(value: Any) -> str | None:
-    if value is None and getattr(settings, "DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY", None):
+    key = getattr(settings, "DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY", None)
+    if value is None and key and _vapid_key(key) is None:  # a bad key is E003's
         return "must be set with DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY ('mailto:you@example.com')"
     if value is None or (
         isinstance(value, str) and value.startswith(("mailto:", "https://")) and len(value) > 8

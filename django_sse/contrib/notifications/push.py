@@ -130,7 +130,7 @@ def _key(value: Any, name: str, size: int) -> str:
     if not isinstance(value, str) or len(value) > 200:
         raise ValueError(f"keys.{name} must be a base64url string.")
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise ValueError(f"keys.{name} must be a base64url string.") from None
     if len(raw) != size or (name == "p256dh" and raw[0] != 4):
