@@ -200,7 +200,7 @@ class PushService:
             )
         except (KeyError, ValueError, InvalidSignature) as exc:
             raise Refused(401, f"bad VAPID token: {exc!r}") from None
-        claims = json.loads(unb64url(claims_part))
+        claims: dict[str, Any] = json.loads(unb64url(claims_part))
         if claims.get("aud") != self.origin:
             raise Refused(401, f"aud {claims.get('aud')!r} is not {self.origin}")
         if not time.time() < claims.get("exp", 0) <= time.time() + 24 * 3600:

@@ -199,6 +199,7 @@ def push_button_html(context: Any) -> SafeString:
         ),
         "notAllowed": gettext("Push notifications need your permission."),
         "failed": gettext("Push notifications could not be turned on:"),
+        "noService": gettext("the browser's push service did not answer."),
     }
     html = render_to_string(
         "django_sse/push_button.html",

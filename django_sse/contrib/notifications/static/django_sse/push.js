@@ -37,10 +37,20 @@ class PushButton {
     this.button.textContent = subscribed ? this.labels.off : this.labels.on;
   }
 
+  // The worker's scope is not this page's, so serviceWorker.ready never
+  // settles here: wait for this registration's worker to be active.
   async registration() {
     const { worker, scope } = this.root.dataset;
-    await navigator.serviceWorker.register(worker, { scope });
-    return navigator.serviceWorker.getRegistration(scope);
+    const registration = await navigator.serviceWorker.register(worker, { scope });
+    const pending = registration.installing || registration.waiting;
+    if (!registration.active && pending) {
+      await new Promise((resolve) => {
+        pending.addEventListener("statechange", () => {
+          if (pending.state === "activated" || pending.state === "redundant") resolve();
+        });
+      });
+    }
+    return registration;
   }
 
   async start() {
@@ -101,10 +111,12 @@ class PushButton {
     const registration = await this.registration();
     const subscription =
       (await registration.pushManager.getSubscription()) ||
-      (await registration.pushManager.subscribe({
-        userVisibleOnly: true,
-        applicationServerKey: keyBytes(this.root.dataset.key),
-      }));
+      (await this.withTimeout(
+        registration.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: keyBytes(this.root.dataset.key),
+        }),
+      ));
     await this.post(this.root.dataset.subscribeUrl, subscription.toJSON());
     localStorage.setItem(
       `sse-push:${subscription.endpoint}`,
@@ -112,6 +124,17 @@ class PushButton {
     );
     this.show(true);
     this.say(this.labels.subscribed);
+  }
+
+  // A browser whose push service cannot be reached (a network that blocks
+  // it) may never settle subscribe(): give up and say so.
+  withTimeout(promise) {
+    const wait = Number(this.root.dataset.timeout || 30000);
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(this.labels.noService)), wait);
+    });
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
   }
 
   async unsubscribe() {
