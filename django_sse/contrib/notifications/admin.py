@@ -21,6 +21,8 @@ from django_sse.contrib.notifications.models import (
     Mute,
     Notification,
     NotificationPreference,
+    PushMessage,
+    PushSubscription,
     publish_changes,
     validate_link,
 )
@@ -190,3 +192,43 @@ class MuteAdmin(admin.ModelAdmin):
     list_filter = ["target_content_type", "until"]
     search_fields = ["user__username", "target_object_id"]
     raw_id_fields = ["user"]
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(admin.ModelAdmin):
+    """Browsers subscribed to web push. Deleting one stops its pushes; the
+    browser's button turns it on again. Keys are not shown."""
+
+    list_display = ["user", "service", "user_agent", "created_at", "last_sent_at"]
+    list_filter = ["created_at", "last_sent_at"]
+    search_fields = ["user__username", "endpoint", "user_agent"]
+    fields = ["user", "endpoint", "user_agent", "created_at", "last_sent_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # only a browser can make a subscription
+
+
+@admin.register(PushMessage)
+class PushMessageAdmin(admin.ModelAdmin):
+    """Web pushes waiting to be sent or retried (the outbox); a message
+    leaves it when its push service takes it or after its last attempt."""
+
+    list_display = ["notification", "subscription", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["attempts"]
+    list_select_related = ["notification", "subscription__user"]
+    readonly_fields = [
+        "notification",
+        "subscription",
+        "created_at",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    ]
+    exclude = ["claim"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -480,3 +480,26 @@ def test_the_process_of_a_message_stopped_the_hub_wakes_a_sender(settings_push, 
     settings_push.DJANGO_SSE_PUSH_SENDER = "thread"
     push.wake_if_overdue()  # what every hub runs every push.IDLE seconds
     assert [m["title"] for m in service.wait(1)] == ["Left behind"]
+
+
+def test_the_admin_lists_subscriptions_and_the_outbox_without_keys(
+    settings_push, service, admin_client
+):
+    ann = User.objects.create_user("ann")
+    sub = subscribed(service, ann)
+    notify(ann, "Waiting <script>")
+    page = admin_client.get("/admin/sse_notifications/pushsubscription/").content.decode()
+    assert "ann" in page and "127.0.0.1" in page
+    item = PushSubscription.objects.get()
+    page = admin_client.get(
+        f"/admin/sse_notifications/pushsubscription/{item.pk}/change/"
+    ).content.decode()
+    assert sub.endpoint in page and item.auth not in page and item.p256dh not in page
+    assert admin_client.get("/admin/sse_notifications/pushsubscription/add/").status_code == 403
+    page = admin_client.get("/admin/sse_notifications/pushmessage/").content.decode()
+    assert "Waiting &lt;script&gt;" in page and "<script>" not in page.split("Waiting")[1][:20]
+    admin_client.post(
+        "/admin/sse_notifications/pushsubscription/",
+        {"action": "delete_selected", "_selected_action": [item.pk], "post": "yes"},
+    )
+    assert not PushSubscription.objects.exists() and not PushMessage.objects.exists()
