@@ -54,3 +54,23 @@ def tell_the_owner(sender: object, job: TaskProgress, **kwargs: object) -> None:
     url = (job.result or {}).get("url", "") if job.status == "succeeded" else f"/jobs/{job.pk}/"
     context = {"label": job.label or "Your job", "outcome": outcome}
     notify(job.owner, "report", context=context, body=job.error, level=level, url=url)
+
+
+PUSH_DELAY = 15  # seconds: time to close every tab of the demo
+
+
+@task
+def notify_later(user_id: int) -> None:
+    """A notification a little later, so it can arrive as a web push: with
+    the "offline" policy it is pushed only if no tab of the demo is open."""
+    from django.contrib.auth import get_user_model
+
+    time.sleep(PUSH_DELAY)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is not None:
+        notify(
+            user,
+            "A push from the demo",
+            body=f"Sent {PUSH_DELAY} seconds after you asked for it.",
+            url="/notifications/",
+        )

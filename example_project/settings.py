@@ -21,8 +21,11 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Publishers in other processes (shell, the jobs worker) wait for the
     # lock instead of failing at once; WAL lets the server read meanwhile.
+    # IMMEDIATE: a transaction takes the write lock when it begins, so one
+    # that reads then writes waits its turn instead of failing with
+    # "database is locked" when another process wrote in between.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, init_command="PRAGMA journal_mode=WAL"
+        timeout=20, init_command="PRAGMA journal_mode=WAL", transaction_mode="IMMEDIATE"
     )
 
 INSTALLED_APPS = [
@@ -99,3 +102,12 @@ if django.VERSION >= (6, 1):  # MAILERS replaces EMAIL_BACKEND
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Web push: this checkout's own VAPID key, made by demo_setup in
+# .vapid-demo.pem (not committed), or VAPID_PRIVATE_KEY from the environment.
+# Pushes reach a browser with internet access through its real push service.
+_DEMO_VAPID = BASE_DIR / ".vapid-demo.pem"
+DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default=None) or (
+    _DEMO_VAPID.read_text() if _DEMO_VAPID.exists() else None
+)
+DJANGO_SSE_PUSH_VAPID_SUBJECT = "mailto:demo@django-sse.example"

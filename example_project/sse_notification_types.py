@@ -8,13 +8,13 @@ register_type(
     "comment",
     _("Comments on your posts"),
     title=_("{actors} commented on your post"),
-    channels=("inapp", "email"),
+    channels=("inapp", "push", "email"),
 )
 register_type(
     "report",
     _("Your reports"),
     title=_("{label} {outcome}"),
-    channels=("inapp",),
+    channels=("inapp", "push"),
 )
 register_type(
     "security",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/send/", views.notifications_send, name="notifications-send"),
     path("notifications/comments/", views.notifications_comments, name="notifications-comments"),
+    path("notifications/later/", views.notifications_later, name="notifications-later"),
     path("jobs/", views.jobs, name="jobs"),
     path("jobs/start/", views.jobs_start, name="jobs-start"),
     path("jobs/<uuid:job_id>/", views.jobs, name="job"),

@@ -99,6 +99,18 @@ def notifications_comments(request: HttpRequest) -> HttpResponse:
     return redirect("notifications")
 
 
+@require_POST
+@login_required
+def notifications_later(request: HttpRequest) -> HttpResponse:
+    """A notification in a few seconds from the jobs worker (to try web push)."""
+    if refused := limits.too_many(request, "notify"):
+        return refused
+    from example_project.jobs import notify_later
+
+    notify_later.enqueue(user_id=request.user.pk)
+    return redirect("notifications")
+
+
 def jobs(request: HttpRequest, job_id: str | None = None) -> HttpResponse:
     return render(request, "example/jobs.html", {"job_id": job_id})
 

@@ -24,6 +24,7 @@ ASSETS = [
     "django_sse/notifications.js",
     "django_sse/progress.js",
     "django_sse/dashboard.js",
+    "django_sse/push.js",
 ]
 
 
@@ -148,6 +149,10 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
             assert metrics.status_code == 200 and "django_sse_streams " in metrics.text
             for asset in ASSETS:
                 assert http.get(f"/static/{asset}").status_code == 200, asset
+            # demo_setup made this checkout's web push key: the button is there.
+            assert 'data-sse-widget="push"' in http.get("/notifications/").text
+            worker = http.get("/sse/notifications/push/worker.js")
+            assert worker.status_code == 200 and '"key": "B' in worker.text
             review_layout(base, http.cookies["sessionid"], tmp_path)
             token = http.cookies["csrftoken"]
             # A report runs in the jobs worker process, not in the server.
@@ -313,3 +318,21 @@ def test_demo_comments_collapse_into_one_item(demo_urls, demo_types):
         "comment",
     )
     assert client.get("/notifications/comments/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_demo_notifies_later_to_try_web_push(demo_urls, monkeypatch):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from django_sse.contrib.notifications.models import Notification
+    from example_project import jobs
+
+    user = get_user_model().objects.create_user("visitor")
+    client = Client()
+    client.force_login(user)
+    assert client.get("/notifications/later/").status_code == 405
+    monkeypatch.setattr(jobs, "PUSH_DELAY", 0)
+    jobs.notify_later.call(user.pk)
+    (item,) = Notification.objects.filter(recipient=user)
+    assert (item.title, item.url) == ("A push from the demo", "/notifications/")

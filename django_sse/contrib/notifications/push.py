@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from django_sse.conf import conf as core_conf
@@ -232,9 +232,12 @@ def forget_on_sign_out(sender: Any, request: Any = None, **kwargs: Any) -> None:
 
 
 def _write_online(users: list[str]) -> None:
-    UsersOnline.objects.update_or_create(
-        process=PROCESS, defaults={"users": users, "updated_at": timezone.now()}
-    )
+    # One statement each, no read-then-write transaction: on SQLite that
+    # would wait for, and deadlock with, the presence row's write.
+    fields = {"users": users, "updated_at": timezone.now()}
+    if not UsersOnline.objects.filter(process=PROCESS).update(**fields):
+        with contextlib.suppress(IntegrityError):  # written meanwhile
+            UsersOnline.objects.create(process=PROCESS, **fields)
 
 
 def _clear_online() -> None:

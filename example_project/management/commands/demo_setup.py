@@ -3,10 +3,29 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Create the demo users: demo/demo (staff, superuser) and alice/alice."
+    help = (
+        "Create the demo users: demo/demo (staff, superuser) and alice/alice; "
+        "and this checkout's web push key."
+    )
+
+    def web_push_key(self):
+        """A VAPID key of this checkout's own, read by the settings."""
+        from django.conf import settings
+
+        from django_sse.contrib.notifications import vapid
+
+        path = settings.BASE_DIR / ".vapid-demo.pem"
+        if path.exists():
+            return
+        private, _ = vapid.generate()
+        path.touch(mode=0o600)
+        path.write_text(private)
+        self.stdout.write(f"Made this checkout's web push key in {path.name}.")
 
     def handle(self, **options):
         from django_sse.contrib.notifications.models import Announcement
+
+        self.web_push_key()
 
         if not Announcement.objects.exists():
             Announcement.objects.create(
