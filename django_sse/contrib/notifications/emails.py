@@ -21,7 +21,8 @@ unsubscribe link that needs no login, and the one-click
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import ngettext
 
 from django_sse.contrib.notifications import preferences
 from django_sse.contrib.notifications.conf import conf
@@ -87,9 +89,16 @@ def _claim(ids: list[int], now: Any) -> list[int]:
     return claimed
 
 
-def _send(user: Any, subject: str, template: str, context: dict[str, Any], what: str) -> None:
+def _send(
+    user: Any,
+    subject: str | Callable[[], str],
+    template: str,
+    context: dict[str, Any],
+    what: str,
+) -> None:
     link = unsubscribe_url(user.pk, what)
     with translation.override(language_of()(user)):
+        subject = subject() if callable(subject) else subject
         context = {
             **context,
             "user": user,
@@ -178,6 +187,13 @@ def send_each(now: Any) -> int:
     return sent
 
 
+def _digest_subject(count: int) -> str:
+    """In the recipient's language (``_send`` calls it under their language)."""
+    return ngettext("%(count)d new notification", "%(count)d new notifications", count) % {
+        "count": count
+    }
+
+
 def send_digests(now: Any) -> int:
     """One digest per user whose daily or weekly period has passed."""
     sent = 0
@@ -205,7 +221,7 @@ def send_digests(now: Any) -> int:
         if not items or not user.email:
             continue
         try:
-            _send(user, f"{len(items)} new notifications", "digest", {"items": items}, DIGEST)
+            _send(user, partial(_digest_subject, len(items)), "digest", {"items": items}, DIGEST)
         except Exception:
             Notification.objects.filter(pk__in=taken).update(emailed_at=None)
             EmailSettings.objects.filter(pk=choice.pk).update(last_digest_at=choice.last_digest_at)

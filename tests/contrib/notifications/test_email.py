@@ -98,6 +98,17 @@ def test_read_dismissed_switched_off_or_free_form_are_not_emailed(ann):
     assert mail.outbox == []
 
 
+def test_a_digest_speaks_its_recipients_language():
+    luc = User.objects.create_user("luc-fr", email="luc@example.test")
+    EmailSettings.objects.create(user=luc, frequency="daily")
+    notify(luc, "comment", context={"actor": "zoé"})
+    assert send() == "Sent 0 notification emails and 1 digests."
+    [digest] = mail.outbox
+    assert digest.subject == "1 nouvelle notification"
+    assert "Votre récapitulatif de notifications." in digest.body
+    assert "Ne plus recevoir ces e-mails :" in digest.body
+
+
 def test_a_digest_collects_them_once_a_day(ann):
     EmailSettings.objects.create(user=ann, frequency="daily")
     for who in ("bob", "cat", "dan"):

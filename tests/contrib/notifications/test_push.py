@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from django_sse.contrib.notifications import notify, push
 from django_sse.contrib.notifications.models import (
@@ -441,6 +441,9 @@ def test_the_button_renders_only_with_push_and_a_user(settings_push, rf):
     html = template.render(Context({"request": request}))
     assert f'data-key="{KEY}"' in html and 'data-scope="/sse/notifications/push/"' in html
     assert "django_sse/push.js" in html
+    with translation.override("fr"):
+        html = template.render(Context({"request": request}))
+    assert ">Activer les notifications push</button>" in html
     del settings_push.DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY
     assert template.render(Context({"request": request})) == ""
 

@@ -187,3 +187,4 @@ def test_the_preferences_page_and_the_bell_speak_french(users):
         "Réglages des notifications" in settings_page
         and "Commentaires sur vos billets" in settings_page
     )
+    assert 'data-saved="Enregistré." data-unmuted="Réactivé."' in settings_page

@@ -30,7 +30,7 @@ class Preferences {
     const body = { type: box.dataset.type, channel: box.dataset.channel, enabled: box.checked };
     try {
       await this.post(this.root.dataset.api, body);
-      this.status.textContent = "Saved.";
+      this.status.textContent = this.root.dataset.saved;
     } catch (error) {
       box.checked = !box.checked;
       this.status.textContent = error.message;
@@ -42,7 +42,7 @@ class Preferences {
     try {
       await this.post(url);
       item.remove();
-      this.status.textContent = "Unmuted.";
+      this.status.textContent = this.root.dataset.unmuted;
     } catch (error) {
       this.status.textContent = error.message;
     }
