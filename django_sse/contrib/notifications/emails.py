@@ -22,8 +22,8 @@ unsubscribe link that needs no login, and the one-click
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import partial
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
