@@ -202,7 +202,8 @@ class PushSubscriptionAdmin(admin.ModelAdmin):
     list_display = ["user", "service", "user_agent", "created_at", "last_sent_at"]
     list_filter = ["created_at", "last_sent_at"]
     search_fields = ["user__username", "endpoint", "user_agent"]
-    fields = readonly_fields = ["user", "endpoint", "user_agent", "created_at", "last_sent_at"]
+    readonly_fields = ["user", "endpoint", "user_agent", "created_at", "last_sent_at"]
+    exclude = ["p256dh", "auth", "session"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # only a browser can make a subscription
