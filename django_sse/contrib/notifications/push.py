@@ -296,17 +296,18 @@ def queue(
     however many recipients. Returns how many messages were queued."""
     if not enabled() or not notifications:
         return 0
-    ids = preferences.recipients(
-        list(dict.fromkeys(n.recipient_id for n in notifications)), kind, "push", target
-    )
+    subscriptions: dict[Any, list[int]] = defaultdict(list)
+    for pk, user_id in PushSubscription.objects.filter(
+        user_id__in={n.recipient_id for n in notifications}
+    ).values_list("pk", "user_id"):
+        subscriptions[user_id].append(pk)
+    if not subscriptions:  # nobody to push to: no more queries
+        return 0
+    ids = preferences.recipients(list(subscriptions), kind, "push", target)
     if ids and conf.DJANGO_SSE_PUSH_POLICY == "offline":
         online = online_users()
         ids = [uid for uid in ids if str(uid) not in online]
-    subscriptions: dict[Any, list[int]] = defaultdict(list)
-    for pk, user_id in PushSubscription.objects.filter(user_id__in=ids).values_list(
-        "pk", "user_id"
-    ):
-        subscriptions[user_id].append(pk)
+    subscriptions = {uid: subscriptions[uid] for uid in ids}
     messages = PushMessage.objects.bulk_create(
         [
             PushMessage(subscription_id=sub, notification_id=n.pk)
@@ -398,9 +399,13 @@ def send_due() -> int:
     """Send one batch of due messages; returns how many were taken (0:
     nothing is due). Safe with any number of senders at once."""
     now = timezone.now()
-    batch = _claim(now)
-    if not batch:
+    claimed = _claim(now)
+    if not claimed:
         return 0
+    # Read or dismissed since it was queued (a retry, or another tab): not pushed.
+    stale = [m.pk for m in claimed if m.notification.read_at or m.notification.deleted]
+    PushMessage.objects.filter(pk__in=stale).delete()
+    batch = [m for m in claimed if m.pk not in stale]
     with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="sse-push") as pool:
         outcomes = list(
             pool.map(
@@ -434,7 +439,7 @@ def send_due() -> int:
     )
     if gone:
         PushSubscription.objects.filter(pk__in=gone).delete()
-    return len(batch)
+    return len(claimed)
 
 
 def send_all() -> int:

@@ -506,3 +506,24 @@ def test_the_admin_lists_subscriptions_and_the_outbox_without_keys(
         {"action": "delete_selected", "_selected_action": [item.pk], "post": "yes"},
     )
     assert not PushSubscription.objects.exists() and not PushMessage.objects.exists()
+
+
+def test_a_notification_read_or_dismissed_before_sending_is_not_pushed(settings_push, service):
+    ann = User.objects.create_user("ann")
+    subscribed(service, ann)
+    notify(ann, "Read in another tab")
+    notify(ann, "Dismissed")
+    notify(ann, "Still unread")
+    Notification.objects.filter(title="Read in another tab").update(read_at=timezone.now())
+    Notification.objects.filter(title="Dismissed").update(deleted=True)
+    assert push.send_all() == 3
+    assert [m["title"] for m in service.messages()] == ["Still unread"]
+    assert not PushMessage.objects.exists()
+
+
+def test_nobody_subscribed_costs_one_query(settings_push, django_assert_num_queries):
+    settings_push.DJANGO_SSE_PUSH_POLICY = "offline"
+    ann = User.objects.create_user("ann")
+    item = Notification.objects.create(recipient=ann, title="x")
+    with django_assert_num_queries(1):
+        assert push.queue([item], None, None) == 0
