@@ -25,6 +25,7 @@ from playwright.async_api import async_playwright
 from django_sse.contrib.notifications import notify, push
 from django_sse.contrib.notifications.models import PushMessage, PushSubscription
 from tests.browser.conftest import FLAGS, open_tab
+from tests.browser.test_a11y import axe_violations
 from tests.push_service import PUSH_SETTINGS, PushService
 from tests.servers import Server
 from tests.users import User
@@ -89,6 +90,8 @@ async def test_the_button_registers_the_worker_and_says_when_no_push_service_ans
     assert await page.inner_text(".sse-push__button") == "Turn on push notifications"
     assert await page.evaluate("Notification.permission") == "default"  # never asked on load
     assert await page.evaluate(f"{REGISTRATION}.then((r) => r === undefined)")
+    serious = [v for v in await axe_violations(tab) if v["impact"] in ("serious", "critical")]
+    assert serious == []  # the button's page, every widget on it
     await profile.grant_permissions(["notifications"], origin=push_server.url)
     await page.evaluate("document.querySelector('.sse-push').dataset.timeout = '1500'")
     await page.click(".sse-push__button")
