@@ -130,3 +130,13 @@ def start_worker(tmp_path):
             process.kill()
         if process.wait() != 0:
             print(f"worker {process.pid} exited with {process.returncode}:\n{log.read_text()}")
+
+
+@pytest.fixture
+def push_service():
+    """The local web push service of tests/push_service.py, running."""
+    from tests.push_service import PushService
+
+    running = PushService().start()
+    yield running
+    running.stop()

@@ -26,7 +26,7 @@ from django_sse.contrib.notifications import notify, push
 from django_sse.contrib.notifications.models import PushMessage, PushSubscription
 from tests.browser.conftest import FLAGS, open_tab
 from tests.browser.test_a11y import axe_violations
-from tests.push_service import PUSH_SETTINGS, PushService
+from tests.push_service import PUSH_SETTINGS
 from tests.servers import Server
 from tests.users import User
 
@@ -42,13 +42,6 @@ def push_server(test_db_url):
     ).start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture
-def service():
-    running = PushService().start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture
@@ -134,7 +127,7 @@ STAND_IN = """
 
 
 async def test_a_notification_reaches_the_worker_when_no_page_is_open(
-    profile, push_server, service, settings
+    profile, push_server, push_service, settings
 ):
     for name, value in PUSH_SETTINGS.items():
         setattr(settings, name, value)
@@ -144,7 +137,7 @@ async def test_a_notification_reaches_the_worker_when_no_page_is_open(
     ann = await sync_to_async(User.objects.create_user)("ann")
     await sign_in(profile, push_server, ann)
     key = push.application_server_key()
-    subscription = service.subscribe(key)
+    subscription = push_service.subscribe(key)
     await profile.add_init_script(STAND_IN % json.dumps(subscription.as_json()))
     await profile.grant_permissions(["notifications"], origin=push_server.url)
 
@@ -168,7 +161,7 @@ async def test_a_notification_reaches_the_worker_when_no_page_is_open(
     await page.close()
     assert await eventually(lambda: str(ann.pk) not in push.online_users())
     await sync_to_async(notify)(ann, "While you are away", body="<b>3</b> new", url="/history/")
-    (message,) = await sync_to_async(service.wait)(1)
+    (message,) = await sync_to_async(push_service.wait)(1)
     assert (message["title"], message["body"], message["url"]) == (
         "While you are away",
         "<b>3</b> new",
@@ -189,31 +182,42 @@ async def test_a_notification_reaches_the_worker_when_no_page_is_open(
         while not any(r["scopeURL"].endswith(SCOPE) for r in registrations):
             await asyncio.sleep(0.05)
     (registration,) = [r for r in registrations if r["scopeURL"].endswith(SCOPE)][:1]
-    await cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": push_server.url,
-            "registrationId": registration["registrationId"],
-            "data": json.dumps(message),
-        },
-    )
+    worker_errors: list[dict] = []
+    cdp.on("ServiceWorker.workerErrorReported", lambda e: worker_errors.append(e))
     shown = (
         f"{REGISTRATION}.then((r) => r.getNotifications())"
         ".then((all) => all.map((n) => [n.title, n.body, n.tag, n.data.url]))"
     )
-    async with asyncio.timeout(10):
+    notifications: list = []
+    # A push service delivers again until the browser takes the message; a
+    # worker being started under load may miss the first, as in a browser.
+    for _ in range(4):
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": push_server.url,
+                "registrationId": registration["registrationId"],
+                "data": json.dumps(message),
+            },
+        )
+        deadline = time.monotonic() + 5
         while not (notifications := await viewer.evaluate(shown)):
+            if time.monotonic() > deadline:
+                break
             await asyncio.sleep(0.05)
+        if notifications:
+            break
+    assert worker_errors == []
     assert notifications == [
         ["While you are away", "<b>3</b> new", message["tag"], f"{push_server.url}/history/"]
     ]
     assert tab.errors == []
 
 
-async def test_turning_push_off_forgets_the_subscription(profile, push_server, service):
+async def test_turning_push_off_forgets_the_subscription(profile, push_server, push_service):
     ann = await sync_to_async(User.objects.create_user)("ann")
     await sign_in(profile, push_server, ann)
-    subscription = service.subscribe(
+    subscription = push_service.subscribe(
         push.vapid.public_key(push.vapid.load(PUSH_SETTINGS["DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY"]))
     )
     await profile.add_init_script(STAND_IN % json.dumps(subscription.as_json()))

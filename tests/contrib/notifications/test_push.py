@@ -24,19 +24,12 @@ from django_sse.contrib.notifications.models import (
     UsersOnline,
 )
 from django_sse.contrib.notifications.types import _types, register_type
-from tests.push_service import PUSH_SETTINGS, PushService
+from tests.push_service import PUSH_SETTINGS
 from tests.servers import ROOT, server_env
 from tests.users import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 KEY = push.vapid.public_key(push.vapid.load(PUSH_SETTINGS["DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY"]))
-
-
-@pytest.fixture
-def service():
-    running = PushService().start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture
@@ -75,21 +68,23 @@ def post(client: Client, url: str, body) -> tuple[int, dict]:
     return response.status_code, response.json()
 
 
-def subscribed(service, user):
-    sub = service.subscribe(KEY)
+def subscribed(push_service, user):
+    sub = push_service.subscribe(KEY)
     push.subscribe(user, sub.as_json())
     return sub
 
 
-def test_a_browser_subscribes_and_gets_a_notification_encrypted_and_signed(settings_push, service):
+def test_a_browser_subscribes_and_gets_a_notification_encrypted_and_signed(
+    settings_push, push_service
+):
     ann = User.objects.create_user("ann")
-    sub = service.subscribe(KEY)
+    sub = push_service.subscribe(KEY)
     status, answer = post(signed_in(ann), "/sse/notifications/push/subscriptions/", sub.as_json())
     assert status == 201, answer
     settings_push.DJANGO_SSE_PUSH_SENDER = "thread"  # sent at commit, by a background thread
     started = time.monotonic()
     notify(ann, "Build finished", body="All 48 tests passed", url="/builds/7/", level="success")
-    (message,) = service.wait(1)
+    (message,) = push_service.wait(1)
     assert time.monotonic() - started < 5
     item = Notification.objects.get()
     assert message == {
@@ -100,11 +95,11 @@ def test_a_browser_subscribes_and_gets_a_notification_encrypted_and_signed(setti
         "url": "/builds/7/",
         "tag": f"sse-{item.pk}",
     }
-    (delivery,) = service.delivered
+    (delivery,) = push_service.delivered
     assert delivery.claims["sub"] == PUSH_SETTINGS["DJANGO_SSE_PUSH_VAPID_SUBJECT"]
     assert delivery.headers["ttl"] == "86400"
     assert delivery.headers["topic"].startswith("n")
-    assert service.refused == []
+    assert push_service.refused == []
     deadline = time.monotonic() + 5
     while PushMessage.objects.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -112,77 +107,77 @@ def test_a_browser_subscribes_and_gets_a_notification_encrypted_and_signed(setti
     assert PushSubscription.objects.get().last_sent_at is not None
 
 
-def test_every_browser_of_the_recipient_and_nobody_else(settings_push, service):
+def test_every_browser_of_the_recipient_and_nobody_else(settings_push, push_service):
     ann, bob = User.objects.create_user("ann"), User.objects.create_user("bob")
     phone, laptop, bobs = (
-        subscribed(service, ann),
-        subscribed(service, ann),
-        subscribed(service, bob),
+        subscribed(push_service, ann),
+        subscribed(push_service, ann),
+        subscribed(push_service, bob),
     )
     notify(ann, "For ann")
     assert push.send_all() == 2
-    assert service.messages(phone)[0]["title"] == "For ann"
-    assert service.messages(laptop)[0]["title"] == "For ann"
-    assert service.messages(bobs) == []
+    assert push_service.messages(phone)[0]["title"] == "For ann"
+    assert push_service.messages(laptop)[0]["title"] == "For ann"
+    assert push_service.messages(bobs) == []
 
 
-def test_a_message_the_push_service_cannot_verify_is_refused(settings_push, service):
+def test_a_message_the_push_service_cannot_verify_is_refused(settings_push, push_service):
     """The local service is no rubber stamp: a subscription made with another
     application server key (k mismatch) is refused, and the message dropped."""
     ann = User.objects.create_user("ann")
-    sub = service.subscribe(push.vapid.generate()[1])  # another site's key
+    sub = push_service.subscribe(push.vapid.generate()[1])  # another site's key
     push.subscribe(ann, sub.as_json())
     notify(ann, "Hello")
     push.send_all()
-    assert service.delivered == []
-    assert service.refused == [(403, "k is not the key the subscription was made with")]
+    assert push_service.delivered == []
+    assert push_service.refused == [(403, "k is not the key the subscription was made with")]
     assert not PushMessage.objects.exists()  # 403 is final: dropped and logged
     assert PushSubscription.objects.exists()
 
 
 @pytest.mark.parametrize("status", [404, 410])
-def test_a_gone_subscription_is_pruned(settings_push, service, status):
+def test_a_gone_subscription_is_pruned(settings_push, push_service, status):
     ann = User.objects.create_user("ann")
-    gone, kept = subscribed(service, ann), subscribed(service, ann)
-    service.answers[gone.id] = [status]
+    gone, kept = subscribed(push_service, ann), subscribed(push_service, ann)
+    push_service.answers[gone.id] = [status]
     notify(ann, "Hello")
     push.send_all()
     assert list(PushSubscription.objects.values_list("endpoint", flat=True)) == [kept.endpoint]
-    assert len(service.messages(kept)) == 1
+    assert len(push_service.messages(kept)) == 1
     assert not PushMessage.objects.exists()
 
 
-def test_a_busy_push_service_gets_the_message_again_later(settings_push, service, monkeypatch):
+def test_a_busy_push_service_gets_the_message_again_later(settings_push, push_service, monkeypatch):
     monkeypatch.setattr(push, "RETRY_AFTER", timedelta(0))
     ann = User.objects.create_user("ann")
-    sub = subscribed(service, ann)
-    service.answers[sub.id] = [429, 503]
+    sub = subscribed(push_service, ann)
+    push_service.answers[sub.id] = [429, 503]
     notify(ann, "Hello")
     assert push.send_due() == 1  # 429
     message = PushMessage.objects.get()
     assert (message.attempts, message.last_error) == (1, "429 from the push service")
     assert push.send_due() == 1  # 503
     assert push.send_due() == 1  # taken
-    assert [m["title"] for m in service.messages()] == ["Hello"]
+    assert [m["title"] for m in push_service.messages()] == ["Hello"]
     assert not PushMessage.objects.exists()
 
 
-def test_after_the_last_attempt_a_message_is_dropped(settings_push, service, monkeypatch):
+def test_after_the_last_attempt_a_message_is_dropped(settings_push, push_service, monkeypatch):
     monkeypatch.setattr(push, "RETRY_AFTER", timedelta(0))
     ann = User.objects.create_user("ann")
-    sub = subscribed(service, ann)
-    service.answers[sub.id] = [500] * push.MAX_ATTEMPTS
+    sub = subscribed(push_service, ann)
+    push_service.answers[sub.id] = [500] * push.MAX_ATTEMPTS
     notify(ann, "Hello")
     for _ in range(push.MAX_ATTEMPTS):
         assert push.send_due() == 1
     assert push.send_due() == 0
     assert not PushMessage.objects.exists()
-    assert service.delivered == []
+    assert push_service.delivered == []
 
 
-def test_a_message_another_sender_holds_is_not_taken_twice(settings_push, service):
+def test_a_message_another_sender_holds_is_not_taken_twice(settings_push, push_service):
     ann = User.objects.create_user("ann")
-    subscribed(service, ann)
+    subscribed(push_service, ann)
     notify(ann, "Hello")
     PushMessage.objects.update(next_attempt_at=timezone.now() + push.LEASE, claim="other")
     assert push.send_due() == 0  # leased by a sender still working on it
@@ -190,9 +185,9 @@ def test_a_message_another_sender_holds_is_not_taken_twice(settings_push, servic
     assert push.send_due() == 1  # the lease ran out: that sender died
 
 
-def test_two_sender_processes_post_each_message_once(settings_push, service, test_db_url):
+def test_two_sender_processes_post_each_message_once(settings_push, push_service, test_db_url):
     users = [User.objects.create_user(f"u{i}") for i in range(60)]
-    subs = [subscribed(service, user) for user in users]
+    subs = [subscribed(push_service, user) for user in users]
     for user in users:
         notify(user, f"for {user.username}")
     env = server_env(test_db_url, DJANGO_SSE_TEST_PUSH="1")
@@ -204,17 +199,17 @@ def test_two_sender_processes_post_each_message_once(settings_push, service, tes
     ]
     outputs = [sender.communicate(timeout=60)[0].decode() for sender in senders]
     assert [sender.returncode for sender in senders] == [0, 0], outputs
-    assert sorted(m["title"] for m in service.messages()) == sorted(
+    assert sorted(m["title"] for m in push_service.messages()) == sorted(
         f"for {u.username}" for u in users
     )
-    assert all(len(service.messages(sub)) == 1 for sub in subs)
+    assert all(len(push_service.messages(sub)) == 1 for sub in subs)
     assert not PushMessage.objects.exists()
 
 
-def test_preferences_mutes_and_types_decide_who_gets_a_push(settings_push, service, kinds):
+def test_preferences_mutes_and_types_decide_who_gets_a_push(settings_push, push_service, kinds):
     ann, bob, cat = (User.objects.create_user(n) for n in ("ann", "bob", "cat"))
     for user in (ann, bob, cat):
-        subscribed(service, user)
+        subscribed(push_service, user)
     NotificationPreference.objects.create(user=bob, type="comment", channel="push", enabled=False)
     NotificationPreference.objects.create(user=cat, type="tip", channel="push", enabled=True)
     notify([ann, bob, cat], "comment", context={"actor": "Dan"})
@@ -225,16 +220,16 @@ def test_preferences_mutes_and_types_decide_who_gets_a_push(settings_push, servi
             PushSubscription.objects.get(endpoint__endswith=d.subscription).user.username,
             d.message["title"],
         )
-        for d in service.delivered
+        for d in push_service.delivered
     )
     assert got == [("ann", "Dan commented"), ("cat", "A tip"), ("cat", "Dan commented")]
 
 
-def test_offline_policy_skips_users_with_a_page_open(settings_push, service):
+def test_offline_policy_skips_users_with_a_page_open(settings_push, push_service):
     settings_push.DJANGO_SSE_PUSH_POLICY = "offline"
     ann, bob = User.objects.create_user("ann"), User.objects.create_user("bob")
-    subscribed(service, ann)
-    subscribed(service, bob)
+    subscribed(push_service, ann)
+    subscribed(push_service, bob)
     UsersOnline.objects.create(process="another:1", users=[str(ann.pk)], updated_at=timezone.now())
     notify([ann, bob], "Hello")
     assert PushMessage.objects.get().subscription.user == bob
@@ -280,7 +275,7 @@ def test_a_server_with_push_records_who_is_online(settings_push, test_db_url):
         server.stop()
 
 
-def test_queueing_for_many_recipients_is_a_bounded_number_of_queries(settings_push, service):
+def test_queueing_for_many_recipients_is_a_bounded_number_of_queries(settings_push, push_service):
     """The push part of notify(): one query for the subscriptions and one
     insert per 1,000 messages, however many recipients."""
 
@@ -289,7 +284,10 @@ def test_queueing_for_many_recipients_is_a_bounded_number_of_queries(settings_pu
         PushSubscription.objects.bulk_create(
             [
                 PushSubscription(
-                    user=u, endpoint=f"{service.origin}/push/x{count}-{i}", p256dh="x", auth="y"
+                    user=u,
+                    endpoint=f"{push_service.origin}/push/x{count}-{i}",
+                    p256dh="x",
+                    auth="y",
                 )
                 for i, u in enumerate(users)
             ]
@@ -303,11 +301,11 @@ def test_queueing_for_many_recipients_is_a_bounded_number_of_queries(settings_pu
     assert queries_for(2500) == 4
 
 
-def test_subscribing_checks_what_it_keeps(settings_push, service):
+def test_subscribing_checks_what_it_keeps(settings_push, push_service):
     ann = User.objects.create_user("ann")
     client = signed_in(ann)
     url = "/sse/notifications/push/subscriptions/"
-    good = service.subscribe(KEY).as_json()
+    good = push_service.subscribe(KEY).as_json()
     cases = [
         ({**good, "endpoint": "http://169.254.169.254/latest/meta-data"}, "not on a push service"),
         ({**good, "endpoint": "https://fcm.googleapis.com.evil.test/x"}, "not on a push service"),
@@ -340,11 +338,11 @@ def test_the_default_services_are_the_browsers_push_services(settings_push):
     assert push.endpoint_problem("https://127.0.0.1/x") is not None
 
 
-def test_without_a_key_there_is_no_push(settings, service):
+def test_without_a_key_there_is_no_push(settings, push_service):
     ann = User.objects.create_user("ann")
     client = signed_in(ann)
     status, answer = post(
-        client, "/sse/notifications/push/subscriptions/", service.subscribe(KEY).as_json()
+        client, "/sse/notifications/push/subscriptions/", push_service.subscribe(KEY).as_json()
     )
     assert (status, answer["error"]) == (404, "Web push is not set up on this site.")
     notify(ann, "Hello")
@@ -354,10 +352,10 @@ def test_without_a_key_there_is_no_push(settings, service):
 
 
 def test_a_browser_moves_to_whoever_subscribed_it_last_and_only_its_owner_removes_it(
-    settings_push, service
+    settings_push, push_service
 ):
     ann, bob = User.objects.create_user("ann"), User.objects.create_user("bob")
-    sub = service.subscribe(KEY)
+    sub = push_service.subscribe(KEY)
     assert post(signed_in(ann), "/sse/notifications/push/subscriptions/", sub.as_json())[0] == 201
     bobs = signed_in(bob)
     assert post(bobs, "/sse/notifications/push/subscriptions/", sub.as_json())[0] == 201
@@ -371,20 +369,20 @@ def test_a_browser_moves_to_whoever_subscribed_it_last_and_only_its_owner_remove
     assert not PushSubscription.objects.exists()
 
 
-def test_signing_out_forgets_the_subscriptions_of_that_session(settings_push, service):
+def test_signing_out_forgets_the_subscriptions_of_that_session(settings_push, push_service):
     ann = User.objects.create_user("ann")
     client = signed_in(ann)
-    here = service.subscribe(KEY)
+    here = push_service.subscribe(KEY)
     assert post(client, "/sse/notifications/push/subscriptions/", here.as_json())[0] == 201
-    elsewhere = subscribed(service, ann)  # another browser, another session
+    elsewhere = subscribed(push_service, ann)  # another browser, another session
     client.logout()  # user_logged_out, with the session that subscribed
     assert list(PushSubscription.objects.values_list("endpoint", flat=True)) == [elsewhere.endpoint]
 
 
-def test_pushsubscriptionchange_renews_with_the_old_secret_only(settings_push, service):
+def test_pushsubscriptionchange_renews_with_the_old_secret_only(settings_push, push_service):
     ann = User.objects.create_user("ann")
-    old = subscribed(service, ann)
-    new = service.subscribe(KEY)
+    old = subscribed(push_service, ann)
+    new = push_service.subscribe(KEY)
     url = "/sse/notifications/push/renew/"
     anyone = Client(enforce_csrf_checks=True)  # a service worker: no session, no CSRF token
     forged = {"old": {"endpoint": old.endpoint, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}}
@@ -399,7 +397,7 @@ def test_pushsubscriptionchange_renews_with_the_old_secret_only(settings_push, s
     assert (item.user, item.endpoint) == (ann, new.endpoint)
     notify(ann, "Still here")
     push.send_all()
-    assert [m["title"] for m in service.messages(new)] == ["Still here"]
+    assert [m["title"] for m in push_service.messages(new)] == ["Still here"]
     assert post_plain(anyone, url, {"old": proof, "new": {"endpoint": "x"}})[0] == 400
 
 
@@ -408,12 +406,12 @@ def post_plain(client: Client, url: str, body) -> tuple[int, dict]:
     return response.status_code, response.json()
 
 
-def test_long_bodies_are_cut_to_fit_a_push(settings_push, service):
+def test_long_bodies_are_cut_to_fit_a_push(settings_push, push_service):
     ann = User.objects.create_user("ann")
-    subscribed(service, ann)
+    subscribed(push_service, ann)
     notify(ann, "Long", body="é" * 5000)
     push.send_all()
-    (message,) = service.messages()
+    (message,) = push_service.messages()
     assert len(message["body"]) == push.MAX_TEXT and message["body"].endswith("…")
 
 
@@ -457,9 +455,9 @@ def test_keys_command_makes_a_pair_the_settings_accept(settings, capsys):
     assert public == push.vapid.public_key(push.vapid.load(private))
 
 
-def test_the_loop_command_sends_what_comes_due(settings_push, service, test_db_url):
+def test_the_loop_command_sends_what_comes_due(settings_push, push_service, test_db_url):
     ann = User.objects.create_user("ann")
-    subscribed(service, ann)
+    subscribed(push_service, ann)
     env = server_env(test_db_url, DJANGO_SSE_TEST_PUSH="1")
     command = "import django; django.setup(); from django.core.management import call_command; "
     command += "call_command('sse_send_push', loop=0.2)"
@@ -467,29 +465,29 @@ def test_the_loop_command_sends_what_comes_due(settings_push, service, test_db_u
     try:
         time.sleep(1)
         notify(ann, "While the loop runs")
-        assert [m["title"] for m in service.wait(1)] == ["While the loop runs"]
+        assert [m["title"] for m in push_service.wait(1)] == ["While the loop runs"]
     finally:
         sender.terminate()
         sender.wait(10)
 
 
-def test_the_process_of_a_message_stopped_the_hub_wakes_a_sender(settings_push, service):
+def test_the_process_of_a_message_stopped_the_hub_wakes_a_sender(settings_push, push_service):
     settings_push.DJANGO_SSE_PUSH_SENDER = "thread"
     ann = User.objects.create_user("ann")
-    subscribed(service, ann)
+    subscribed(push_service, ann)
     settings_push.DJANGO_SSE_PUSH_SENDER = "command"
     notify(ann, "Left behind")  # its process "stopped": nothing sent it
     assert PushMessage.objects.count() == 1
     settings_push.DJANGO_SSE_PUSH_SENDER = "thread"
     push.wake_if_overdue()  # what every hub runs every push.IDLE seconds
-    assert [m["title"] for m in service.wait(1)] == ["Left behind"]
+    assert [m["title"] for m in push_service.wait(1)] == ["Left behind"]
 
 
 def test_the_admin_lists_subscriptions_and_the_outbox_without_keys(
-    settings_push, service, admin_client
+    settings_push, push_service, admin_client
 ):
     ann = User.objects.create_user("ann")
-    sub = subscribed(service, ann)
+    sub = subscribed(push_service, ann)
     notify(ann, "Waiting <script>")
     page = admin_client.get("/admin/sse_notifications/pushsubscription/").content.decode()
     assert "ann" in page and "127.0.0.1" in page
@@ -508,16 +506,16 @@ def test_the_admin_lists_subscriptions_and_the_outbox_without_keys(
     assert not PushSubscription.objects.exists() and not PushMessage.objects.exists()
 
 
-def test_a_notification_read_or_dismissed_before_sending_is_not_pushed(settings_push, service):
+def test_a_notification_read_or_dismissed_before_sending_is_not_pushed(settings_push, push_service):
     ann = User.objects.create_user("ann")
-    subscribed(service, ann)
+    subscribed(push_service, ann)
     notify(ann, "Read in another tab")
     notify(ann, "Dismissed")
     notify(ann, "Still unread")
     Notification.objects.filter(title="Read in another tab").update(read_at=timezone.now())
     Notification.objects.filter(title="Dismissed").update(deleted=True)
     assert push.send_all() == 3
-    assert [m["title"] for m in service.messages()] == ["Still unread"]
+    assert [m["title"] for m in push_service.messages()] == ["Still unread"]
     assert not PushMessage.objects.exists()
 
 
