@@ -260,6 +260,8 @@ def broadcast(name: str, n: int, events: int) -> dict:
             "lost": result["lost"],
             "dup": result["dup"],
             "server_cpu_s": round(cpu, 2),
+            # Server CPU over the broadcasts per event delivered to a stream.
+            "cpu_us_per_delivery": round(cpu / max(1, client.ready["ready"] * events) * 1e6, 1),
         }
     finally:
         server.stop()
@@ -361,23 +363,24 @@ def report(
     if rows:
         lines += [
             "| streams | server | open/s | KB/stream | p50 ms | p99 ms | max ms | lost | dup "
-            "| server CPU s |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| server CPU s | CPU us/delivery |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
     for r in rows:
         lat = r["latency_ms"]
         lines.append(
             f"| {r['streams']} | {r['server']} | {r['open_per_s']} | "
             f"{r['kb_per_stream']} | {lat.get('p50')} | {lat.get('p99')} | "
-            f"{lat.get('max')} | {r['lost']} | {r['dup']} | {r['server_cpu_s']} |"
+            f"{lat.get('max')} | {r['lost']} | {r['dup']} | {r['server_cpu_s']} | "
+            f"{r.get('cpu_us_per_delivery')} |"
         )
     if rows:
         lines += [
             "",
             "Ratios, django-sse / other (lower is better):",
             "",
-            "| streams | vs | memory | p99 | open time | CPU |",
-            "|---|---|---|---|---|---|",
+            "| streams | vs | memory | p99 | open time | CPU | CPU per delivery |",
+            "|---|---|---|---|---|---|---|",
         ]
     by = {(r["streams"], r["server"]): r for r in rows}
     for (n, server), r in sorted(by.items()):
@@ -390,7 +393,8 @@ def report(
                     f"| {n} | {other} | {ratio(r['kb_per_stream'], o['kb_per_stream'])} | "
                     f"{ratio(r['latency_ms'].get('p99'), o['latency_ms'].get('p99'))} | "
                     f"{ratio(o['open_per_s'], r['open_per_s'])} | "
-                    f"{ratio(r['server_cpu_s'], o['server_cpu_s'])} |"
+                    f"{ratio(r['server_cpu_s'], o['server_cpu_s'])} | "
+                    f"{ratio(r.get('cpu_us_per_delivery'), o.get('cpu_us_per_delivery'))} |"
                 )
     if targeted_rows:
         lines += [
