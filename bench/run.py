@@ -308,18 +308,31 @@ def authenticated_open(name: str, n: int, cookie: str) -> dict:
 
 
 def throughput(
-    name: str, clients: int, per_publisher: int, publishers: int = 4, batch: int = 1
+    name: str,
+    clients: int,
+    per_publisher: int,
+    publishers: int = 4,
+    batch: int = 1,
+    topic: str = "bench",
 ) -> dict:
     """Concurrent publishers as fast as they can, ``batch`` events per
-    transaction; every client must get all."""
+    transaction; every client must get all. ``topic``: django-sse's topic
+    (``live:bench`` has retention "none": the broker carries its events)."""
     server = Server(name)
     try:
-        client = LoadClient(server.url + server.path, clients)
+        path = server.path.replace("topics=bench", f"topics={topic}")
+        client = LoadClient(server.url + path, clients)
         time.sleep(1.0)
         seqs = list(range(1, per_publisher * publishers + 1))
         started = time.monotonic()
         procs = [
-            publish(server, seqs[i::publishers], interval=0.0, batch=batch)
+            publish(
+                server,
+                seqs[i::publishers],
+                interval=0.0,
+                batch=batch,
+                topics=None if topic == "bench" else [topic] * len(seqs[i::publishers]),
+            )
             for i in range(publishers)
         ]
         result_holder: dict = {}
@@ -335,12 +348,13 @@ def throughput(
         client.stop()
         total = len(seqs)
         return {
-            "server": name,
+            "server": name if topic == "bench" else f"{name} ({topic}, retention none)",
             "clients": clients,
             "batch": batch,
             "events": total,
             "published_per_s": round(total / published_in),
             "delivered_all_in_s": round(delivered_in, 2),
+            "delivered_per_s": round(total / delivered_in),
             "lost": result_holder["lost"],
             "dup": result_holder["dup"],
         }
@@ -426,14 +440,14 @@ def report(
             "Throughput: 4 publisher processes as fast as they can, every client gets all:",
             "",
             "| clients | server | events per commit | events | published/s "
-            "| all delivered in s | lost | dup |",
-            "|---|---|---|---|---|---|---|---|",
+            "| all delivered in s | delivered/s | lost | dup |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in throughput_rows:
             lines.append(
                 f"| {r['clients']} | {r['server']} | {r['batch']} | {r['events']} | "
-                f"{r['published_per_s']} | {r['delivered_all_in_s']} | {r['lost']} | "
-                f"{r['dup']} |"
+                f"{r['published_per_s']} | {r['delivered_all_in_s']} | "
+                f"{r.get('delivered_per_s', '-')} | {r['lost']} | {r['dup']} |"
             )
     if floor:
         lines += [
@@ -460,6 +474,13 @@ def main() -> None:
         type=int,
         default=2500,
         help="events per publisher (4 publishers, 100 clients); 0 to skip",
+    )
+    parser.add_argument(
+        "--unlogged",
+        type=int,
+        default=25_000,
+        help="events per publisher to a topic with retention none (4 publishers, one "
+        "watcher); 0 to skip",
     )
     parser.add_argument("--asgi", choices=["uvicorn", "daphne"], default="uvicorn")
     parser.add_argument(
@@ -505,6 +526,12 @@ def main() -> None:
             row = throughput(name, 100, args.throughput, batch=batch)
             print(json.dumps(row), flush=True)
             throughput_rows.append(row)
+    # Retention "none": no row per event, the NOTIFY payload carries it; one
+    # watcher, as a high-rate dashboard value or a token stream has.
+    for batch in batches if args.unlogged and "sse" in stacks else []:
+        row = throughput("sse", 1, args.unlogged, batch=batch, topic="live:bench")
+        print(json.dumps(row), flush=True)
+        throughput_rows.append(row)
     gc_note = f", gc threshold {args.gc_threshold}" if args.gc_threshold else ""
     text = f"ASGI server: {args.asgi}{gc_note}\n\n" + report(
         rows, targeted_rows, auth_rows, throughput_rows, floor

@@ -11,18 +11,21 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from asgiref.sync import sync_to_async
 from django.db import connections, transaction
 from django.utils import timezone
 
-from django_sse import tracing
+from django_sse import tracing, unlogged
 from django_sse.conf import conf
 from django_sse.logs import log_event, topic_families
 from django_sse.models import Event, LogState
 from django_sse.protocol import check_field, encode_data, format_event
-from django_sse.topics import validate_topic
+from django_sse.topics import retention, validate_topic
+
+if TYPE_CHECKING:
+    from django_sse.brokers.base import Broker
 
 
 class Row(NamedTuple):
@@ -117,15 +120,34 @@ def _wake_on_commit(alias: str) -> None:
     transaction.on_commit(_after_commit, using=alias)
 
 
+def _unlogged_broker(topic: str) -> type[Broker] | None:
+    """The broker that carries ``topic``'s events itself (retention
+    ``none``: ``django_sse.unlogged``), or None: they go into the log."""
+    from django_sse.brokers import broker_class
+
+    broker = broker_class()
+    if broker.carries_events and retention(topic) == "none":
+        return broker
+    return None
+
+
 def publish(topic: str, data: Any = None, *, event: str | None = None) -> int:
     """Append one event to the log and return its id.
 
     Call it from anywhere: a view, the admin, ``manage.py shell``, a worker.
     Inside ``transaction.atomic()`` the event is delivered when the
     transaction commits, and never if it rolls back.
+
+    An event of a topic with retention ``none`` is not written to the log
+    where the broker can carry it (``postgres``, ``redis``, ``memory``):
+    it is delivered the same way, and the id returned is 0.
     """
     alias = _alias()
     checked = _checked(topic, data, event)
+    broker = _unlogged_broker(topic)
+    if broker is not None:
+        broker.send_unlogged(alias, [unlogged.encode(*checked)])
+        return 0
     if tracing.enabled():
         with tracing.publish_span([topic]) as (span, traceparent):
             event_id = _insert(alias, *checked, traceparent)
@@ -137,11 +159,20 @@ def publish(topic: str, data: Any = None, *, event: str | None = None) -> int:
 
 
 def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
-    """Append many ``(topic, data, event)`` events in one bulk insert."""
+    """Append many ``(topic, data, event)`` events in one bulk insert
+    (events of ``none`` topics as ``publish()`` says: their ids are 0)."""
     alias = _alias()
+    checked = [_checked(*item) for item in items]
+    brokers = [_unlogged_broker(topic) for topic, _, _ in checked]
     rows = [
         Event(topic=topic, event=name, data=text)
-        for topic, name, text in (_checked(*item) for item in items)
+        for (topic, name, text), broker in zip(checked, brokers, strict=True)
+        if broker is None
+    ]
+    messages = [
+        unlogged.encode(*item)
+        for item, broker in zip(checked, brokers, strict=True)
+        if broker is not None
     ]
     with contextlib.ExitStack() as stack:
         if tracing.enabled() and rows:
@@ -151,9 +182,14 @@ def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
             for row in rows:
                 row.trace = traceparent
         with transaction.atomic(using=alias):
-            Event.objects.using(alias).bulk_create(rows, batch_size=1000)
-            _wake_on_commit(alias)
-    return [row.id for row in rows]
+            if messages:
+                broker_class = next(broker for broker in brokers if broker is not None)
+                broker_class.send_unlogged(alias, messages)
+            if rows:
+                Event.objects.using(alias).bulk_create(rows, batch_size=1000)
+                _wake_on_commit(alias)
+    ids = iter(row.id for row in rows)
+    return [0 if broker is not None else next(ids) for broker in brokers]
 
 
 def atomic() -> transaction.Atomic:

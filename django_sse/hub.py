@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from django.db import DatabaseError
 
-from django_sse import eventlog, hooks, tracing
+from django_sse import eventlog, hooks, tracing, unlogged
 from django_sse.conf import conf
 from django_sse.dbthreads import DatabaseThreads
 from django_sse.logs import (
@@ -51,6 +51,7 @@ QUERY_THREADS = 4
 MAX_LAGS = 100_000  # delivery lag samples kept between two copies into the metrics
 MAX_TICK = 0.25  # seconds between two rounds of the clock, at most
 LATE_WATCH = 600.0  # seconds ids passed over are watched where open transactions are unseen
+LISTENER_WAIT = 2.0  # seconds the first streams wait for the broker's listener, at most
 LATE_RESET = format_event(json.dumps({"reason": "late-event"}), event="reset")
 
 
@@ -95,6 +96,7 @@ class Stats:
     deliveries: int = 0  # live events queued to streams (one per stream per event)
     replayed: int = 0  # events sent from the log on (re)connect
     bytes_written: int = 0  # stream data handed to the server
+    unlogged: int = 0  # events the broker carried whole (retention "none")
     resets: Counter[str] = field(default_factory=Counter)  # reset events by reason
 
 
@@ -307,9 +309,14 @@ class Hub(Subscriptions):
                 delay = min(delay * 2, 5.0)
         self.unavailable = None
         forget("start")
+        await self.broker.start()
+        if self.broker.carries_events:
+            # An unlogged event reaches only the hubs listening when it is
+            # sent (it is never replayed): the first streams wait, a
+            # bounded time, for the listener.
+            await self.broker.wait_connected(LISTENER_WAIT)
         self.ready.set_result(None)
         self.first_attempt.set()
-        await self.broker.start()
         self._background = [
             self.loop.create_task(_logged(name, task(self)), name=f"django-sse-{name}")
             for name, task in hooks.hub_tasks().items()
@@ -483,14 +490,47 @@ class Hub(Subscriptions):
             if not frame:  # a row that cannot be sent (logged by frame())
                 self.stats.skipped += 1
                 continue
-            ends = row.event in self._end_events
-            self.stats.deliveries += len(subs)
-            for sub in subs:
-                if sub.push(row.id, frame):
-                    self.stats.overflows += 1
-                    _log_cut(sub, "overflow")
-                elif ends and row.event in sub.end_after:
-                    sub.complete = True
+            self._push(subs, row.id, frame, row.event)
+
+    def _push(self, subs: set[Subscriber], event_id: int, frame: bytes, event: str) -> None:
+        ends = event in self._end_events
+        self.stats.deliveries += len(subs)
+        for sub in subs:
+            if sub.push(event_id, frame):
+                self.stats.overflows += 1
+                _log_cut(sub, "overflow")
+            elif ends and event in sub.end_after:
+                sub.complete = True
+
+    def deliver_unlogged(self, message: str) -> None:
+        """Fan out an event the broker carried whole (``django_sse.unlogged``).
+        Its id is the frontier: every logged event up to it is queued to
+        the streams already, so it is a correct cursor for them."""
+        self.stats.unlogged += 1
+        decoded = unlogged.decode(message)
+        if decoded is None:
+            self.stats.skipped += 1
+            log_event(
+                "sse.broker.bad_message",
+                "the broker carried a message that is not an event; it is skipped",
+                key="bad-unlogged",
+            )
+            return
+        topic, event, text = decoded
+        subs = self._topics.get(topic)
+        if not subs:
+            return
+        try:
+            frame = format_event(
+                text, event=event or None, id=f"{self.frontier} {topic} {unlogged.MARK}"
+            )
+        except ValueError:  # not framed by publish(): written past its checks
+            self.stats.skipped += 1
+            return
+        # Queued as if just past the frontier: a stream whose client is
+        # ahead of this process (``skip_through``) drops it rather than
+        # move the client's cursor back.
+        self._push(subs, self.frontier + 1, frame, event)
 
     def _control(self, row: eventlog.Row) -> None:
         try:

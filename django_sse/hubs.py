@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-from django_sse import eventlog
+from django_sse import eventlog, unlogged
 from django_sse.http import open_streams
 from django_sse.hub import Hub
 
@@ -47,6 +47,7 @@ def _hub_of_this_loop() -> Hub:
         if hub is None:
             if wake_local_hubs not in eventlog.local_wakers:
                 eventlog.local_wakers.append(wake_local_hubs)
+                unlogged.local_receivers.append(deliver_to_local_hubs)
             hub = _hubs[loop] = Hub(loop)
             hub.start()
             _chain_sigterm(hub)
@@ -99,6 +100,15 @@ def wake_local_hubs() -> None:
         except RuntimeError:  # the loop is closed
             with _hubs_lock:
                 _hubs.pop(loop, None)
+
+
+def deliver_to_local_hubs(message: str) -> None:
+    """The memory broker's delivery of an unlogged event, from any thread."""
+    with _hubs_lock:
+        hubs = list(_hubs.items())
+    for loop, hub in hubs:
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            loop.call_soon_threadsafe(hub.deliver_unlogged, message)
 
 
 _exit_hook_registered = False

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,9 @@ class Broker:
     # A broker with a connection of its own (a listener) starts disconnected
     # and reports its state with ``went_up``/``went_down``.
     listens = False
+    # A broker that carries the events of topics with retention "none"
+    # itself (``django_sse.unlogged``): no row in the log for them.
+    carries_events = False
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -50,8 +54,23 @@ class Broker:
         wake other processes if the broker needs to be told (PostgreSQL's
         trigger and polling do not)."""
 
+    @staticmethod
+    def send_unlogged(alias: str, messages: Sequence[str]) -> None:
+        """Runs in the publishing process, in its transaction on ``alias``:
+        have every server process's hub take ``messages``
+        (``hub.deliver_unlogged``) when it commits, and never if it rolls
+        back. Only for brokers with ``carries_events``."""
+        raise NotImplementedError
+
     async def run(self) -> None:
         """The broker's loop, as a task of the hub's event loop."""
+
+    async def wait_connected(self, timeout: float) -> bool:
+        """Wait until the listener is up (``timeout`` seconds at most)."""
+        deadline = time.monotonic() + timeout
+        while not self.connected and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return self.connected
 
     @property
     def connected(self) -> bool:

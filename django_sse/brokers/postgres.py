@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections
 
+from django_sse import unlogged
 from django_sse.brokers.base import Broker
 from django_sse.conf import conf
 from django_sse.logs import describe, log_event
@@ -37,10 +39,27 @@ class PostgresBroker(Broker):
 
     name = "postgres"
     listens = True
+    carries_events = True
 
     def __init__(self, hub: Any) -> None:
         super().__init__(hub)
         self.backend_pid: int | None = None
+
+    @staticmethod
+    def send_unlogged(alias: str, messages: Sequence[str]) -> None:
+        """NOTIFY in the caller's transaction: PostgreSQL delivers it to
+        every listener at commit, in commit order, and drops it on rollback."""
+        for message in messages:
+            unlogged.check_size(message, "postgres")
+        with connections[alias].cursor() as cursor:
+            if len(messages) == 1:
+                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, messages[0]])
+            else:
+                cursor.execute(
+                    "SELECT pg_notify(%s, m) FROM unnest(%s::text[]) WITH ORDINALITY AS t(m, n)"
+                    " ORDER BY n",
+                    [CHANNEL, list(messages)],
+                )
 
     async def run(self) -> None:
         import psycopg
@@ -57,8 +76,11 @@ class PostgresBroker(Broker):
                     backoff = 0.1
                     self.hub.wake()  # catch up on what committed while away
                     while True:
-                        async for _ in conn.notifies(timeout=LIVENESS_INTERVAL):
-                            self.hub.wake()
+                        async for notify in conn.notifies(timeout=LIVENESS_INTERVAL):
+                            if notify.payload:  # an unlogged event (the trigger's are empty)
+                                self.hub.deliver_unlogged(notify.payload)
+                            else:
+                                self.hub.wake()
                         await conn.execute("SELECT 1")
                         self.hub.wake()
             except psycopg.Error as exc:

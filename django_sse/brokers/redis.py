@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
 
+from django_sse import unlogged
 from django_sse.brokers.base import Broker
 from django_sse.conf import conf
 from django_sse.logs import describe, log_event
@@ -16,6 +17,13 @@ GROUP = "django-sse"
 # hub also reads the log this often, so a lost wake-up costs a delay, never
 # an event.
 SAFETY_INTERVAL = 5.0
+# The largest unlogged event the channels layer carries (Redis takes far
+# more; a wake-up must not queue behind megabytes of someone's event).
+MAX_MESSAGE_BYTES = 64 * 1024
+
+
+def _send_events(messages: Sequence[str]) -> None:
+    async_to_sync(_layer().group_send)(GROUP, {"type": "sse.events", "events": list(messages)})
 
 
 def _layer() -> Any:
@@ -34,14 +42,19 @@ class RedisBroker(Broker):
 
     name = "redis"
     listens = True
-
-    def __init__(self, hub: Any) -> None:
-        super().__init__(hub)
+    carries_events = True
 
     @staticmethod
     def after_commit() -> None:
         """Runs in the publishing process after each commit that published."""
         async_to_sync(_layer().group_send)(GROUP, {"type": "sse.wake"})
+
+    @staticmethod
+    def send_unlogged(alias: str, messages: Sequence[str]) -> None:
+        """One channels message for the transaction's events, after commit."""
+        for message in messages:
+            unlogged.check_size(message, "redis", MAX_MESSAGE_BYTES)
+        unlogged.after_commit(alias, messages, _send_events)
 
     async def run(self) -> None:
         layer = _layer()
@@ -54,9 +67,16 @@ class RedisBroker(Broker):
                 backoff = 0.1
                 self.hub.wake()  # catch up on what committed while away
                 while True:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(layer.receive(channel), SAFETY_INTERVAL)
-                    self.hub.wake()
+                    try:
+                        message = await asyncio.wait_for(layer.receive(channel), SAFETY_INTERVAL)
+                    except TimeoutError:
+                        self.hub.wake()
+                        continue
+                    if message.get("type") == "sse.events":
+                        for event in message.get("events", ()):
+                            self.hub.deliver_unlogged(event)
+                    else:
+                        self.hub.wake()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

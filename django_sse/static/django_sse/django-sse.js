@@ -24,6 +24,7 @@ const STREAM_URL = config.sseUrl || "/sse/stream/";
 const RETRY_MS = Number(config.sseRetry) || 2000;
 const MAX_DELAY_MS = 60000;
 const ANY = "*";
+const UNLOGGED = "~"; // the third part of an unlogged event's id
 const SCOPE = config.sseScope || "";
 const SHARED = Boolean(SCOPE && navigator.locks && window.BroadcastChannel);
 const PEER_GRACE_MS = 1000; // a new leader forgets tabs that did not answer by then
@@ -323,14 +324,18 @@ class DjangoSSEClient extends EventTarget {
   }
 
   deliver(type, raw, lastEventId) {
-    const [id, topic = ANY] = lastEventId.split(" ");
+    const [id, topic = ANY, mark] = lastEventId.split(" ");
     const number = numeric(id);
     if (type === "sse-cursor") {
       this.seen = Math.max(this.seen, number);
       if (!this.leader && number) this.cursor = id;
       return;
     }
-    if (number) {
+    if (mark === UNLOGGED) {
+      // A topic with retention "none": its id is the server's cursor,
+      // which the events that follow it may repeat. Never replayed.
+      if (!this.leader && number) this.cursor = id;
+    } else if (number) {
       if (number <= this.seen) return; // delivered already (a replay after a failover)
       this.seen = number;
       if (!this.leader) this.cursor = id;
