@@ -17,7 +17,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kind", required=True)
     parser.add_argument("--url", default="")
-    parser.add_argument("--seqs", required=True, help="comma-separated sequence numbers")
+    parser.add_argument(
+        "--seqs", required=True, help="comma-separated sequence numbers, or @file holding them"
+    )
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--topics", default="", help="file: one topic per seq (targeted)")
     parser.add_argument(
@@ -26,7 +28,8 @@ def main():
     parser.add_argument("--pad", type=int, default=0, help="bytes of padding in each event")
     args = parser.parse_args()
     pad = {"pad": "x" * args.pad} if args.pad else {}
-    seqs = [int(s) for s in args.seqs.split(",")]
+    raw = Path(args.seqs[1:]).read_text() if args.seqs.startswith("@") else args.seqs
+    seqs = [int(s) for s in raw.split(",")]
     topics = Path(args.topics).read_text().split() if args.topics else ["bench"] * len(seqs)
 
     if args.kind in ("sse", "eventstream"):

@@ -204,6 +204,15 @@ class LoadClient:
         self.proc.wait()
 
 
+def _argument_file(value: str) -> str:
+    """``value``, or ``@file`` holding it when too long for a command line."""
+    if len(value) < 64_000:
+        return value
+    with tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt") as f:
+        f.write(value)
+    return f"@{f.name}"
+
+
 def publish(
     server: Server,
     seqs: list[int],
@@ -220,7 +229,7 @@ def publish(
         "--url",
         server.url,
         "--seqs",
-        ",".join(map(str, seqs)),
+        _argument_file(",".join(map(str, seqs))),
         "--interval",
         str(interval),
         "--batch",

@@ -120,12 +120,12 @@ def _wake_on_commit(alias: str) -> None:
     transaction.on_commit(_after_commit, using=alias)
 
 
-def _unlogged_broker(topic: str) -> type[Broker] | None:
+def _unlogged_broker(topic: str, broker: type[Broker] | None = None) -> type[Broker] | None:
     """The broker that carries ``topic``'s events itself (retention
     ``none``: ``django_sse.unlogged``), or None: they go into the log."""
     from django_sse.brokers import broker_class
 
-    broker = broker_class()
+    broker = broker or broker_class()
     if broker.carries_events and retention(topic) == "none":
         return broker
     return None
@@ -162,8 +162,12 @@ def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
     """Append many ``(topic, data, event)`` events in one bulk insert
     (events of ``none`` topics as ``publish()`` says: their ids are 0)."""
     alias = _alias()
+    from django_sse.brokers import broker_class
+
     checked = [_checked(*item) for item in items]
-    brokers = [_unlogged_broker(topic) for topic, _, _ in checked]
+    broker = broker_class()
+    carriers = {topic: _unlogged_broker(topic, broker) for topic in {t for t, _, _ in checked}}
+    brokers = [carriers[topic] for topic, _, _ in checked]
     rows = [
         Event(topic=topic, event=name, data=text)
         for (topic, name, text), broker in zip(checked, brokers, strict=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +17,9 @@ CHANNEL = "django_sse"
 # How often an idle listener checks that its connection is alive (and
 # wakes the hub once, as a safety net against a lost notification).
 LIVENESS_INTERVAL = 10.0
+
+
+_ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true), "
 
 
 def listener_params() -> dict[str, Any]:
@@ -48,18 +52,30 @@ class PostgresBroker(Broker):
     @staticmethod
     def send_unlogged(alias: str, messages: Sequence[str]) -> None:
         """NOTIFY in the caller's transaction: PostgreSQL delivers it to
-        every listener at commit, in commit order, and drops it on rollback."""
+        every listener at commit, in commit order, and drops it on rollback.
+
+        Outside ``atomic()`` the statement is a transaction of its own that
+        holds nothing but the notifications: it does not wait for its
+        commit to reach the disk (``synchronous_commit`` off for it alone;
+        a notification is not kept across a crash anyway). Inside the
+        caller's transaction, their setting stands."""
         for message in messages:
             unlogged.check_size(message, "postgres")
-        with connections[alias].cursor() as cursor:
-            if len(messages) == 1:
-                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, messages[0]])
-            else:
-                cursor.execute(
-                    "SELECT pg_notify(%s, m) FROM unnest(%s::text[]) WITH ORDINALITY AS t(m, n)"
-                    " ORDER BY n",
-                    [CHANNEL, list(messages)],
-                )
+        connection = connections[alias]
+        alone = not connection.in_atomic_block
+        if len(messages) == 1:
+            notify = "pg_notify(%s, %s)"
+            params = [CHANNEL, messages[0]]
+        else:
+            # One JSON array for the batch: one parameter to adapt, not one per event.
+            notify = (
+                "pg_notify(%s, m) FROM json_array_elements_text(%s) WITH ORDINALITY AS t(m, n)"
+                " ORDER BY n"
+            )
+            params = [CHANNEL, json.dumps(list(messages), ensure_ascii=False)]
+        sql = f"SELECT {_ASYNC_COMMIT}{notify}" if alone else f"SELECT {notify}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
     async def run(self) -> None:
         import psycopg
