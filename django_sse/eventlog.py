@@ -187,8 +187,7 @@ def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
                 row.trace = traceparent
         with transaction.atomic(using=alias):
             if messages:
-                broker_class = next(broker for broker in brokers if broker is not None)
-                broker_class.send_unlogged(alias, messages)
+                broker.send_unlogged(alias, messages)
             if rows:
                 Event.objects.using(alias).bulk_create(rows, batch_size=1000)
                 _wake_on_commit(alias)
