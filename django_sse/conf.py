@@ -241,6 +241,10 @@ CORE = (
         "DJANGO_SSE_PROXY_IDLE_TIMEOUT", 55.0, "float", positive_number, "django_sse.E031",
         "the shortest idle timeout of a proxy in front (check W004 keeps the heartbeat below it)",
     ),
+    Setting(
+        "DJANGO_SSE_STREAM_BATCH_INTERVAL", 0.1, "float", positive_number, "django_sse.E032",
+        "`stream_to()` writes the chunks of this many seconds as one row (the first at once)",
+    ),
 )  # fmt: skip
 
 _tables: dict[str, tuple[Setting, ...]] = {"django_sse": CORE}

@@ -36,15 +36,22 @@ class Row(NamedTuple):
     created: datetime | None = None  # set by ``read_after`` (the hub's delivery lag)
     trace: str | None = None  # set by ``read_after``: the publish span (``tracing``)
 
-    def frame(self) -> bytes:
+    def frame(self, skip: int = 0) -> bytes:
         """The event as sent on the wire. Its ``id:`` is ``"<id> <topic>"``:
         the number is the client's cursor, the topic lets one EventSource
         carrying many topics route each event (topics cannot contain spaces).
+
+        A batch row (``publish_batch``) is sent as its events, the first
+        ``skip`` of them left out: each but the last has the id
+        ``"<id>:<k> <topic>"`` (the client has the row's first k events),
+        the last ``"<id> <topic>"``.
 
         A row that cannot be framed (an event name with a newline, written
         by SQL or the ORM past ``publish()``'s checks) is skipped: ``b""``,
         and a warning, once per row and process, naming it."""
         try:
+            if self.event.startswith(BATCH):
+                return self._batch_frames(skip)
             return format_event(self.data, event=self.event or None, id=f"{self.id} {self.topic}")
         except ValueError as exc:
             log_event(
@@ -57,6 +64,27 @@ class Row(NamedTuple):
             )
             return b""
 
+    def _batch_frames(self, skip: int) -> bytes:
+        texts = json.loads(self.data)
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            raise ValueError("a batch row's data is not a JSON list of texts")
+        name = self.event[len(BATCH) :] or None
+        last = len(texts)
+        return b"".join(
+            format_event(
+                text,
+                event=name,
+                id=f"{self.id}:{k} {self.topic}" if k < last else f"{self.id} {self.topic}",
+            )
+            for k, text in enumerate(texts, 1)
+            if k > skip
+        )
+
+
+# A batch row's event name starts with this (``publish_batch``); an event
+# name of one's own cannot.
+BATCH = "\x1e"
+MAX_BATCH = 999  # events in one batch row: a client's position in it is "<id>:<k>"
 
 _FIELDS = ("id", "topic", "event", "data")
 
@@ -72,6 +100,8 @@ def _checked(topic: str, data: Any, event: str | None) -> tuple[str, str, str]:
         check_field("event", event)
         if len(event) > 100:
             raise ValueError("SSE event name is longer than 100 characters")
+        if event.startswith(BATCH):
+            raise ValueError("SSE event names starting with \\x1e are django-sse's own")
     text = encode_data(data)
     if "\x00" in text:
         # PostgreSQL text cannot hold NUL; JSON payloads escape it (\u0000).
@@ -193,6 +223,19 @@ def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
                 _wake_on_commit(alias)
     ids = iter(row.id for row in rows)
     return [0 if broker is not None else next(ids) for broker in brokers]
+
+
+def publish_batch(topic: str, items: Sequence[Any], *, event: str | None = None) -> int:
+    """Append ``items`` as one row that is sent as one event each (the
+    token streams of ``stream_to``: few rows, and a client that drops
+    mid-batch resumes after the last event it got, exactly once)."""
+    if not 0 < len(items) <= MAX_BATCH:
+        raise ValueError(f"a batch holds 1 to {MAX_BATCH} events, not {len(items)}")
+    checked = [_checked(topic, item, event) for item in items]
+    alias = _alias()
+    event_id = _insert(alias, topic, BATCH + (event or ""), json.dumps([t for _, _, t in checked]))
+    _wake_on_commit(alias)
+    return event_id
 
 
 def atomic() -> transaction.Atomic:

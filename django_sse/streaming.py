@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from django_sse.conf import conf
-from django_sse.eventlog import publish
+from django_sse.eventlog import MAX_BATCH, publish, publish_batch
 from django_sse.http import require_asgi, sse_response
 from django_sse.hubs import get_hub
 from django_sse.logs import log_event
@@ -95,18 +95,63 @@ async def stream_response(
 
 
 async def stream_to(
-    topic: str, chunks: AsyncIterable[Any], *, event: str = "token", done_event: str = "done"
+    topic: str,
+    chunks: AsyncIterable[Any],
+    *,
+    event: str = "token",
+    done_event: str = "done",
+    interval: float | None = None,
 ) -> int:
-    """Publish each chunk to ``topic`` as it comes (every watcher of the
-    topic gets it through the log), then ``done_event``. Returns the count.
+    """Publish each chunk to ``topic`` as an ``event`` (every watcher of
+    the topic gets it through the log), then ``done_event``. Returns the count.
+
+    Chunks are written in batches, one row per ``interval`` seconds
+    (``DJANGO_SSE_STREAM_BATCH_INTERVAL``) rather than a row per chunk; the
+    first goes out at once. Watchers still get one event per chunk, and a
+    watcher whose connection drops mid-batch resumes after the last chunk
+    it got, exactly once (``eventlog.publish_batch``).
 
     Safe to run as a task that outlives the request that started it: the
     writes run in the hub's own database threads, not in the request's sync
     thread, which is gone once the response has been sent."""
     hub = await get_hub()
+    wait = conf.DJANGO_SSE_STREAM_BATCH_INTERVAL if interval is None else interval
+    loop = asyncio.get_running_loop()
+    batch: list[Any] = []
     count = 0
-    async for chunk in chunks:
-        await hub.query(partial(publish, event=event), topic, chunk)
-        count += 1
+    flush_at = loop.time()  # the first chunk goes out at once
+
+    async def flush() -> None:
+        nonlocal flush_at
+        if batch:
+            await hub.query(partial(publish_batch, event=event), topic, list(batch))
+            batch.clear()
+        flush_at = loop.time() + wait
+
+    iterator = aiter(chunks)
+    pending: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(iterator))
+            timeout = max(0.0, flush_at - loop.time()) if batch else None
+            done, _ = await asyncio.wait({pending}, timeout=timeout)
+            if not done:
+                await flush()
+                continue
+            try:
+                chunk = pending.result()
+            except StopAsyncIteration:
+                break
+            finally:
+                pending = None
+            batch.append(chunk)
+            count += 1
+            if len(batch) >= MAX_BATCH or loop.time() >= flush_at:
+                await flush()
+    finally:
+        if pending is not None:
+            pending.cancel()
+    await flush()
     await hub.query(partial(publish, event=done_event), topic, {"count": count})
     return count

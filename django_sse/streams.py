@@ -33,19 +33,31 @@ class Cursor:
 
     value: int | None
     problem: str | None = None
+    # ``"57:3"``: the client has the first 3 events of batch row 57
+    # (``eventlog.publish_batch``); ``value`` is then 56, and the row is
+    # sent again without those 3.
+    partial: tuple[int, int] | None = None
 
     @classmethod
     def parse(cls, raw: str | None) -> Cursor:
-        """``"57"`` or ``"57 topic"`` (the id of an event frame)."""
+        """``"57"``, ``"57 topic"`` (the id of an event frame) or ``"57:3 topic"``."""
         if raw is None or raw == "":
             return cls(None)
-        raw = raw.split(" ", 1)[0]
-        if len(raw) > 19 or not raw.isascii() or not raw.isdigit():
+        number, colon, part = raw.split(" ", 1)[0].partition(":")
+        if not _digits(number, 19) or (colon and not _digits(part, 3)):
             return cls(None, "malformed")
-        value = int(raw)
+        value = int(number)
         if value > MAX_CURSOR:
             return cls(None, "malformed")
-        return cls(value)
+        if not colon:
+            return cls(value)
+        if value == 0 or int(part) == 0:
+            return cls(None, "malformed")
+        return cls(value - 1, partial=(value, int(part)))
+
+
+def _digits(text: str, most: int) -> bool:
+    return 0 < len(text) <= most and text.isascii() and text.isdigit()
 
 
 def _reset(reason: str) -> bytes:
@@ -64,6 +76,7 @@ class _Start:
 
     skip_through = 0  # the client is ahead of this process up to this id
     complete = False  # an ``end_after`` event was sent: the stream ends
+    partial: tuple[int, int] | None = None  # a batch row still to send, without its first k
 
 
 async def event_stream(
@@ -114,7 +127,7 @@ async def event_stream(
             sub.cut_at, written = math.inf, loop.time()
         if start.complete:
             return
-        async for chunk in live_frames(sub, skip_through=start.skip_through):
+        async for chunk in live_frames(sub, skip_through=start.skip_through, partial=start.partial):
             sub.cut_at = min(loop.time() + send_timeout, sub.deadline, written + idle)
             stats.bytes_written += len(chunk)
             yield chunk
@@ -133,7 +146,9 @@ def _lifetime(sub: Subscriber) -> float:
     return min((t for t in lifetimes if t), default=math.inf)
 
 
-async def live_frames(sub: Subscriber, *, skip_through: int = 0) -> AsyncIterator[bytes]:
+async def live_frames(
+    sub: Subscriber, *, skip_through: int = 0, partial: tuple[int, int] | None = None
+) -> AsyncIterator[bytes]:
     """A subscriber's live events with heartbeats, until the stream must end:
     max duration (or, signed in, ``DJANGO_SSE_REAUTHORIZE``), idle timeout,
     overflow, revocation, shutdown, or an ``end_after`` event (sent, then
@@ -167,11 +182,34 @@ async def live_frames(sub: Subscriber, *, skip_through: int = 0) -> AsyncIterato
                 f"stream ended: {sub.ended}"
             )
             return
-        frames = [frame for event_id, frame in sub.drain() if event_id > skip_through]
+        drained = sub.drain()
+        frames = [frame for event_id, frame in drained if event_id > skip_through]
+        if partial is not None and drained[-1][0] >= partial[0]:  # the row is among them
+            frames = [
+                _without_partial(frame, partial) if event_id == partial[0] else frame
+                for event_id, frame in drained
+                if event_id > skip_through
+            ]
+            partial = None
         if frames:
             yield b"".join(frames)
         if sub.complete:
             return
+
+
+def _without_partial(frame: bytes, partial: tuple[int, int]) -> bytes:
+    """``frame`` without the events of batch row ``partial[0]`` the client
+    has (the first ``partial[1]``). Events never hold a blank line."""
+    row, have = partial
+    events = frame.split(b"\n\n")[:-1]
+    prefix = f"id: {row}:".encode()
+    kept = [
+        e
+        for e in events
+        if not (e.startswith(prefix) and int(e[len(prefix) :].split(b" ", 1)[0]) <= have)
+    ]
+    # The row's last event ("id: <row> <topic>") is always kept: the client lacks it.
+    return b"".join(e + b"\n\n" for e in kept)
 
 
 async def _passed_late(hub: Hub, topics: list[str], after: int) -> bool:
@@ -231,6 +269,7 @@ async def _catch_up(
         if after <= await hub.query(eventlog.max_id):
             # The client came from a server process that has read further.
             start.skip_through = after
+            start.partial = cursor.partial
             return
         reason, after = "unknown-cursor", None
     if after is not None and history and after < await hub.query(eventlog.pruned_through):
@@ -259,7 +298,12 @@ async def _catch_up(
         if batch:
             sent = batch[-1].id
             hub.stats.replayed += len(batch)
-            frames = [row.frame() for row in batch]
+            frames = [
+                row.frame(cursor.partial[1])
+                if cursor.partial and row.id == cursor.partial[0]
+                else row.frame()
+                for row in batch
+            ]
             del rows, batch  # while a slow client takes the frames, hold only them
             for piece in _pieces(frames):
                 yield piece

@@ -140,7 +140,7 @@ export class SSEClient {
     if (event.retry !== undefined) this.retryMs = event.retry;
     if (!event.type) return; // a retry hint alone
     const [id, topic = ANY] = event.id.split(" ");
-    if (/^\d+$/.test(id)) this.cursor = id;
+    if (/^\d+(:\d{1,3})?$/.test(id)) this.cursor = id; // "57:3": within a batch row
     if (event.type === "sse-cursor") return;
     let data = event.data;
     try {

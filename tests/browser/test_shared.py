@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 
 from django_sse import publish
+from django_sse.eventlog import publish_batch
 from tests.browser.conftest import open_tab, signed_in
 from tests.users import User
 
@@ -225,4 +226,40 @@ async def test_a_tab_rendered_earlier_gets_what_was_published_since(browser, ser
         await tab.until(f"{ITEMS}.includes('after')")
     await asyncio.sleep(0.3)
     assert await items(first) == await items(late) == ["meanwhile", "after"]
+    await context.close()
+
+
+async def test_unlogged_events_and_token_batches_reach_every_tab_once(browser, server, streams):
+    """Unlogged events (retention "none") repeat their id and every tab
+    still shows each; a batch row's events have positions of their own."""
+    user = await User.objects.acreate(username="tokens")
+    context = await signed_in(browser, server.url, user)
+    chat = [await open_tab(context, f"{server.url}/page/?extra=chat:5") for _ in range(2)]
+    for tab in chat:
+        await tab.live()
+    await sync_to_async(publish)("news", "moves the log's frontier past 0")
+    await asyncio.sleep(0.5)  # the server reads it before the unlogged events come
+    for word in ("same", "same", "other"):
+        await sync_to_async(publish)("chat:5", word, event="item")
+    answer = [await open_tab(context, f"{server.url}/page/?extra=answer:5") for _ in range(2)]
+    for tab in answer:
+        await tab.live()
+    await sync_to_async(publish_batch)("answer:5", [f"t{i}" for i in range(5)], event="item")
+    for tab in chat:
+        await tab.until(f"{ITEMS}.length >= 3")
+    for tab in answer:
+        await tab.until(f"{ITEMS}.length >= 5")
+    await asyncio.sleep(0.3)  # room for a doubled event to show up
+    for tab in chat:
+        assert await items(tab) == ["same", "same", "other"]
+    for tab in answer:
+        assert await items(tab) == [f"t{i}" for i in range(5)]
+    module = "import('/static/django_sse/django-sse.js')"
+    positions = await answer[0].page.evaluate(
+        f"{module}.then((m) => [m.numeric('57'), m.numeric('57:3'), m.cursorOf(56.003),"
+        " m.cursorOf(57), m.numeric('57:1') < m.numeric('57:2'), m.numeric('57:999') < 57])"
+    )
+    assert positions == [57, 56.003, "57:3", "57", True, True]
+    for tab in chat + answer:
+        assert tab.errors == []
     await context.close()

@@ -6,7 +6,8 @@
 //   document.documentElement.dataset.sseStatus  // connecting|live|reconnecting|offline|unauthorized
 //
 // Event ids are "<id> <topic>": the number is the stream cursor, the topic
-// routes the event to the subscribers of that topic.
+// routes the event to the subscribers of that topic. A token stream's events
+// come in batch rows: "<id>:<k> <topic>" is the k-th event of row <id>.
 //
 // Tabs share: one tab of the browser leads (it holds a Web Lock) and keeps
 // the only EventSource, for the union of every tab's topics; it relays each
@@ -29,7 +30,20 @@ const SCOPE = config.sseScope || "";
 const SHARED = Boolean(SCOPE && navigator.locks && window.BroadcastChannel);
 const PEER_GRACE_MS = 1000; // a new leader forgets tabs that did not answer by then
 
-const numeric = (id) => (/^\d+$/.test(id) ? Number(id) : 0);
+// A position in the stream: "57", or "57:3" (the first 3 events of batch
+// row 57, a token stream's), which comes after 56 and before 57.
+const ID = /^(\d+)(?::(\d{1,3}))?$/;
+const BATCH = 1000; // events in a batch row are fewer
+export const numeric = (id) => {
+  const match = ID.exec(id);
+  if (!match) return 0;
+  return match[2] ? Number(match[1]) - 1 + Number(match[2]) / BATCH : Number(match[1]);
+};
+export const cursorOf = (position) => {
+  const whole = Math.floor(position);
+  const part = Math.round((position - whole) * BATCH);
+  return part ? `${whole + 1}:${part}` : String(whole);
+};
 
 class DjangoSSEClient extends EventTarget {
   constructor() {
@@ -144,7 +158,7 @@ class DjangoSSEClient extends EventTarget {
   lead() {
     this.leader = true;
     if (this.seen >= 0 && (!this.cursor || numeric(this.cursor) > this.seen)) {
-      this.cursor = String(this.seen);
+      this.cursor = cursorOf(this.seen);
     }
     this.connect();
     // Tabs that are still open answer with their topics; the others are
@@ -190,7 +204,7 @@ class DjangoSSEClient extends EventTarget {
         // (the other tabs drop what they have already delivered).
         const behind = message.seen >= 0 && this.cursor && message.seen < numeric(this.cursor);
         if (behind) {
-          this.cursor = String(message.seen);
+          this.cursor = cursorOf(message.seen);
           this.replay = true;
         }
         if (behind || had !== this.streamTopics().join(",")) this.refresh();
