@@ -9,8 +9,9 @@ await stream_to("story:42", generate())        # one producer, many spectators
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from functools import partial
 from typing import Any
 
@@ -24,19 +25,24 @@ from django_sse.hubs import get_hub
 from django_sse.logs import log_event
 from django_sse.protocol import encode_comment, encode_data, format_event
 
+SILENCE = object()  # what ``_with_silences`` yields when no chunk came in time
 
-async def _with_heartbeats(chunks: AsyncIterable[Any]) -> AsyncIterator[Any]:
-    """Yield the chunks; yield ``None`` after each heartbeat interval of
-    silence, so proxies keep a slow producer's stream open."""
+
+async def _with_silences(
+    chunks: AsyncIterable[Any], timeout: Callable[[], float | None]
+) -> AsyncGenerator[Any, None]:
+    """Yield the chunks; yield ``SILENCE`` whenever ``timeout()`` seconds
+    (None: no limit) pass without one. The producer is never cancelled
+    by a silence, only when the consumer stops."""
     iterator = aiter(chunks)
-    pending: asyncio.Task[Any] | None = None
+    pending: asyncio.Future[Any] | None = None
     try:
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(anext(iterator))
-            done, _ = await asyncio.wait({pending}, timeout=conf.DJANGO_SSE_HEARTBEAT)
+            done, _ = await asyncio.wait({pending}, timeout=timeout())
             if not done:
-                yield None
+                yield SILENCE
                 continue
             try:
                 chunk = pending.result()
@@ -50,13 +56,19 @@ async def _with_heartbeats(chunks: AsyncIterable[Any]) -> AsyncIterator[Any]:
             pending.cancel()
 
 
+def _with_heartbeats(chunks: AsyncIterable[Any]) -> AsyncGenerator[Any, None]:
+    """The chunks, and ``SILENCE`` after each heartbeat interval without
+    one, so proxies keep a slow producer's stream open."""
+    return _with_silences(chunks, lambda: conf.DJANGO_SSE_HEARTBEAT)
+
+
 async def _one_shot(
     chunks: AsyncIterable[Any], event: str, done_event: str
 ) -> AsyncGenerator[bytes, None]:
     count = 0
     try:
         async for chunk in _with_heartbeats(chunks):
-            if chunk is None:
+            if chunk is SILENCE:
                 yield encode_comment()
                 continue
             count += 1
@@ -128,30 +140,17 @@ async def stream_to(
             batch.clear()
         flush_at = loop.time() + wait
 
-    iterator = aiter(chunks)
-    pending: asyncio.Future[Any] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(iterator))
-            timeout = max(0.0, flush_at - loop.time()) if batch else None
-            done, _ = await asyncio.wait({pending}, timeout=timeout)
-            if not done:
+    def until_flush() -> float | None:
+        return max(0.0, flush_at - loop.time()) if batch else None
+
+    # Closed at once if a write fails: the producer is cancelled, not left running.
+    async with contextlib.aclosing(_with_silences(chunks, until_flush)) as stream:
+        async for chunk in stream:
+            if chunk is not SILENCE:
+                batch.append(chunk)
+                count += 1
+            if chunk is SILENCE or len(batch) >= MAX_BATCH or loop.time() >= flush_at:
                 await flush()
-                continue
-            try:
-                chunk = pending.result()
-            except StopAsyncIteration:
-                break
-            finally:
-                pending = None
-            batch.append(chunk)
-            count += 1
-            if len(batch) >= MAX_BATCH or loop.time() >= flush_at:
-                await flush()
-    finally:
-        if pending is not None:
-            pending.cancel()
     await flush()
     await hub.query(partial(publish, event=done_event), topic, {"count": count})
     return count
