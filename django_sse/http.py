@@ -146,6 +146,24 @@ class EventStreamResponse(StreamingHttpResponse):
     request), so a process that exits can let its streams finish first
     (``hubs.end_streams_at_exit``)."""
 
+    def __init__(self, stream: _WithoutRequestThread, **kwargs: Any) -> None:
+        super().__init__(stream, **kwargs)
+        self._stream = stream
+
+    # Django wraps an async iterator in a generator that calls make_bytes()
+    # on each chunk: one more generator step per stream and event, for
+    # chunks that are bytes already. Unless a middleware has replaced the
+    # content (then Django's wrapper applies as usual), hand out the stream.
+    @property
+    def streaming_content(self) -> Any:
+        if getattr(self, "_iterator", None) is self._stream:
+            return self._stream
+        return super().streaming_content
+
+    @streaming_content.setter
+    def streaming_content(self, value: Any) -> None:
+        self._set_streaming_content(value)  # type: ignore[attr-defined]
+
     def close(self) -> None:
         try:
             super().close()

@@ -127,11 +127,51 @@ async def event_stream(
             sub.cut_at, written = math.inf, loop.time()
         if start.complete:
             return
-        async for chunk in live_frames(sub, skip_through=start.skip_through, partial=start.partial):
-            sub.cut_at = min(loop.time() + send_timeout, sub.deadline, written + idle)
+        # Live: one generator for the whole stream, not one inside another
+        # (a generator layer is a step per event and stream).
+        heartbeat = conf.DJANGO_SSE_HEARTBEAT
+        idle_timeout = conf.DJANGO_SSE_IDLE_TIMEOUT
+        ends_at = sub.deadline if sub.deadline != math.inf else None
+        skip_through, partial = start.skip_through, start.partial
+        last_event = loop.time()
+        while True:
+            # Until the stream must end: max duration (or, signed in,
+            # DJANGO_SSE_REAUTHORIZE), idle timeout, overflow, revocation,
+            # shutdown, or an ``end_after`` event (sent, then the end).
+            deadline = ends_at
+            if idle_timeout:
+                idle_end = last_event + idle_timeout
+                deadline = idle_end if deadline is None else min(deadline, idle_end)
+            timeout = heartbeat if deadline is None else min(heartbeat, deadline - loop.time())
+            if timeout <= 0:
+                return  # the client reconnects and resumes from its cursor
+            await sub.waiter(timeout)
+            now = loop.time()
+            if not sub.woken():
+                if deadline is not None and now >= deadline:
+                    continue
+                chunk = encode_comment()
+            elif sub.ended:
+                # Overflow: the client reconnects and replays from the log.
+                # Revoked: the reconnect is authorized again (and refused).
+                # Shutdown: the client reconnects to another server.
+                chunk = encode_retry(conf.DJANGO_SSE_RETRY_MS) + encode_comment(
+                    f"stream ended: {sub.ended}"
+                )
+                ends_at = now  # after this write
+            else:
+                last_event = now
+                chunk, partial = _live_chunk(sub.drain(), skip_through, partial)
+                if sub.complete:
+                    ends_at = now
+                if not chunk:
+                    continue
+            sub.cut_at = min(now + send_timeout, sub.deadline, written + idle)
             stats.bytes_written += len(chunk)
             yield chunk
             sub.cut_at, written = math.inf, loop.time()
+            if ends_at is not None and ends_at <= now:
+                return
     finally:
         sub.task = None
         hub.unsubscribe(sub)
@@ -146,55 +186,23 @@ def _lifetime(sub: Subscriber) -> float:
     return min((t for t in lifetimes if t), default=math.inf)
 
 
-async def live_frames(
-    sub: Subscriber, *, skip_through: int = 0, partial: tuple[int, int] | None = None
-) -> AsyncIterator[bytes]:
-    """A subscriber's live events with heartbeats, until the stream must end:
-    max duration (or, signed in, ``DJANGO_SSE_REAUTHORIZE``), idle timeout,
-    overflow, revocation, shutdown, or an ``end_after`` event (sent, then
-    the stream ends)."""
-    loop = asyncio.get_running_loop()
-    heartbeat = conf.DJANGO_SSE_HEARTBEAT
-    idle_timeout = conf.DJANGO_SSE_IDLE_TIMEOUT
-    if sub.deadline == math.inf:
-        sub.deadline = loop.time() + _lifetime(sub)
-    ends_at = sub.deadline if sub.deadline != math.inf else None
-    last_event = loop.time()
-    while True:
-        deadline = ends_at
-        if idle_timeout:
-            idle_end = last_event + idle_timeout
-            deadline = idle_end if deadline is None else min(deadline, idle_end)
-        timeout = heartbeat if deadline is None else min(heartbeat, deadline - loop.time())
-        if timeout <= 0:
-            return  # the client reconnects and resumes from its cursor
-        await sub.waiter(timeout)
-        if not sub.woken():
-            if deadline is None or loop.time() < deadline:
-                yield encode_comment()
-            continue
-        last_event = loop.time()
-        if sub.ended:
-            # Overflow: the client reconnects and replays from the log.
-            # Revoked: the reconnect is authorized again (and refused).
-            # Shutdown: the client reconnects to another server.
-            yield encode_retry(conf.DJANGO_SSE_RETRY_MS) + encode_comment(
-                f"stream ended: {sub.ended}"
-            )
-            return
-        drained = sub.drain()
-        frames = [frame for event_id, frame in drained if event_id > skip_through]
-        if partial is not None and drained[-1][0] >= partial[0]:  # the row is among them
-            frames = [
-                _without_partial(frame, partial) if event_id == partial[0] else frame
-                for event_id, frame in drained
-                if event_id > skip_through
-            ]
-            partial = None
-        if frames:
-            yield b"".join(frames)
-        if sub.complete:
-            return
+def _live_chunk(
+    drained: list[tuple[int, bytes]], skip_through: int, partial: tuple[int, int] | None
+) -> tuple[bytes, tuple[int, int] | None]:
+    """What to write of the frames drained from the subscriber: those past
+    ``skip_through`` (the client is ahead of this process up to there),
+    without the events of batch row ``partial`` the client has. Returns the
+    bytes and the ``partial`` still to look for."""
+    if len(drained) == 1 and drained[0][0] > skip_through and partial is None:
+        return drained[0][1], None  # the common case: one event, nothing to drop
+    if partial is not None and drained[-1][0] >= partial[0]:  # the row is among them
+        frames = [
+            _without_partial(frame, partial) if event_id == partial[0] else frame
+            for event_id, frame in drained
+            if event_id > skip_through
+        ]
+        return b"".join(frames), None
+    return b"".join(frame for event_id, frame in drained if event_id > skip_through), partial
 
 
 def _without_partial(frame: bytes, partial: tuple[int, int]) -> bytes:

@@ -90,3 +90,24 @@ def test_the_token_endpoint_answers_cors_for_allowed_origins_only():
     refused = client.post("/sse/token/", **allowed)
     assert refused.status_code in (401, 403) and refused.json()["error"]
     assert refused["Access-Control-Allow-Origin"] == "https://app.example.com"
+
+
+async def test_the_response_hands_out_its_stream_unless_a_middleware_replaced_it(rf):
+    from django_sse.http import sse_response
+
+    async def frames():
+        yield b"data: a\n\n"
+        yield b"data: b\n\n"
+
+    response = sse_response(rf.get("/sse/stream/"), frames())
+    # No per-chunk wrapper generator of Django's around bytes it would not change.
+    assert response.streaming_content is response._stream
+    assert [chunk async for chunk in response] == [b"data: a\n\n", b"data: b\n\n"]
+
+    async def texts():
+        yield "data: c\n\n"  # a middleware's replacement gets Django's make_bytes again
+
+    replaced = sse_response(rf.get("/sse/stream/"), frames())
+    replaced.streaming_content = texts()
+    assert replaced.streaming_content is not replaced._stream
+    assert [chunk async for chunk in replaced] == [b"data: c\n\n"]

@@ -2,6 +2,7 @@
 stay resumable at token granularity: real PostgreSQL, real servers."""
 
 import asyncio
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -39,16 +40,27 @@ async def test_one_row_per_batch_and_one_event_per_token(uvicorn_server, hub_cle
 
 
 async def test_a_slow_producer_is_not_held_back(hub_cleanup, uvicorn_server):
+    produced: list[float] = []
+
+    async def slow():
+        for i in range(4):
+            await asyncio.sleep(0.5)
+            produced.append(time.monotonic())
+            yield f"t{i} "
+
     async with open_stream(f"{uvicorn_server.url}/sse/stream/?topics=answer:2") as stream:
         await stream.wait_cursor()
-        task = asyncio.ensure_future(stream_to("answer:2", tokens(4, every=0.4)))
+        task = asyncio.ensure_future(stream_to("answer:2", slow()))
         arrived = []
         for _ in range(4):
             [event] = await stream.events(1)
-            arrived.append((event.data, task.done()))
+            arrived.append((event.data, time.monotonic()))
         await task
-    # Each token reached the watcher while the producer was still at work.
-    assert arrived == [(f"t{i} ", False) for i in range(4)]
+    assert [data for data, _ in arrived] == [f"t{i} " for i in range(4)]
+    # Each token reached the watcher before the producer had the next one:
+    # no token waited for the batch interval to fill.
+    for (_, at), following in zip(arrived, produced[1:], strict=False):
+        assert at < following
 
 
 async def test_a_client_that_drops_mid_batch_resumes_on_another_server_exactly_once(
