@@ -191,22 +191,22 @@ def publish(topic: str, data: Any = None, *, event: str | None = None) -> int:
 def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
     """Append many ``(topic, data, event)`` events in one bulk insert
     (events of ``none`` topics as ``publish()`` says: their ids are 0)."""
-    alias = _alias()
     from django_sse.brokers import broker_class
 
+    alias = _alias()
     checked = [_checked(*item) for item in items]
     broker = broker_class()
     carriers = {topic: _unlogged_broker(topic, broker) for topic in {t for t, _, _ in checked}}
     brokers = [carriers[topic] for topic, _, _ in checked]
     rows = [
         Event(topic=topic, event=name, data=text)
-        for (topic, name, text), broker in zip(checked, brokers, strict=True)
-        if broker is None
+        for (topic, name, text), carrier in zip(checked, brokers, strict=True)
+        if carrier is None
     ]
     messages = [
         unlogged.encode(*item)
-        for item, broker in zip(checked, brokers, strict=True)
-        if broker is not None
+        for item, carrier in zip(checked, brokers, strict=True)
+        if carrier is not None
     ]
     with contextlib.ExitStack() as stack:
         if tracing.enabled() and rows:
@@ -222,7 +222,7 @@ def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
                 Event.objects.using(alias).bulk_create(rows, batch_size=1000)
                 _wake_on_commit(alias)
     ids = iter(row.id for row in rows)
-    return [0 if broker is not None else next(ids) for broker in brokers]
+    return [0 if carrier is not None else next(ids) for carrier in brokers]
 
 
 def publish_batch(topic: str, items: Sequence[Any], *, event: str | None = None) -> int:
