@@ -41,6 +41,12 @@ SERVERS = {
         "/sse/stream/?topics=bench",
         "/sse/stream/?topics=u{i}",
     ),
+    "sse-full": (  # the standard middleware of a new project (sessions, auth, CSRF, ...)
+        "bench.site.asgi:application",
+        "sse",
+        "/sse/stream/?topics=bench",
+        "/sse/stream/?topics=u{i}",
+    ),
     "eventstream": (
         "bench.site.asgi:application",
         "eventstream",
@@ -50,7 +56,8 @@ SERVERS = {
     "bare-django": ("bench.site.asgi:application", "bare", "/events/", None),
     "bare-asgi": ("bench.bare_asgi:application", "bare", "/events/", None),
 }
-PUBLISH_KIND = {"sse": "sse", "sse-plain": "sse", "eventstream": "eventstream"}
+PUBLISH_KIND = {"sse": "sse", "sse-plain": "sse", "sse-full": "sse", "eventstream": "eventstream"}
+EXTRA_ENV = {"sse-full": {"BENCH_FULL_MIDDLEWARE": "1"}}
 
 
 def free_port() -> int:
@@ -117,7 +124,7 @@ class Server:
         self.kind = kind
         self.proc = subprocess.Popen(
             asgi_command(app, self.port),
-            env={**env_for(kind), **(extra_env or {})},
+            env={**env_for(kind), **EXTRA_ENV.get(name, {}), **(extra_env or {})},
             cwd=ROOT,
         )
         deadline = time.monotonic() + 20
@@ -249,7 +256,9 @@ def broadcast(name: str, n: int, events: int) -> dict:
         warm.stop()
         time.sleep(0.5)
         base_rss = server.rss()
+        connect_cpu = server.cpu()
         client = LoadClient(server.url + server.path, n)
+        connect_cpu = server.cpu() - connect_cpu
         time.sleep(1.0)
         rss = server.rss()
         cpu0 = server.cpu()
@@ -264,6 +273,8 @@ def broadcast(name: str, n: int, events: int) -> dict:
             "streams": client.ready["ready"],
             "failed": client.ready["failed"],
             "open_per_s": round(n / client.ready["open_seconds"]),
+            # Server CPU while the streams opened, per stream.
+            "connect_cpu_us": round(connect_cpu / max(1, client.ready["ready"]) * 1e6),
             "kb_per_stream": round((rss - base_rss) / n / 1024, 1),
             "latency_ms": result["latencies_ms"],
             "lost": result["lost"],
@@ -385,14 +396,14 @@ def report(
     lines: list[str] = []
     if rows:
         lines += [
-            "| streams | server | open/s | KB/stream | p50 ms | p99 ms | max ms | lost | dup "
-            "| server CPU s | CPU us/delivery |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| streams | server | open/s | connect CPU us | KB/stream | p50 ms | p99 ms | max ms "
+            "| lost | dup | server CPU s | CPU us/delivery |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
     for r in rows:
         lat = r["latency_ms"]
         lines.append(
-            f"| {r['streams']} | {r['server']} | {r['open_per_s']} | "
+            f"| {r['streams']} | {r['server']} | {r['open_per_s']} | {r.get('connect_cpu_us')} | "
             f"{r['kb_per_stream']} | {lat.get('p50')} | {lat.get('p99')} | "
             f"{lat.get('max')} | {r['lost']} | {r['dup']} | {r['server_cpu_s']} | "
             f"{r.get('cpu_us_per_delivery')} |"
@@ -402,20 +413,22 @@ def report(
             "",
             "Ratios, django-sse / other (lower is better):",
             "",
-            "| streams | vs | memory | p99 | open time | CPU | CPU per delivery |",
-            "|---|---|---|---|---|---|---|",
+            "| streams | vs | memory | p99 | open time | connect CPU | CPU | CPU per delivery |",
+            "|---|---|---|---|---|---|---|---|",
         ]
     by = {(r["streams"], r["server"]): r for r in rows}
     for (n, server), r in sorted(by.items()):
-        if server != "sse":
+        if server not in ("sse", "sse-full"):
             continue
         for other in ("sse-plain", "eventstream", "bare-django", "bare-asgi"):
             o = by.get((n, other))
             if o:
                 lines.append(
-                    f"| {n} | {other} | {ratio(r['kb_per_stream'], o['kb_per_stream'])} | "
+                    f"| {n} | {server} vs {other} | "
+                    f"{ratio(r['kb_per_stream'], o['kb_per_stream'])} | "
                     f"{ratio(r['latency_ms'].get('p99'), o['latency_ms'].get('p99'))} | "
                     f"{ratio(o['open_per_s'], r['open_per_s'])} | "
+                    f"{ratio(r.get('connect_cpu_us'), o.get('connect_cpu_us'))} | "
                     f"{ratio(r['server_cpu_s'], o['server_cpu_s'])} | "
                     f"{ratio(r.get('cpu_us_per_delivery'), o.get('cpu_us_per_delivery'))} |"
                 )

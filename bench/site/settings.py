@@ -51,6 +51,18 @@ elif KIND == "eventstream":
     EVENTSTREAM_REDIS = {"host": "127.0.0.1", "port": 6379, "db": 0}
 else:
     MIDDLEWARE = []
+# "sse-full" in bench/run.py: the standard stack of a new Django project.
+if os.environ.get("BENCH_FULL_MIDDLEWARE"):
+    MIDDLEWARE = [
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+    INSTALLED_APPS.append("django.contrib.messages")
 # bench/sync_middleware.py: one no-op middleware, sync-only or async-capable.
 if os.environ.get("BENCH_MIDDLEWARE"):
     name = os.environ["BENCH_MIDDLEWARE"]
