@@ -7,6 +7,7 @@ import contextlib
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django_sse import eventlog, unlogged
@@ -88,27 +89,29 @@ async def stop_hub() -> None:
         await hub.stop()
 
 
-def wake_local_hubs() -> None:
-    """Wake every hub of this process now (called after a local commit),
-    from any thread: delivery in the publishing process does not wait for
-    the broker's round trip or the next poll."""
+def _in_every_hub(call: Callable[[Hub], Callable[..., Any]], *args: Any) -> None:
+    """Run ``call(hub)(*args)`` on each hub of this process, in its own
+    loop, from any thread; forget hubs whose loop is closed."""
     with _hubs_lock:
         hubs = list(_hubs.items())
     for loop, hub in hubs:
         try:
-            loop.call_soon_threadsafe(hub.wake)
+            loop.call_soon_threadsafe(call(hub), *args)
         except RuntimeError:  # the loop is closed
             with _hubs_lock:
                 _hubs.pop(loop, None)
 
 
+def wake_local_hubs() -> None:
+    """Wake every hub of this process now (called after a local commit),
+    from any thread: delivery in the publishing process does not wait for
+    the broker's round trip or the next poll."""
+    _in_every_hub(lambda hub: hub.wake)
+
+
 def deliver_to_local_hubs(message: str) -> None:
     """The memory broker's delivery of an unlogged event, from any thread."""
-    with _hubs_lock:
-        hubs = list(_hubs.items())
-    for loop, hub in hubs:
-        with contextlib.suppress(RuntimeError):  # the loop is closed
-            loop.call_soon_threadsafe(hub.deliver_unlogged, message)
+    _in_every_hub(lambda hub: hub.deliver_unlogged, message)
 
 
 _exit_hook_registered = False
