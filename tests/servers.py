@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -118,6 +118,19 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+@contextlib.contextmanager
+def uvicorn_and_daphne(db_url: str, **env: str) -> Iterator[list[Server]]:
+    """Both ways of serving streams, on one database; stopped afterwards."""
+    servers: list[Server] = []
+    try:
+        for kind in ("uvicorn", "daphne"):
+            servers.append(Server(kind, db_url, **env).start())
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def manage(db_url: str, *args: str, **env: str) -> str:

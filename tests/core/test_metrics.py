@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from django_sse.hubs import get_hub, stop_hub
 from django_sse.presence import deployment_streams
-from tests.servers import ROOT, Server, open_stream, server_env
+from tests.servers import ROOT, open_stream, server_env, uvicorn_and_daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,13 +66,9 @@ async def test_a_scrape_of_two_processes_during_a_burst(test_db_url, tmp_path):
         "DJANGO_SSE_METRICS_INTERVAL": "0.2",
         "DJANGO_SSE_PRESENCE_INTERVAL": "0.2",
     }
-    servers = [Server(kind, test_db_url, **env).start() for kind in ("uvicorn", "daphne")]
-    try:
+    with uvicorn_and_daphne(test_db_url, **env) as servers:
         async with contextlib.AsyncExitStack() as stack:
             await _burst(servers, stack, test_db_url)
-    finally:
-        for srv in servers:
-            srv.stop()
 
 
 async def _burst(servers, stack, test_db_url):

@@ -16,40 +16,42 @@ from asgiref.sync import sync_to_async
 from django.core.management import call_command
 
 from django_sse import publish_many
-from tests.servers import ROOT, Server, free_port, manage, open_stream, server_env
+from tests.servers import (
+    ROOT,
+    Server,
+    free_port,
+    manage,
+    open_stream,
+    server_env,
+    uvicorn_and_daphne,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.parametrize("broker", ["postgres", "redis"])
 async def test_two_servers_receive_every_event_once_from_a_third_process(test_db_url, broker):
-    servers = [
-        Server(kind, test_db_url, DJANGO_SSE_BROKER=broker).start()
-        for kind in ("uvicorn", "daphne")
+    with uvicorn_and_daphne(test_db_url, DJANGO_SSE_BROKER=broker) as servers:
+        async with contextlib.AsyncExitStack() as stack:
+            await _every_event_once(servers, stack, test_db_url, broker)
+
+
+async def _every_event_once(servers, stack, test_db_url, broker):
+    streams = [
+        open_stream(f"{srv.url}/sse/stream/?topics=scale") for srv in servers for _ in (1, 2)
     ]
-    try:
-        streams = [
-            open_stream(f"{srv.url}/sse/stream/?topics=scale") for srv in servers for _ in (1, 2)
-        ]
-        opened = [await s.__aenter__() for s in streams]
-        for stream in opened:
-            await stream.wait_cursor()
-        script = "from django_sse import publish\nfor i in range(200): publish('scale', i)"
-        await asyncio.to_thread(
-            manage, test_db_url, "shell", "-c", script, DJANGO_SSE_BROKER=broker
-        )
-        done = time.monotonic()
-        for stream in opened:
-            events = await stream.events(200, timeout=20)
-            assert [e.json() for e in events] == list(range(200))
-            assert await stream.silence(0.2) == []
-        # Well before the redis broker's 5 s safety read: the wake-ups came through Redis.
-        assert time.monotonic() - done < 4
-        for s in streams:
-            await s.__aexit__(None, None, None)
-    finally:
-        for srv in servers:
-            srv.stop()
+    opened = [await stack.enter_async_context(s) for s in streams]
+    for stream in opened:
+        await stream.wait_cursor()
+    script = "from django_sse import publish\nfor i in range(200): publish('scale', i)"
+    await asyncio.to_thread(manage, test_db_url, "shell", "-c", script, DJANGO_SSE_BROKER=broker)
+    done = time.monotonic()
+    for stream in opened:
+        events = await stream.events(200, timeout=20)
+        assert [e.json() for e in events] == list(range(200))
+        assert await stream.silence(0.2) == []
+    # Well before the redis broker's 5 s safety read: the wake-ups came through Redis.
+    assert time.monotonic() - done < 4
 
 
 async def test_burst_of_10000_events_in_one_transaction_arrives_completely(uvicorn_server):

@@ -11,7 +11,7 @@ from django_sse import publish, stream_to
 from django_sse.eventlog import MAX_BATCH, publish_batch
 from django_sse.models import Event
 from django_sse.streams import Cursor, _without_partial
-from tests.servers import Server, open_stream
+from tests.servers import open_stream, uvicorn_and_daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,8 +66,7 @@ async def test_a_slow_producer_is_not_held_back(hub_cleanup, uvicorn_server):
 async def test_a_client_that_drops_mid_batch_resumes_on_another_server_exactly_once(
     test_db_url, hub_cleanup
 ):
-    servers = [Server(kind, test_db_url).start() for kind in ("uvicorn", "daphne")]
-    try:
+    with uvicorn_and_daphne(test_db_url) as servers:
         first = await sync_to_async(publish)("answer:3", "before")
         batch = await sync_to_async(publish_batch)("answer:3", [f"t{i} " for i in range(10)])
         after = await sync_to_async(publish)("answer:3", None, event="done")
@@ -86,9 +85,6 @@ async def test_a_client_that_drops_mid_batch_resumes_on_another_server_exactly_o
             assert whole == [f"t{i} " for i in range(10)]
             assert rest[-2].last_event_id == f"{batch} answer:3"
             assert rest[-1].type == "done"
-    finally:
-        for server in servers:
-            server.stop()
 
 
 def test_positions_within_a_batch_parse():

@@ -3,6 +3,7 @@ the log, delivered at commit and never on rollback, in order, from any
 process (real PostgreSQL NOTIFY, real Redis, real server processes)."""
 
 import asyncio
+import contextlib
 import time
 
 import psycopg
@@ -15,7 +16,7 @@ from django_sse import publish, publish_many, unlogged
 from django_sse.hubs import get_hub
 from django_sse.models import Event
 from tests.core.test_views import open_stream
-from tests.servers import Server, manage
+from tests.servers import manage, uvicorn_and_daphne
 from tests.servers import open_stream as open_http_stream
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hub_cleanup")]
@@ -143,39 +144,35 @@ def test_messages_are_unique_and_decode_back():
 
 @pytest.mark.parametrize("broker", ["postgres", "redis"])
 async def test_from_another_process_to_two_servers_in_order_without_rows(test_db_url, broker):
-    servers = [
-        Server(kind, test_db_url, DJANGO_SSE_BROKER=broker).start()
-        for kind in ("uvicorn", "daphne")
-    ]
-    try:
-        streams = [open_http_stream(f"{srv.url}/sse/stream/?topics=chat:7") for srv in servers]
-        opened = [await s.__aenter__() for s in streams]
-        for stream in opened:
-            await stream.wait_cursor()
-        script = (
-            "from django.db import transaction\n"
-            "from django_sse import publish\n"
-            "for i in range(100): publish('chat:7', i, event='token')\n"
-            "with transaction.atomic():\n"
-            "    for i in range(100, 200): publish('chat:7', i, event='token')\n"
-            "try:\n"
-            "    with transaction.atomic():\n"
-            "        publish('chat:7', -1, event='token'); 1 / 0\n"
-            "except ZeroDivisionError: pass\n"
-            "publish('chat:7', None, event='done')\n"
-        )
-        await asyncio.to_thread(
-            manage, test_db_url, "shell", "-c", script, DJANGO_SSE_BROKER=broker
-        )
-        for stream in opened:
-            events = await stream.events(201, timeout=20)
-            assert [e.json() for e in events[:200]] == list(range(200))
-            assert events[200].type == "done"
-            assert all(e.last_event_id.endswith(" chat:7 ~") for e in events)
-            assert await stream.silence(0.2) == []
-        for s in streams:
-            await s.__aexit__(None, None, None)
-        assert await rows() == []
-    finally:
-        for srv in servers:
-            srv.stop()
+    script = (
+        "from django.db import transaction\n"
+        "from django_sse import publish\n"
+        "for i in range(100): publish('chat:7', i, event='token')\n"
+        "with transaction.atomic():\n"
+        "    for i in range(100, 200): publish('chat:7', i, event='token')\n"
+        "try:\n"
+        "    with transaction.atomic():\n"
+        "        publish('chat:7', -1, event='token'); 1 / 0\n"
+        "except ZeroDivisionError: pass\n"
+        "publish('chat:7', None, event='done')\n"
+    )
+    with uvicorn_and_daphne(test_db_url, DJANGO_SSE_BROKER=broker) as servers:
+        async with contextlib.AsyncExitStack() as stack:
+            opened = [
+                await stack.enter_async_context(
+                    open_http_stream(f"{srv.url}/sse/stream/?topics=chat:7")
+                )
+                for srv in servers
+            ]
+            for stream in opened:
+                await stream.wait_cursor()
+            await asyncio.to_thread(
+                manage, test_db_url, "shell", "-c", script, DJANGO_SSE_BROKER=broker
+            )
+            for stream in opened:
+                events = await stream.events(201, timeout=20)
+                assert [e.json() for e in events[:200]] == list(range(200))
+                assert events[200].type == "done"
+                assert all(e.last_event_id.endswith(" chat:7 ~") for e in events)
+                assert await stream.silence(0.2) == []
+    assert await rows() == []
