@@ -4,23 +4,35 @@ Protocol with the driver (bench/run.py), one JSON object per line:
   stdout  {"ready": n, "open_seconds": s, "failed": f}   all connections open
   stdin   {"expect": [seq, ...], "timeout": s}           events to wait for
   stdout  {"latencies_ms": summary, "lost": n, "dup": n}  when all arrived or timed out
+  stdin   {"reconnected": k, "timeout": s}               (--reconnect) wait until every
+  stdout  {"all_back_at": t, "statuses": {...}, ...}     stream has opened k times
 Each event's data is JSON with "seq" and "t" (publish time, time.time()).
+
+With --reconnect each connection behaves as a browser's EventSource driven by
+django-sse.js: a dropped or refused connection is retried after the
+stream's ``retry:`` hint with ``Last-Event-ID``; an HTTP error answer is
+retried with django-sse.js's backoff (doubling from the hint, up to 30 s,
+each wait 50-100% of it).
 """
 
 import argparse
 import asyncio
 import contextlib
 import json
+import random
 import re
 import resource
 import sys
 import time
 
 EVENT = re.compile(rb'"seq":\s*(\d+),\s*"t":\s*([0-9.]+)')
+FIELD = re.compile(rb"(?m)^(id|retry): ?(.*)$")
+MAX_DELAY_S = 30.0  # django-sse.js's MAX_DELAY_MS
+STATUSES: dict[str, int] = {}  # --reconnect: every answer's status ("refused": no answer)
 
 
 class Conn:
-    __slots__ = ("seen", "latencies", "dups", "buf", "ok")
+    __slots__ = ("seen", "latencies", "dups", "buf", "ok", "last_id", "retry", "opens", "opened_at")
 
     def __init__(self):
         self.ok = False
@@ -28,25 +40,76 @@ class Conn:
         self.latencies: list[float] = []
         self.dups = 0
         self.buf = b""
+        self.last_id: bytes | None = None
+        self.retry = 2.0  # EventSource's reconnection time until the stream sets it
+        self.opens = 0
+        self.opened_at = 0.0
 
 
-async def run_conn(host, port, path, headers, conn, opened, failures, progress):
-    try:
-        reader, writer = await asyncio.open_connection(host, port)
-        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n"
-        writer.write(f"{request}{extra}\r\n".encode())
-        head = await reader.readuntil(b"\r\n\r\n")
-        if b" 200 " not in head.split(b"\r\n", 1)[0]:
-            raise RuntimeError(head[:80])
-    except Exception as exc:  # noqa: BLE001
-        failures.append(repr(exc))
-        opened()
-        return
-    conn.ok = True
-    opened()
+async def open_stream(host, port, path, headers, conn):
+    """(reader, writer) of a 200 event stream; raises with the status line if not."""
+    reader, writer = await asyncio.open_connection(host, port)
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    if conn.last_id is not None:
+        extra += f"Last-Event-ID: {conn.last_id.decode()}\r\n"
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n"
+    writer.write(f"{request}{extra}\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].split(b" ")[1].decode()
+    if status != "200":
+        writer.close()
+        raise HTTPStatus(status)
+    return reader, writer
+
+
+class HTTPStatus(Exception):
+    pass
+
+
+async def run_conn(host, port, path, headers, conn, opened, failures, progress, reconnect):
+    first, attempt = True, 0
     while True:
-        data = await reader.read(65536)
+        try:
+            reader, writer = await open_stream(host, port, path, headers, conn)
+        except Exception as exc:  # noqa: BLE001
+            if not reconnect:
+                failures.append(repr(exc))
+                opened()
+                return
+            if isinstance(exc, HTTPStatus):
+                STATUSES[exc.args[0]] = STATUSES.get(exc.args[0], 0) + 1
+                base = min(MAX_DELAY_S, conn.retry * 2**attempt)
+                attempt += 1
+                await asyncio.sleep(base * (0.5 + random.random() / 2))
+            else:  # refused or reset: EventSource waits its reconnection time
+                STATUSES["refused"] = STATUSES.get("refused", 0) + 1
+                await asyncio.sleep(conn.retry)
+            continue
+        if reconnect:
+            STATUSES["200"] = STATUSES.get("200", 0) + 1
+        attempt = 0
+        conn.ok = True
+        conn.opens += 1
+        conn.opened_at = time.time()
+        if first:
+            first = False
+            opened()
+        await read_events(reader, conn, progress, reconnect)
+        writer.close()
+        if not reconnect:
+            return
+        conn.buf = b""
+        await asyncio.sleep(conn.retry)
+
+
+async def read_events(reader, conn, progress, fields):
+    """Reads the stream until it ends or breaks; ``fields``: keep its
+    ``id:`` and ``retry:`` as EventSource does."""
+    while True:
+        try:
+            data = await reader.read(65536)
+        except OSError:
+            return
         if not data:
             return
         now = time.time()
@@ -55,6 +118,12 @@ async def run_conn(host, port, path, headers, conn, opened, failures, progress):
         if cut < 0:
             continue
         complete, conn.buf = conn.buf[: cut + 2], conn.buf[cut + 2 :]
+        if fields:
+            for name, value in FIELD.findall(complete):
+                if name == b"id":
+                    conn.last_id = value
+                elif value.isdigit():
+                    conn.retry = int(value) / 1000
         for match in EVENT.finditer(complete):
             seq = int(match[1])
             if seq in conn.seen:
@@ -80,6 +149,7 @@ async def main():
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--cookie", default="")
     parser.add_argument("--paths", default="", help="file with one path per connection")
+    parser.add_argument("--reconnect", action="store_true", help="reconnect as EventSource does")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -120,7 +190,10 @@ async def main():
         await gate.acquire()
         tasks.append(
             asyncio.create_task(
-                run_conn(host, int(port), p, headers, conn, opened, failures, progress)
+                run_conn(
+                    host, int(port), p, headers, conn, opened, failures, progress,
+                    args.reconnect,
+                )
             )
         )
     await all_open.wait()
@@ -142,6 +215,9 @@ async def main():
         if not line:
             return
         command = json.loads(line)
+        if "reconnected" in command:
+            print(json.dumps(await reconnected(conns, command)), flush=True)
+            continue
         expect = set(command["expect"])
         per_conn = command.get("per_conn", len(expect))
         target = received + per_conn * (args.n - len(failures))
@@ -168,6 +244,21 @@ async def main():
         )
         for c in conns:
             c.latencies = []
+
+
+async def reconnected(conns, command):
+    """Waits until every stream has opened ``command["reconnected"]`` times."""
+    wanted, deadline = command["reconnected"], time.monotonic() + command["timeout"]
+    while time.monotonic() < deadline:
+        back = sum(1 for c in conns if c.opens >= wanted)
+        if back == len(conns):
+            break
+        await asyncio.sleep(0.05)
+    return {
+        "back": back,
+        "all_back_at": max(c.opened_at for c in conns) if back == len(conns) else None,
+        "statuses": dict(STATUSES),
+    }
 
 
 if __name__ == "__main__":

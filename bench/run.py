@@ -116,10 +116,12 @@ def asgi_command(app: str, port: int) -> list[str]:
 
 
 class Server:
-    def __init__(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, name: str, extra_env: dict[str, str] | None = None, port: int | None = None
+    ) -> None:
         self.name = name
         app, kind, self.path, self.targeted = SERVERS[name]
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.kind = kind
         self.proc = subprocess.Popen(
@@ -177,10 +179,19 @@ def session_cookie() -> str:
 
 
 class LoadClient:
-    def __init__(self, url: str, n: int, paths: list[str] | None = None, cookie: str = "") -> None:
+    def __init__(
+        self,
+        url: str,
+        n: int,
+        paths: list[str] | None = None,
+        cookie: str = "",
+        reconnect: bool = False,
+    ) -> None:
         args = [sys.executable, str(ROOT / "bench" / "loadclient.py"), "--url", url, "--n", str(n)]
         if cookie:
             args += ["--cookie", cookie]
+        if reconnect:
+            args.append("--reconnect")
         if paths:
             with tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt") as f:
                 f.write("\n".join(paths))
@@ -202,6 +213,9 @@ class LoadClient:
             command["per_conn"] = per_conn
         if wanted is not None:
             command["wanted"] = wanted
+        return self.ask(command)
+
+    def ask(self, command: dict) -> dict:
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline())
@@ -382,6 +396,59 @@ def throughput(
         server.stop()
 
 
+def storm(name: str, n: int, events: int) -> dict:
+    """A restart under load: n reconnecting clients (as EventSource with
+    django-sse.js) hold streams; the server is killed, ``events`` are
+    published while it is down, and a new server starts on the same port.
+    How long until every client is back, what it was answered meanwhile,
+    and whether every event arrived exactly once (missed ones replayed by
+    Last-Event-ID)."""
+    server = Server(name)
+    try:
+        client = LoadClient(server.url + server.path, n, reconnect=True)
+        time.sleep(1.0)
+        publish(server, [1], interval=0.0).wait()
+        before = client.expect([1], timeout=30, per_conn=1)  # every client has an id
+        server.stop()
+        killed_at = time.time()
+        missed = list(range(2, events + 2))
+        publish(server, missed, interval=0.0).wait()
+        started_at = time.time()
+        server = Server(name, port=server.port)
+        listening_at = time.time()
+        cpu0 = server.cpu()
+        back = client.ask({"reconnected": 2, "timeout": 180})
+        reconnect_cpu = server.cpu() - cpu0
+        replay = client.expect(missed, timeout=60, per_conn=len(missed))
+        live = list(range(events + 2, events + 4))
+        publisher = publish(server, live, interval=0.5)
+        after = client.expect([1, *missed, *live], timeout=60, per_conn=len(live))
+        publisher.wait()
+        client.stop()
+        statuses = back["statuses"]
+        statuses["200"] = statuses.get("200", 0) - n  # the first opens
+        return {
+            "server": name,
+            "clients": n,
+            "missed_events": len(missed),
+            "boot_s": round(listening_at - started_at, 2),
+            "back_after_kill_s": round(back["all_back_at"] - killed_at, 2)
+            if back["all_back_at"]
+            else None,
+            "back_after_start_s": round(back["all_back_at"] - started_at, 2)
+            if back["all_back_at"]
+            else None,
+            "back": back["back"],
+            "statuses": statuses,
+            "reconnect_cpu_us": round(reconnect_cpu / n * 1e6),
+            "replay_p99_ms": replay["latencies_ms"].get("p99"),
+            "lost": before["lost"] + after["lost"],  # every event of the run, every client
+            "dup": after["dup"],
+        }
+    finally:
+        server.stop()
+
+
 def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
@@ -392,6 +459,7 @@ def report(
     auth_rows: list[dict],
     throughput_rows: list[dict],
     floor: dict | None = None,
+    storm_rows: list[dict] | None = None,
 ) -> str:
     lines: list[str] = []
     if rows:
@@ -471,6 +539,24 @@ def report(
                 f"{r['published_per_s']} | {r['delivered_all_in_s']} | "
                 f"{r.get('delivered_per_s', '-')} | {r['lost']} | {r['dup']} |"
             )
+    if storm_rows:
+        lines += [
+            "",
+            "Reconnect storm: the server is killed, events are published while it is down, "
+            "a new one starts on the same port; clients reconnect as EventSource does:",
+            "",
+            "| clients | server | missed events | boot s | all back after start s "
+            "| after kill s | answers while back | CPU us per reconnect | replay p99 ms "
+            "| lost | dup |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in storm_rows:
+            answers = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
+            lines.append(
+                f"| {r['clients']} | {r['server']} | {r['missed_events']} | {r['boot_s']} | "
+                f"{r['back_after_start_s']} | {r['back_after_kill_s']} | {answers} | "
+                f"{r['reconnect_cpu_us']} | {r['replay_p99_ms']} | {r['lost']} | {r['dup']} |"
+            )
     if floor:
         lines += [
             "",
@@ -503,6 +589,12 @@ def main() -> None:
         default=25_000,
         help="events per publisher to a topic with retention none (4 publishers, one "
         "watcher); 0 to skip",
+    )
+    parser.add_argument(
+        "--storm",
+        type=int,
+        default=10_000,
+        help="reconnecting clients when the server restarts; 0 to skip",
     )
     parser.add_argument("--asgi", choices=["uvicorn", "daphne"], default="uvicorn")
     parser.add_argument(
@@ -554,9 +646,15 @@ def main() -> None:
         row = throughput("sse", 1, args.unlogged, batch=batch, topic="live:bench")
         print(json.dumps(row), flush=True)
         throughput_rows.append(row)
+    storm_rows = []
+    for name in [s for s in ("sse", "sse-full") if s in args.servers.split(",")]:
+        if args.storm:
+            row = storm(name, args.storm, args.events)
+            print(json.dumps(row), flush=True)
+            storm_rows.append(row)
     gc_note = f", gc threshold {args.gc_threshold}" if args.gc_threshold else ""
     text = f"ASGI server: {args.asgi}{gc_note}\n\n" + report(
-        rows, targeted_rows, auth_rows, throughput_rows, floor
+        rows, targeted_rows, auth_rows, throughput_rows, floor, storm_rows
     )
     print("\n" + text)
     RESULTS.mkdir(exist_ok=True)
@@ -567,6 +665,7 @@ def main() -> None:
         "auth": auth_rows,
         "throughput": throughput_rows,
         "commit_floor": floor,
+        "storm": storm_rows,
     }
     (RESULTS / f"{stamp}.json").write_text(json.dumps(everything))
     (RESULTS / "latest.md").write_text(text + "\n")
