@@ -236,6 +236,7 @@ async def main():
             json.dumps(
                 {
                     "latencies_ms": summary(latencies),
+                    **({"raw_ms": latencies} if command.get("raw") else {}),
                     "lost": lost,
                     "dup": sum(c.dups for c in conns),
                 }

@@ -4,7 +4,7 @@ Starts real servers (uvicorn, one process each) and a load client in its own
 process on loopback, publishes from a third process, and prints one table.
 Ratios within one run are what count: this machine is noisy.
 
-    make bench                          # defaults: 1000 and 5000 streams
+    make bench                          # defaults: 5000 and 10000 streams
     python bench/run.py --sizes 1000,5000,10000 --servers sse,eventstream
 """
 
@@ -207,8 +207,11 @@ class LoadClient:
         timeout: float,
         per_conn: int | None = None,
         wanted: dict[int, int] | None = None,
+        raw: bool = False,
     ) -> dict:
-        command = {"expect": seqs, "timeout": timeout}
+        command: dict = {"expect": seqs, "timeout": timeout}
+        if raw:
+            command["raw"] = True
         if per_conn is not None:
             command["per_conn"] = per_conn
         if wanted is not None:
@@ -240,6 +243,7 @@ def publish(
     interval: float,
     topics: list[str] | None = None,
     batch: int = 1,
+    extra_env: dict[str, str] | None = None,
 ):
     """Start a publisher process; returns it (wait() for it to finish)."""
     args = [
@@ -260,7 +264,7 @@ def publish(
         with tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt") as f:
             f.write("\n".join(topics))
         args += ["--topics", f.name]
-    return subprocess.Popen(args, env=env_for(server.kind), cwd=ROOT)
+    return subprocess.Popen(args, env={**env_for(server.kind), **(extra_env or {})}, cwd=ROOT)
 
 
 def broadcast(name: str, n: int, events: int) -> dict:
@@ -449,6 +453,67 @@ def storm(name: str, n: int, events: int) -> dict:
         server.stop()
 
 
+def processes(broker: str, n: int, events: int, count: int = 2) -> dict:
+    """n streams over ``count`` server processes (n/count each) that share
+    only the database and the broker; events published from another
+    process must reach every stream of every server."""
+    servers = [Server("sse", {"BENCH_BROKER": broker}) for _ in range(count)]
+    clients: list[LoadClient] = []
+    try:
+        base_rss = [s.rss() for s in servers]
+        clients = [LoadClient(s.url + s.path, n // count) for s in servers]
+        time.sleep(1.0)
+        rss = [s.rss() for s in servers]
+        cpu0 = [s.cpu() for s in servers]
+        seqs = list(range(1, events + 1))
+        publisher = publish(servers[0], seqs, interval=1.0, extra_env={"BENCH_BROKER": broker})
+        results: list[dict] = [{} for _ in clients]
+
+        def wait(i: int) -> None:
+            results[i] = clients[i].expect(seqs, timeout=events + 30, raw=True)
+
+        threads = [
+            __import__("threading").Thread(target=wait, args=(i,)) for i in range(len(clients))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        publisher.wait()
+        cpu = sum(s.cpu() - c for s, c in zip(servers, cpu0, strict=True))
+        ready = sum(c.ready["ready"] for c in clients)
+        return {
+            "broker": broker,
+            "processes": count,
+            "streams": ready,
+            "failed": sum(c.ready["failed"] for c in clients),
+            "kb_per_stream": round(
+                sum(r - b for r, b in zip(rss, base_rss, strict=True)) / n / 1024, 1
+            ),
+            "latency_ms": summary([lat for r in results for lat in r["raw_ms"]]),
+            "lost": sum(r["lost"] for r in results),
+            "dup": sum(r["dup"] for r in results),
+            "cpu_us_per_delivery": round(cpu / max(1, ready * events) * 1e6, 1),
+        }
+    finally:
+        for c in clients:
+            c.stop()
+        for s in servers:
+            s.stop()
+
+
+def summary(values: list[float]) -> dict:
+    """p50, p99 and max of latencies gathered from several load clients."""
+    if not values:
+        return {}
+    values = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(values[min(len(values) - 1, int(q * len(values)))], 2)
+
+    return {"p50": pick(0.5), "p99": pick(0.99), "max": round(values[-1], 2), "n": len(values)}
+
+
 def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
@@ -460,6 +525,7 @@ def report(
     throughput_rows: list[dict],
     floor: dict | None = None,
     storm_rows: list[dict] | None = None,
+    process_rows: list[dict] | None = None,
 ) -> str:
     lines: list[str] = []
     if rows:
@@ -557,6 +623,23 @@ def report(
                 f"{r['back_after_start_s']} | {r['back_after_kill_s']} | {answers} | "
                 f"{r['reconnect_cpu_us']} | {r['replay_p99_ms']} | {r['lost']} | {r['dup']} |"
             )
+    if process_rows:
+        lines += [
+            "",
+            "Streams over several django-sse server processes (one load client each), "
+            "published from another process:",
+            "",
+            "| streams | processes | broker | KB/stream | p50 ms | p99 ms | max ms | lost | dup "
+            "| CPU us/delivery |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in process_rows:
+            lat = r["latency_ms"]
+            lines.append(
+                f"| {r['streams']} | {r['processes']} | {r['broker']} | {r['kb_per_stream']} | "
+                f"{lat.get('p50')} | {lat.get('p99')} | {lat.get('max')} | {r['lost']} | "
+                f"{r['dup']} | {r['cpu_us_per_delivery']} |"
+            )
     if floor:
         lines += [
             "",
@@ -572,7 +655,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="1000,5000", help="broadcast sizes; 0 to skip")
+    parser.add_argument("--sizes", default="5000,10000", help="broadcast sizes; 0 to skip")
     parser.add_argument("--servers", default="sse,sse-plain,eventstream,bare-django,bare-asgi")
     parser.add_argument("--events", type=int, default=5)
     parser.add_argument("--targeted", type=int, default=1000, help="users; 0 to skip")
@@ -595,6 +678,19 @@ def main() -> None:
         type=int,
         default=10_000,
         help="reconnecting clients when the server restarts; 0 to skip",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=20_000,
+        help="streams over two django-sse server processes, once per broker; 0 to skip",
+    )
+    parser.add_argument(
+        "--one-process",
+        type=int,
+        default=19_000,
+        help="the most streams one django-sse process holds here (the machine's hard limit "
+        "is 20,000 open files per process, load client and server alike); 0 to skip",
     )
     parser.add_argument("--asgi", choices=["uvicorn", "daphne"], default="uvicorn")
     parser.add_argument(
@@ -619,6 +715,10 @@ def main() -> None:
             row = broadcast(name, n, args.events)
             print(json.dumps(row), flush=True)
             rows.append(row)
+    if args.one_process and "sse" in stacks:
+        row = broadcast("sse", args.one_process, args.events)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
     for name in stacks if args.targeted else []:
         row = targeted(name, args.targeted)
         print(json.dumps(row), flush=True)
@@ -652,9 +752,14 @@ def main() -> None:
             row = storm(name, args.storm, args.events)
             print(json.dumps(row), flush=True)
             storm_rows.append(row)
+    process_rows = []
+    for broker in ("postgres", "redis") if args.processes and "sse" in stacks else []:
+        row = processes(broker, args.processes, args.events)
+        print(json.dumps(row), flush=True)
+        process_rows.append(row)
     gc_note = f", gc threshold {args.gc_threshold}" if args.gc_threshold else ""
     text = f"ASGI server: {args.asgi}{gc_note}\n\n" + report(
-        rows, targeted_rows, auth_rows, throughput_rows, floor, storm_rows
+        rows, targeted_rows, auth_rows, throughput_rows, floor, storm_rows, process_rows
     )
     print("\n" + text)
     RESULTS.mkdir(exist_ok=True)
@@ -666,6 +771,7 @@ def main() -> None:
         "throughput": throughput_rows,
         "commit_floor": floor,
         "storm": storm_rows,
+        "processes": process_rows,
     }
     (RESULTS / f"{stamp}.json").write_text(json.dumps(everything))
     (RESULTS / "latest.md").write_text(text + "\n")

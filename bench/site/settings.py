@@ -46,6 +46,14 @@ if KIND == "sse":
     DJANGO_SSE_TOPIC_RETENTION = {"live:*": "none"}
     # bench/stalled.py sets it shorter than the default 30 s.
     DJANGO_SSE_SEND_TIMEOUT = float(os.environ.get("DJANGO_SSE_SEND_TIMEOUT", 30))
+    # bench/run.py --processes: "postgres" (the default here) or "redis".
+    DJANGO_SSE_BROKER = os.environ.get("BENCH_BROKER", "postgres")
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:6379/4"]},
+        }
+    }
 elif KIND == "eventstream":
     INSTALLED_APPS.append("django_eventstream")
     EVENTSTREAM_REDIS = {"host": "127.0.0.1", "port": 6379, "db": 0}
