@@ -191,7 +191,14 @@ async def main():
         tasks.append(
             asyncio.create_task(
                 run_conn(
-                    host, int(port), p, headers, conn, opened, failures, progress,
+                    host,
+                    int(port),
+                    p,
+                    headers,
+                    conn,
+                    opened,
+                    failures,
+                    progress,
                     args.reconnect,
                 )
             )
