@@ -22,6 +22,7 @@ from pathlib import Path
 
 import commit_floor  # bench/, the script's own folder
 import psutil
+from loadclient import summary  # p50/p99/max, as the load client reports them
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -500,18 +501,6 @@ def processes(broker: str, n: int, events: int, count: int = 2) -> dict:
             c.stop()
         for s in servers:
             s.stop()
-
-
-def summary(values: list[float]) -> dict:
-    """p50, p99 and max of latencies gathered from several load clients."""
-    if not values:
-        return {}
-    values = sorted(values)
-
-    def pick(q: float) -> float:
-        return round(values[min(len(values) - 1, int(q * len(values)))], 2)
-
-    return {"p50": pick(0.5), "p99": pick(0.99), "max": round(values[-1], 2), "n": len(values)}
 
 
 def ratio(a: float | None, b: float | None) -> str:
