@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -375,7 +376,7 @@ def throughput(
             for i in range(publishers)
         ]
         result_holder: dict = {}
-        waiter = __import__("threading").Thread(
+        waiter = threading.Thread(
             target=lambda: result_holder.update(client.expect(seqs, timeout=180))
         )
         waiter.start()
@@ -432,17 +433,14 @@ def storm(name: str, n: int, events: int) -> dict:
         client.stop()
         statuses = back["statuses"]
         statuses["200"] = statuses.get("200", 0) - n  # the first opens
+        back_at = back["all_back_at"]  # None: not every client came back
         return {
             "server": name,
             "clients": n,
             "missed_events": len(missed),
             "boot_s": round(listening_at - started_at, 2),
-            "back_after_kill_s": round(back["all_back_at"] - killed_at, 2)
-            if back["all_back_at"]
-            else None,
-            "back_after_start_s": round(back["all_back_at"] - started_at, 2)
-            if back["all_back_at"]
-            else None,
+            "back_after_kill_s": back_at and round(back_at - killed_at, 2),
+            "back_after_start_s": back_at and round(back_at - started_at, 2),
             "back": back["back"],
             "statuses": statuses,
             "reconnect_cpu_us": round(reconnect_cpu / n * 1e6),
@@ -473,9 +471,7 @@ def processes(broker: str, n: int, events: int, count: int = 2) -> dict:
         def wait(i: int) -> None:
             results[i] = clients[i].expect(seqs, timeout=events + 30, raw=True)
 
-        threads = [
-            __import__("threading").Thread(target=wait, args=(i,)) for i in range(len(clients))
-        ]
+        threads = [threading.Thread(target=wait, args=(i,)) for i in range(len(clients))]
         for t in threads:
             t.start()
         for t in threads:
@@ -736,11 +732,11 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         throughput_rows.append(row)
     storm_rows = []
-    for name in [s for s in ("sse", "sse-full") if s in args.servers.split(",")]:
-        if args.storm:
-            row = storm(name, args.storm, args.events)
-            print(json.dumps(row), flush=True)
-            storm_rows.append(row)
+    storm_servers = [s for s in ("sse", "sse-full") if s in args.servers.split(",")]
+    for name in storm_servers if args.storm else []:
+        row = storm(name, args.storm, args.events)
+        print(json.dumps(row), flush=True)
+        storm_rows.append(row)
     process_rows = []
     for broker in ("postgres", "redis") if args.processes and "sse" in stacks else []:
         row = processes(broker, args.processes, args.events)
