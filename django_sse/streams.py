@@ -187,22 +187,24 @@ def _lifetime(sub: Subscriber) -> float:
 
 
 def _live_chunk(
-    drained: list[tuple[int, bytes]], skip_through: int, partial: tuple[int, int] | None
+    drained: tuple[list[int], list[bytes]], skip_through: int, partial: tuple[int, int] | None
 ) -> tuple[bytes, tuple[int, int] | None]:
-    """What to write of the frames drained from the subscriber: those past
-    ``skip_through`` (the client is ahead of this process up to there),
-    without the events of batch row ``partial`` the client has. Returns the
-    bytes and the ``partial`` still to look for."""
-    if len(drained) == 1 and drained[0][0] > skip_through and partial is None:
-        return drained[0][1], None  # the common case: one event, nothing to drop
-    if partial is not None and drained[-1][0] >= partial[0]:  # the row is among them
-        frames = [
+    """What to write of the frames drained from the subscriber (their ids
+    and frames): those past ``skip_through`` (the client is ahead of this
+    process up to there), without the events of batch row ``partial`` the
+    client has. Returns the bytes and the ``partial`` still to look for."""
+    ids, frames = drained
+    if len(ids) == 1 and ids[0] > skip_through and partial is None:
+        return frames[0], None  # the common case: one event, nothing to drop
+    if partial is not None and ids[-1] >= partial[0]:  # the row is among them
+        kept = [
             _without_partial(frame, partial) if event_id == partial[0] else frame
-            for event_id, frame in drained
+            for event_id, frame in zip(ids, frames, strict=True)
             if event_id > skip_through
         ]
-        return b"".join(frames), None
-    return b"".join(frame for event_id, frame in drained if event_id > skip_through), partial
+        return b"".join(kept), None
+    pairs = zip(ids, frames, strict=True)
+    return b"".join(frame for event_id, frame in pairs if event_id > skip_through), partial
 
 
 def _without_partial(frame: bytes, partial: tuple[int, int]) -> bytes:

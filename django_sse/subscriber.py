@@ -36,6 +36,7 @@ class Subscriber:
         "topics",
         "user_key",
         "end_after",
+        "ids",
         "frames",
         "ended",
         "complete",
@@ -62,7 +63,11 @@ class Subscriber:
         # Event names after which the stream ends (``complete`` is set by
         # the hub when it pushes one; the frames up to it are still sent).
         self.end_after = end_after
-        self.frames: list[tuple[int, bytes]] = []
+        # The ids and frames waiting, in two lists rather than one of
+        # pairs: a pair is an object the collector tracks, made per event
+        # and stream; ints and bytes are not tracked.
+        self.ids: list[int] = []
+        self.frames: list[bytes] = []
         self.ended: str | None = None
         self.complete = False
         self.wake_at = math.inf
@@ -75,21 +80,35 @@ class Subscriber:
         self._byte_limit = byte_limit
 
     def push(self, event_id: int, frame: bytes) -> bool:
-        """Queue a frame; True when this push made the subscriber overflow."""
+        """Queue a frame and wake the stream; True when this push made the
+        subscriber overflow."""
+        overflowed = self.queue(event_id, frame)
+        self._wake()
+        return overflowed
+
+    def queue(self, event_id: int, frame: bytes) -> bool:
+        """Queue a frame without waking the stream (``wake_if_pending`` does,
+        later); True when it made the subscriber overflow, which ends it."""
         if self.ended or self.complete:
             return False
         self._bytes += len(frame)
         if len(self.frames) >= self._limit or self._bytes > self._byte_limit:
             self.end("overflow")
             return True
-        self.frames.append((event_id, frame))
-        self._wake()
+        self.ids.append(event_id)
+        self.frames.append(frame)
         return False
+
+    def wake_if_pending(self) -> None:
+        """Wake the stream if frames wait or it must end (after ``queue``);
+        a stream that drained them already is left waiting."""
+        if self.frames or self.ended:
+            self._wake()
 
     def end(self, reason: str) -> None:
         if not self.ended:
             self.ended = reason
-            self.frames = []
+            self.ids, self.frames = [], []
             self._bytes = 0
             self._wake()
 
@@ -133,10 +152,12 @@ class Subscriber:
         self._waiter = None
         return bool(self.frames or self.ended)
 
-    def drain(self) -> list[tuple[int, bytes]]:
-        frames, self.frames = self.frames, []
+    def drain(self) -> tuple[list[int], list[bytes]]:
+        """The ids and frames waiting, in order; the subscriber is empty after."""
+        drained = self.ids, self.frames
+        self.ids, self.frames = [], []
         self._bytes = 0
-        return frames
+        return drained
 
 
 class Subscriptions:

@@ -32,7 +32,8 @@ async def frames_of(sub: Subscriber, count: int, timeout: float = 5.0) -> list[t
     async with asyncio.timeout(timeout):
         while len(got) < count:
             await wait(sub, 1.0)
-            got += sub.drain()
+            ids, frames = sub.drain()
+            got += zip(ids, frames, strict=True)
     return got
 
 
