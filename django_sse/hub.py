@@ -19,7 +19,7 @@ import contextvars
 import json
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -52,6 +52,7 @@ MAX_LAGS = 100_000  # delivery lag samples kept between two copies into the metr
 MAX_TICK = 0.25  # seconds between two rounds of the clock, at most
 LATE_WATCH = 600.0  # seconds ids passed over are watched where open transactions are unseen
 LISTENER_WAIT = 2.0  # seconds the first streams wait for the broker's listener, at most
+WAKE_BATCH = 50  # streams woken per turn of the event loop when an event fans out
 LATE_RESET = format_event(json.dumps({"reason": "late-event"}), event="reset")
 
 
@@ -154,6 +155,9 @@ class Hub(Subscriptions):
         # (``metrics.run`` sets a list and takes what it gathered).
         self.lags: list[float] | None = None
         self._wake = asyncio.Event()
+        # Streams with frames queued, still to be woken (``_wake_queued``).
+        self._to_wake: deque[Subscriber] = deque()
+        self._waking = False
         self._gap: Gap | None = None
         self._late: list[Late] = []
         # The id of the newest "late" marker in the log (streams.py skips
@@ -493,14 +497,35 @@ class Hub(Subscriptions):
             self._push(subs, row.id, frame, row.event)
 
     def _push(self, subs: set[Subscriber], event_id: int, frame: bytes, event: str) -> None:
+        """Queue a frame to every subscriber now (so the frontier can move
+        past it), and wake their streams ``WAKE_BATCH`` at a time."""
         ends = event in self._end_events
         self.stats.deliveries += len(subs)
+        to_wake = self._to_wake
         for sub in subs:
-            if sub.push(event_id, frame):
+            if sub.queue(event_id, frame):
                 self.stats.overflows += 1
                 _log_cut(sub, "overflow")
-            elif ends and event in sub.end_after:
+                continue
+            if ends and event in sub.end_after:
                 sub.complete = True
+            to_wake.append(sub)
+        if not self._waking:
+            self._wake_queued()
+
+    def _wake_queued(self) -> None:
+        """Wake ``WAKE_BATCH`` streams that have frames queued, and come back
+        for the next ones after their writes have run. Woken all at once,
+        every stream's scheduled step and the objects of its write would be
+        alive together: the collector's young passes would promote them,
+        and the full passes they bring on walk every open stream's objects
+        (bench/RESULTS.md, run 25). A batch at a time, few are alive at once."""
+        queue = self._to_wake
+        for _ in range(min(WAKE_BATCH, len(queue))):
+            queue.popleft().wake_if_pending()
+        self._waking = bool(queue)
+        if queue:
+            self.loop.call_soon(self._wake_queued)
 
     def deliver_unlogged(self, message: str) -> None:
         """Fan out an event the broker carried whole (``django_sse.unlogged``).
