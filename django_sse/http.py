@@ -164,6 +164,14 @@ class EventStreamResponse(StreamingHttpResponse):
     def streaming_content(self, value: Any) -> None:
         self._set_streaming_content(value)  # type: ignore[attr-defined]
 
+    # The ASGI handler iterates ``aiter(response)``, a generator of Django's
+    # around ``streaming_content``: one more step per stream and event.
+    # With the content still the stream's own, hand out the stream itself.
+    def __aiter__(self) -> Any:
+        if getattr(self, "_iterator", None) is self._stream:
+            return self._stream
+        return super().__aiter__()
+
     def close(self) -> None:
         try:
             super().close()

@@ -102,6 +102,7 @@ async def test_the_response_hands_out_its_stream_unless_a_middleware_replaced_it
     response = sse_response(rf.get("/sse/stream/"), frames())
     # No per-chunk wrapper generator of Django's around bytes it would not change.
     assert response.streaming_content is response._stream
+    assert aiter(response) is response._stream  # what the ASGI handler iterates
     assert [chunk async for chunk in response] == [b"data: a\n\n", b"data: b\n\n"]
 
     async def texts():
@@ -110,4 +111,5 @@ async def test_the_response_hands_out_its_stream_unless_a_middleware_replaced_it
     replaced = sse_response(rf.get("/sse/stream/"), frames())
     replaced.streaming_content = texts()
     assert replaced.streaming_content is not replaced._stream
+    assert aiter(replaced) is not replaced._stream
     assert [chunk async for chunk in replaced] == [b"data: c\n\n"]
