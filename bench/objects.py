@@ -39,7 +39,10 @@ def package_of(filename: str) -> str:
     return "python"
 
 
-async def open_streams(app, path: str, query: bytes, count: int) -> list[asyncio.Task]:
+async def open_streams(
+    app, path: str, query: bytes, count: int, on_body=None
+) -> list[asyncio.Task]:
+    """Open ``count`` streams; ``on_body`` is called with every chunk sent."""
     started = asyncio.Event()
     opened = 0
     forever = asyncio.Event()
@@ -61,6 +64,8 @@ async def open_streams(app, path: str, query: bytes, count: int) -> list[asyncio
                 opened += 1
                 if opened == count:
                     started.set()
+            elif on_body is not None:
+                on_body(message.get("body", b""))
 
         scope = {
             "type": "http",
