@@ -155,9 +155,9 @@ class Hub(Subscriptions):
         # (``metrics.run`` sets a list and takes what it gathered).
         self.lags: list[float] | None = None
         self._wake = asyncio.Event()
-        # Streams with frames queued, still to be woken (``_wake_queued``).
+        # Streams with frames queued, still to be woken: a ``_wake_queued``
+        # is scheduled on the loop exactly while it is not empty.
         self._to_wake: deque[Subscriber] = deque()
-        self._waking = False
         self._gap: Gap | None = None
         self._late: list[Late] = []
         # The id of the newest "late" marker in the log (streams.py skips
@@ -502,6 +502,7 @@ class Hub(Subscriptions):
         ends = event in self._end_events
         self.stats.deliveries += len(subs)
         to_wake = self._to_wake
+        scheduled = bool(to_wake)
         for sub in subs:
             if sub.queue(event_id, frame):
                 self.stats.overflows += 1
@@ -510,7 +511,7 @@ class Hub(Subscriptions):
             if ends and event in sub.end_after:
                 sub.complete = True
             to_wake.append(sub)
-        if not self._waking:
+        if not scheduled:
             self._wake_queued()
 
     def _wake_queued(self) -> None:
@@ -523,7 +524,6 @@ class Hub(Subscriptions):
         queue = self._to_wake
         for _ in range(min(WAKE_BATCH, len(queue))):
             queue.popleft().wake_if_pending()
-        self._waking = bool(queue)
         if queue:
             self.loop.call_soon(self._wake_queued)
 
