@@ -20,6 +20,16 @@ changes (one thread of this middleware's own, so they run one at a time).
 Without it everything works the same; each stream lets its request's thread
 go once it starts (``compat.release_request_thread``).
 
+For the same requests it stands in for Django's ``ASGIHandler.handle``
+(``serve_stream``): the same signals, middleware, view and response, with
+less kept per open stream for the hours it lasts. Django's handler defines
+an exception class per request (1.6 KB), keeps the request until the
+response ends (``compat.let_request_go``) and steps every event through
+three generators of its own before ``send``; ``serve_stream`` sends the
+stream's frames straight to ``send``. Any response other than the stream
+itself (an error, a redirect, content a middleware replaced) is sent by
+Django's ``send_response``.
+
 A task that a marked view starts and that outlives the response must not
 call sync code through ``sync_to_async``: asgiref refuses such calls once
 the request's context has ended. django-sse's hub, which the first stream
@@ -28,16 +38,23 @@ of a process starts, runs its tasks in a context of its own for this.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any, cast
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
-from django.urls import Resolver404, resolve
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import HttpResponseBase
+from django.urls import Resolver404, resolve, set_script_prefix
 
-from django_sse.compat import SHARED_EXECUTOR_SUPPORTED
+from django_sse.compat import SHARED_EXECUTOR_SUPPORTED, let_request_go
+from django_sse.http import EventStreamResponse
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -68,11 +85,24 @@ def _path_info(scope: Scope) -> str:
     return scope["path"].removeprefix(script_name) or "/"
 
 
+def django_handler(app: Any) -> ASGIHandler | None:
+    """The Django handler that serves ``app``'s stream requests, if it is
+    Django's own (or behind the static files handler, which passes every
+    request outside ``STATIC_URL`` to it); None for any other application."""
+    if isinstance(app, ASGIStaticFilesHandler):
+        app = app.application
+    if isinstance(app, ASGIHandler) and type(app).handle is ASGIHandler.handle:
+        return app
+    return None
+
+
 class SharedSyncThread:
-    """Runs the sync code of stream requests in one shared thread."""
+    """Runs the sync code of stream requests in one shared thread, and
+    serves them with ``serve_stream`` when ``app`` is Django's handler."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.django = django_handler(app)
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="django-sse-streams")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -82,6 +112,90 @@ class SharedSyncThread:
             and _is_stream_path(_path_info(scope))
         ):
             async with ThreadSensitiveContext(executor=self.executor):
-                await self.app(scope, receive, send)
+                if self.django is None:
+                    await self.app(scope, receive, send)
+                else:
+                    await serve_stream(self.django, scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+class _Sent(Exception):
+    """The response is sent: ends the task group (and its listener)."""
+
+
+async def serve_stream(handler: ASGIHandler, scope: Scope, receive: Any, send: Any) -> None:
+    """``handler.handle(scope, receive, send)`` for a stream request.
+
+    As Django's: the body is read, ``request_started`` sent, the request
+    made and passed through the middleware to the view while a task
+    listens for the client's disconnect (which ends the request), and the
+    response closed at the end (``request_finished``). Unlike it, once the
+    response is the stream itself the request is let go and the frames go
+    straight to ``send``."""
+    try:
+        body_file = await handler.read_body(receive)
+    except RequestAborted:
+        return
+    set_script_prefix(get_script_prefix(scope))
+    await signals.request_started.asend(sender=handler.__class__, scope=scope)
+    request, error_response = handler.create_request(scope, body_file)
+    if request is None:
+        body_file.close()
+        error = cast(HttpResponseBase, error_response)  # Django makes one with no request
+        await handler.send_response(error, send)
+        await sync_to_async(error.close)()
+        return
+
+    response: HttpResponseBase | None = None
+    held: IO[bytes] | None = body_file
+    try:
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(handler.listen_for_disconnect(receive))
+                response = await handler.run_get_response(request)
+                stream = None
+                if isinstance(response, EventStreamResponse):
+                    stream = response.own_stream()
+                if stream is None:
+                    await handler.send_response(response, send)
+                else:
+                    let_request_go(request, response)
+                    body_file.close()
+                    del request, body_file  # not kept for the hours the stream lasts
+                    held = None
+                    await _send_stream(response, stream, send)
+                raise _Sent
+        except* (_Sent, RequestAborted):
+            pass
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    finally:
+        if held is not None:
+            held.close()
+
+    if response is None:
+        await signals.request_finished.asend(sender=handler.__class__)
+    else:
+        await sync_to_async(response.close)()
+
+
+async def _send_stream(response: HttpResponseBase, stream: Any, send: Any) -> None:
+    start = {"type": "http.response.start", "status": response.status_code}
+    await send(start | {"headers": _headers(response)})  # not kept for the stream's life
+    try:
+        async for chunk in stream:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    finally:
+        await stream.aclose()
+    await send({"type": "http.response.body"})
+
+
+def _headers(response: HttpResponseBase) -> list[tuple[bytes, bytes]]:
+    """As Django's ``send_response`` encodes them."""
+    headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
+    for cookie in response.cookies.values():
+        headers.append((b"Set-Cookie", cookie.OutputString().encode("ascii")))
+    return headers

@@ -172,6 +172,15 @@ class EventStreamResponse(StreamingHttpResponse):
             return self._stream
         return super().__aiter__()
 
+    def own_stream(self) -> AsyncGenerator[bytes, None] | None:
+        """The stream's generator itself, for a handler that sends it with no
+        request thread to let go (``asgi.serve_stream``); None once a
+        middleware has replaced the content."""
+        if getattr(self, "_iterator", None) is self._stream:
+            stream: AsyncGenerator[bytes, None] = self._stream._stream
+            return stream
+        return None
+
     def close(self) -> None:
         try:
             super().close()

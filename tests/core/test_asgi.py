@@ -1,10 +1,21 @@
-"""SharedSyncThread: which requests share one thread for their sync code."""
+"""SharedSyncThread: which requests share one thread for their sync code,
+and how it serves them (``serve_stream``)."""
 
+import asyncio
+import gc
+import json
 import threading
+import weakref
 
-from asgiref.sync import sync_to_async
+import pytest
+from asgiref.sync import markcoroutinefunction, sync_to_async
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core import signals
+from django.core.asgi import get_asgi_application
+from django.urls import path
 
-from django_sse.asgi import SharedSyncThread
+from django_sse.asgi import SharedSyncThread, django_handler, stream_view
+from django_sse.http import json_error, sse_response
 
 
 async def test_stream_requests_run_sync_code_in_the_shared_thread_others_do_not():
@@ -24,8 +35,8 @@ async def test_stream_requests_run_sync_code_in_the_shared_thread_others_do_not(
         "/sse/progress/0b0e9a0c-4c4f-4a49-9a6c-2d3f5e7b8c91/state/",
         "/no-such-page/",
     ]
-    for path in paths * 2:
-        await wrapped({"type": "http", "path": path, "root_path": ""}, None, None)
+    for each in paths * 2:
+        await wrapped({"type": "http", "path": each, "root_path": ""}, None, None)
 
     streams, others = paths[:3], paths[3:]
     assert all(idents[path] == {shared} for path in streams)
@@ -42,3 +53,210 @@ async def test_a_script_prefix_is_removed_before_the_path_is_resolved():
     shared = wrapped.executor.submit(threading.get_ident).result()
     await wrapped({"type": "http", "path": "/app/sse/stream/", "root_path": "/app"}, None, None)
     assert idents == {shared}
+
+
+# serve_stream: a stream request served by SharedSyncThread in front of
+# Django's handler, against the same request served by Django's handler.
+
+requests_seen: list[weakref.ref] = []
+gate: dict[str, asyncio.Event] = {}
+closed: list[str] = []
+
+
+@stream_view
+async def two_frames(request):
+    requests_seen.append(weakref.ref(request))
+
+    async def frames():
+        try:
+            yield b"data: a\n\n"
+            await gate["second"].wait()
+            yield b"data: b\n\n"
+            await gate["end"].wait()
+        finally:
+            closed.append("stream")
+
+    response = sse_response(request, frames())
+    response.set_cookie("seen", "1")
+    return response
+
+
+@stream_view
+async def refused(request):
+    return json_error(409, "No stream for you.")
+
+
+class ReplacesStreams:
+    """A middleware that replaces a stream's content (Django's path again)."""
+
+    sync_capable = False
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        markcoroutinefunction(self)
+
+    async def __call__(self, request):
+        response = await self.get_response(request)
+        if getattr(response, "streaming", False) and request.GET.get("replace"):
+            inner = response.streaming_content
+
+            async def upper():
+                async for chunk in inner:
+                    yield chunk.upper()
+
+            response.streaming_content = upper()
+        return response
+
+
+urlpatterns = [path("two-frames/", two_frames), path("refused/", refused)]
+
+
+class Client:
+    """One ASGI request driven by hand: its messages, and a disconnect."""
+
+    def __init__(self, app, path: str, query: bytes = b""):
+        self.sent: list[dict] = []
+        self.gone = asyncio.Event()
+        self.body_read = False
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query,
+            "root_path": "",
+            "headers": [(b"host", b"testserver"), (b"accept-encoding", b"gzip")],
+            "client": ("127.0.0.1", 40000),
+            "server": ("testserver", 80),
+        }
+        self.task = asyncio.create_task(app(scope, self.receive, self.send))
+
+    async def receive(self):
+        if not self.body_read:
+            self.body_read = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message):
+        self.sent.append(message)
+
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.sent[1:])
+
+    async def until(self, body: bytes) -> None:
+        async with asyncio.timeout(5):
+            while self.body() != body:
+                await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+def apps(settings):
+    settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.ReplacesStreams"]
+    gate.update(second=asyncio.Event(), end=asyncio.Event())
+    requests_seen.clear()
+    closed.clear()
+    django = get_asgi_application()
+    return {"django": django, "django-sse": SharedSyncThread(django)}
+
+
+def finished_counter():
+    count = []
+
+    def receiver(**kwargs):
+        count.append(1)
+
+    signals.request_finished.connect(receiver, weak=False)
+    return count, receiver
+
+
+@pytest.mark.parametrize("query", [b"", b"replace=1"])
+async def test_a_stream_is_sent_as_djangos_handler_sends_it(apps, query):
+    finished, receiver = finished_counter()
+    try:
+        results = {}
+        for name, app in apps.items():
+            client = Client(app, "/two-frames/", query)
+            await client.until(b"data: a\n\n".upper() if query else b"data: a\n\n")
+            gate["second"].set()
+            both = b"data: a\n\ndata: b\n\n"
+            await client.until(both.upper() if query else both)
+            gate["end"].set()  # the stream ends
+            await asyncio.wait_for(client.task, 5)
+            results[name] = client.sent
+            gate.update(second=asyncio.Event(), end=asyncio.Event())
+        assert results["django-sse"][0] == results["django"][0]  # status and headers
+        start = results["django-sse"][0]
+        assert start["status"] == 200
+        assert (b"Content-Type", b"text/event-stream; charset=utf-8") in start["headers"]
+        assert any(name == b"Set-Cookie" and b"seen=1" in value for name, value in start["headers"])
+        assert results["django-sse"][1:] == results["django"][1:]
+        assert not results["django-sse"][-1].get("more_body")  # the response ended
+        assert closed == ["stream", "stream"]  # each generator closed
+        assert len(finished) == 2  # each response closed: request_finished
+    finally:
+        signals.request_finished.disconnect(receiver)
+
+
+async def test_the_request_is_let_go_once_its_stream_starts(apps):
+    held = {}
+    for name, app in apps.items():
+        client = Client(app, "/two-frames/")
+        await client.until(b"data: a\n\n")
+        gc.collect()
+        held[name] = requests_seen[-1]() is not None
+        client.gone.set()
+        await asyncio.wait_for(client.task, 5)
+    # Django's handler keeps the request (and its META, session and user)
+    # until the response ends; serve_stream lets it go when the stream starts.
+    assert held == {"django": True, "django-sse": False}
+    assert closed == ["stream", "stream"]  # a disconnect closes the generator
+
+
+async def test_other_responses_of_a_stream_path_are_djangos(apps):
+    for app in apps.values():
+        client = Client(app, "/refused/")
+        await asyncio.wait_for(client.task, 5)
+        assert client.sent[0]["status"] == 409
+        assert json.loads(client.body()) == {"error": "No stream for you.", "status": 409}
+
+
+async def test_a_client_gone_before_its_request_body_gets_nothing(apps):
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "path": "/two-frames/", "root_path": "", "method": "GET"}
+    await asyncio.wait_for(apps["django-sse"](scope, receive, send), 5)
+    assert sent == [] and requests_seen == []
+
+
+async def test_a_server_cancelling_a_stream_cancels_it(apps):
+    client = Client(apps["django-sse"], "/two-frames/")
+    await client.until(b"data: a\n\n")
+    client.task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(client.task, 5)
+    assert closed == ["stream"]
+
+
+def test_only_djangos_own_handler_is_served_by_serve_stream():
+    django = get_asgi_application()
+    assert django_handler(django) is django
+    assert django_handler(ASGIStaticFilesHandler(django)) is django
+
+    class Custom(type(django)):
+        async def handle(self, scope, receive, send):
+            return None
+
+    assert django_handler(Custom()) is None
+    assert django_handler(lambda scope, receive, send: None) is None

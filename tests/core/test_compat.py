@@ -49,3 +49,22 @@ def test_csrf_middleware_rejects_through_reject():
     from django.middleware.csrf import CsrfViewMiddleware
 
     assert callable(CsrfViewMiddleware._reject)
+
+
+async def test_djangos_handler_has_the_response_close_the_request():
+    # let_request_go takes request.close out of the response's closers.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.handlers.asgi import ASGIHandler
+    from django.test import RequestFactory
+
+    upload = SimpleUploadedFile("note.txt", b"hello")
+    request = RequestFactory().post("/no-such-page/", {"file": upload})
+    handler = ASGIHandler()
+    response = await handler.get_response_async(request)
+    assert request.close in response._resource_closers
+
+    opened = request.FILES["file"]
+    compat.let_request_go(request, response)
+    assert request.close not in response._resource_closers
+    assert opened.closed  # the request was closed, its upload with it
+    response.close()
