@@ -50,8 +50,10 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.base import BaseHandler
 from django.http import HttpResponseBase
 from django.urls import Resolver404, resolve, set_script_prefix
+from django.utils.module_loading import import_string
 
 from django_sse.compat import SHARED_EXECUTOR_SUPPORTED, let_request_go
 from django_sse.http import EventStreamResponse
@@ -96,6 +98,25 @@ def django_handler(app: Any) -> ASGIHandler | None:
     return None
 
 
+def sync_chain() -> BaseHandler | None:
+    """Django's handler with the middleware loaded as under WSGI, when
+    every middleware can run so; None when one is async-only.
+
+    Under ASGI, Django's chain runs each hook of a ``MiddlewareMixin``
+    middleware (all of Django's own) in a thread hop of its own
+    (``sync_to_async`` in ``MiddlewareMixin.__acall__``), about a dozen
+    per connect with a new project's stack (bench/RESULTS.md, run 23).
+    Through this chain, run in one hop to the shared thread, a stream
+    request passes every hook there and the async view runs back on the
+    event loop (``async_to_sync``, as Django runs it under WSGI)."""
+    for dotted in settings.MIDDLEWARE:
+        if not getattr(import_string(dotted), "sync_capable", True):
+            return None
+    chain = BaseHandler()
+    chain.load_middleware(is_async=False)
+    return chain
+
+
 class SharedSyncThread:
     """Runs the sync code of stream requests in one shared thread, and
     serves them with ``serve_stream`` when ``app`` is Django's handler."""
@@ -103,6 +124,7 @@ class SharedSyncThread:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.django = django_handler(app)
+        self.chain = sync_chain() if self.django is not None else None
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="django-sse-streams")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -115,7 +137,7 @@ class SharedSyncThread:
                 if self.django is None:
                     await self.app(scope, receive, send)
                 else:
-                    await serve_stream(self.django, scope, receive, send)
+                    await serve_stream(self.django, scope, receive, send, self.chain)
         else:
             await self.app(scope, receive, send)
 
@@ -124,8 +146,11 @@ class _Sent(Exception):
     """The response is sent: ends the task group (and its listener)."""
 
 
-async def serve_stream(handler: ASGIHandler, scope: Scope, receive: Any, send: Any) -> None:
-    """``handler.handle(scope, receive, send)`` for a stream request.
+async def serve_stream(
+    handler: ASGIHandler, scope: Scope, receive: Any, send: Any, chain: BaseHandler | None = None
+) -> None:
+    """``handler.handle(scope, receive, send)`` for a stream request; with
+    ``chain`` (``sync_chain()``) the middleware run in one thread hop.
 
     As Django's: the body is read, ``request_started`` sent, the request
     made and passed through the middleware to the view while a task
@@ -153,7 +178,7 @@ async def serve_stream(handler: ASGIHandler, scope: Scope, receive: Any, send: A
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(handler.listen_for_disconnect(receive))
-                response = await handler.run_get_response(request)
+                response = await _get_response(handler, chain, request)
                 stream = None
                 if isinstance(response, EventStreamResponse):
                     stream = response.own_stream()
@@ -180,6 +205,16 @@ async def serve_stream(handler: ASGIHandler, scope: Scope, receive: Any, send: A
         await signals.request_finished.asend(sender=handler.__class__)
     else:
         await sync_to_async(response.close)()
+
+
+async def _get_response(
+    handler: ASGIHandler, chain: BaseHandler | None, request: Any
+) -> HttpResponseBase:
+    if chain is None:
+        return await handler.run_get_response(request)
+    response: HttpResponseBase = await sync_to_async(chain.get_response)(request)
+    response._handler_class = handler.__class__  # type: ignore[attr-defined]
+    return response
 
 
 async def _send_stream(response: HttpResponseBase, stream: Any, send: Any) -> None:

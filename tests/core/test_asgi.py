@@ -8,13 +8,14 @@ import threading
 import weakref
 
 import pytest
-from asgiref.sync import markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core import signals
 from django.core.asgi import get_asgi_application
 from django.urls import path
+from django.utils.decorators import sync_and_async_middleware
 
-from django_sse.asgi import SharedSyncThread, django_handler, stream_view
+from django_sse.asgi import SharedSyncThread, django_handler, stream_view, sync_chain
 from django_sse.http import json_error, sse_response
 
 
@@ -86,8 +87,21 @@ async def refused(request):
     return json_error(409, "No stream for you.")
 
 
+def replaced(request, response):
+    if getattr(response, "streaming", False) and request.GET.get("replace"):
+        inner = response.streaming_content
+
+        async def upper():
+            async for chunk in inner:
+                yield chunk.upper()
+
+        response.streaming_content = upper()
+    return response
+
+
 class ReplacesStreams:
-    """A middleware that replaces a stream's content (Django's path again)."""
+    """An async-only middleware that replaces a stream's content (then
+    Django's send path serves it); with it, no sync chain."""
 
     sync_capable = False
     async_capable = True
@@ -97,19 +111,36 @@ class ReplacesStreams:
         markcoroutinefunction(self)
 
     async def __call__(self, request):
-        response = await self.get_response(request)
-        if getattr(response, "streaming", False) and request.GET.get("replace"):
-            inner = response.streaming_content
-
-            async def upper():
-                async for chunk in inner:
-                    yield chunk.upper()
-
-            response.streaming_content = upper()
-        return response
+        return replaced(request, await self.get_response(request))
 
 
-urlpatterns = [path("two-frames/", two_frames), path("refused/", refused)]
+@sync_and_async_middleware
+def replaces_streams_either_way(get_response):
+    """The same, able to run sync or async: a sync chain serves streams."""
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            return replaced(request, await get_response(request))
+
+        return markcoroutinefunction(middleware)
+    return lambda request: replaced(request, get_response(request))
+
+
+@stream_view
+async def slow(request):
+    try:
+        await gate["end"].wait()
+    except asyncio.CancelledError:
+        closed.append("view cancelled")
+        raise
+    return json_error(409, "Too late.")
+
+
+urlpatterns = [
+    path("two-frames/", two_frames),
+    path("refused/", refused),
+    path("slow/", slow),
+]
 
 
 class Client:
@@ -154,10 +185,10 @@ class Client:
                 await asyncio.sleep(0.005)
 
 
-@pytest.fixture
-def apps(settings):
+@pytest.fixture(params=["ReplacesStreams", "replaces_streams_either_way"])
+def apps(settings, request):
     settings.ROOT_URLCONF = __name__
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.ReplacesStreams"]
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.{request.param}"]
     gate.update(second=asyncio.Event(), end=asyncio.Event())
     requests_seen.clear()
     closed.clear()
@@ -240,6 +271,19 @@ async def test_a_client_gone_before_its_request_body_gets_nothing(apps):
     assert sent == [] and requests_seen == []
 
 
+async def test_a_client_gone_while_the_view_runs_cancels_the_view(apps):
+    finished, receiver = finished_counter()
+    try:
+        client = Client(apps["django-sse"], "/slow/")
+        await asyncio.sleep(0.2)
+        client.gone.set()
+        await asyncio.wait_for(client.task, 5)
+    finally:
+        signals.request_finished.disconnect(receiver)
+    assert client.sent == [] and closed == ["view cancelled"]
+    assert len(finished) == 1
+
+
 async def test_a_server_cancelling_a_stream_cancels_it(apps):
     client = Client(apps["django-sse"], "/two-frames/")
     await client.until(b"data: a\n\n")
@@ -260,3 +304,43 @@ def test_only_djangos_own_handler_is_served_by_serve_stream():
 
     assert django_handler(Custom()) is None
     assert django_handler(lambda scope, receive, send: None) is None
+
+
+def test_a_sync_chain_only_when_every_middleware_can_run_sync(settings):
+    assert sync_chain() is not None  # the test settings: Django's own middleware
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.replaces_streams_either_way"]
+    assert sync_chain() is not None
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.ReplacesStreams"]
+    assert sync_chain() is None
+
+
+def counted(executor) -> list:
+    submitted = []
+    submit = executor.submit
+    executor.submit = lambda *a, **k: submitted.append(1) or submit(*a, **k)
+    return submitted
+
+
+async def test_through_the_sync_chain_the_middleware_take_one_thread_hop(settings):
+    # Three of Django's MiddlewareMixin middleware, five hooks: under ASGI
+    # each hook is a hop to the thread; through the sync chain, one for all.
+    settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = [
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+    hops = {}
+    for chain in (True, False):
+        gate.update(second=asyncio.Event(), end=asyncio.Event())
+        app = SharedSyncThread(get_asgi_application())
+        if not chain:
+            app.chain = None
+        submitted = counted(app.executor)
+        client = Client(app, "/two-frames/")
+        await client.until(b"data: a\n\n")
+        hops[chain] = len(submitted)
+        client.gone.set()
+        await asyncio.wait_for(client.task, 5)
+        assert client.sent[0]["headers"].count((b"X-Frame-Options", b"DENY")) == 1
+    assert hops[False] - hops[True] == 4
