@@ -641,7 +641,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="5000,10000", help="broadcast sizes; 0 to skip")
-    parser.add_argument("--servers", default="sse,sse-plain,eventstream,bare-django,bare-asgi")
+    parser.add_argument(
+        "--servers", default="sse,sse-full,sse-plain,eventstream,bare-django,bare-asgi"
+    )
     parser.add_argument("--events", type=int, default=5)
     parser.add_argument("--targeted", type=int, default=1000, help="users; 0 to skip")
     parser.add_argument("--auth", type=int, default=2000, help="authenticated streams; 0 to skip")
