@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from django_sse import publish
 from django_sse.brokers.postgres import listener_params
+from django_sse.hub import tick_period
 from django_sse.hubs import get_hub
 from django_sse.logs import user_hash
 from django_sse.protocol import parse
@@ -222,6 +223,14 @@ async def test_unsubscribe_leaves_no_trace():
     assert hub.subscriber_count == 0 and hub.topic_counts() == {}
 
 
+def test_the_clock_ticks_a_fifth_of_the_shortest_limit_a_second_at_most(settings):
+    assert tick_period() == 1.0  # the defaults: heartbeat 15 s, send timeout 30 s
+    settings.DJANGO_SSE_SEND_TIMEOUT = 2.0
+    assert tick_period() == pytest.approx(0.4)
+    settings.DJANGO_SSE_IDLE_TIMEOUT = 0.5
+    assert tick_period() == pytest.approx(0.1)
+
+
 async def test_a_wait_ends_by_the_hubs_clock_or_at_once_on_a_frame():
     hub = await get_hub()
     sub = hub.subscribe(["clock"])
@@ -230,7 +239,7 @@ async def test_a_wait_ends_by_the_hubs_clock_or_at_once_on_a_frame():
     assert await wait(sub, 0.3) is False  # nothing came: the clock ended it
     # Ended by the clock: not before its time, and within a tick of it (a
     # second of slack for a loaded machine; without the clock it never ends).
-    assert 0.3 <= loop.time() - started < 0.3 + 0.25 + 1.0
+    assert 0.3 <= loop.time() - started < 0.3 + tick_period() + 1.0
     waiting = asyncio.create_task(wait(sub, 30))
     await asyncio.sleep(0.05)
     started = loop.time()
