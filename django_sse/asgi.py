@@ -28,7 +28,9 @@ response ends (``compat.let_request_go``) and steps every event through
 three generators of its own before ``send``; ``serve_stream`` sends the
 stream's frames straight to ``send``. Any response other than the stream
 itself (an error, a redirect, content a middleware replaced) is sent by
-Django's ``send_response``.
+Django's ``send_response``. When every middleware can run sync, the
+request passes them as under WSGI, in one hop to the shared thread
+(``sync_chain``), not one hop per hook.
 
 A task that a marked view starts and that outlives the response must not
 call sync code through ``sync_to_async``: asgiref refuses such calls once
@@ -51,7 +53,7 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.http import HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve, set_script_prefix
 from django.utils.module_loading import import_string
 
@@ -149,43 +151,55 @@ class _Sent(Exception):
 async def serve_stream(
     handler: ASGIHandler, scope: Scope, receive: Any, send: Any, chain: BaseHandler | None = None
 ) -> None:
-    """``handler.handle(scope, receive, send)`` for a stream request; with
-    ``chain`` (``sync_chain()``) the middleware run in one thread hop.
+    """``handler.handle(scope, receive, send)`` for a stream request.
 
     As Django's: the body is read, ``request_started`` sent, the request
     made and passed through the middleware to the view while a task
     listens for the client's disconnect (which ends the request), and the
     response closed at the end (``request_finished``). Unlike it, once the
     response is the stream itself the request is let go and the frames go
-    straight to ``send``."""
+    straight to ``send``. With ``chain`` (``sync_chain()``), the signal's
+    receivers, the request and the middleware take one hop to the thread."""
     try:
         body_file = await handler.read_body(receive)
     except RequestAborted:
         return
     set_script_prefix(get_script_prefix(scope))
-    await signals.request_started.asend(sender=handler.__class__, scope=scope)
-    request, error_response = handler.create_request(scope, body_file)
-    if request is None:
-        body_file.close()
-        error = cast(HttpResponseBase, error_response)  # Django makes one with no request
-        await handler.send_response(error, send)
-        await sync_to_async(error.close)()
-        return
-
+    request: HttpRequest | None = None
     response: HttpResponseBase | None = None
+    started = chain is None
+    if chain is None:
+        await signals.request_started.asend(sender=handler.__class__, scope=scope)
+        request, response = handler.create_request(scope, body_file)
+
+    def start_in_thread() -> tuple[HttpRequest | None, HttpResponseBase | None]:
+        nonlocal started
+        signals.request_started.send(sender=handler.__class__, scope=scope)
+        started = True
+        made, error = handler.create_request(scope, body_file)
+        if made is None:
+            return None, error
+        answer: HttpResponseBase = cast(BaseHandler, chain).get_response(made)
+        answer._handler_class = handler.__class__  # type: ignore[attr-defined]
+        return made, answer
+
     held: IO[bytes] | None = body_file
     try:
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(handler.listen_for_disconnect(receive))
-                response = await _get_response(handler, chain, request)
+                if chain is not None:
+                    request, response = await sync_to_async(start_in_thread)()
+                elif request is not None:
+                    response = await handler.run_get_response(request)
+                response = cast(HttpResponseBase, response)  # the view's, or the error's
                 stream = None
-                if isinstance(response, EventStreamResponse):
+                if request is not None and isinstance(response, EventStreamResponse):
                     stream = response.own_stream()
                 if stream is None:
                     await handler.send_response(response, send)
                 else:
-                    let_request_go(request, response)
+                    let_request_go(cast(HttpRequest, request), response)
                     body_file.close()
                     del request, body_file  # not kept for the hours the stream lasts
                     held = None
@@ -201,20 +215,10 @@ async def serve_stream(
         if held is not None:
             held.close()
 
-    if response is None:
+    if response is not None:
+        await sync_to_async(response.close)()  # request_finished
+    elif started:
         await signals.request_finished.asend(sender=handler.__class__)
-    else:
-        await sync_to_async(response.close)()
-
-
-async def _get_response(
-    handler: ASGIHandler, chain: BaseHandler | None, request: Any
-) -> HttpResponseBase:
-    if chain is None:
-        return await handler.run_get_response(request)
-    response: HttpResponseBase = await sync_to_async(chain.get_response)(request)
-    response._handler_class = handler.__class__  # type: ignore[attr-defined]
-    return response
 
 
 async def _send_stream(response: HttpResponseBase, stream: Any, send: Any) -> None:
