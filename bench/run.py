@@ -279,7 +279,10 @@ def broadcast(name: str, n: int, events: int) -> dict:
         connect_cpu = server.cpu()
         client = LoadClient(server.url + server.path, n)
         connect_cpu = server.cpu() - connect_cpu
-        time.sleep(1.0)
+        time.sleep(0.5)
+        idle_cpu, idle_t = server.cpu(), time.monotonic()
+        time.sleep(1.0)  # every stream open, no events: what the server spends idle
+        idle_rate = (server.cpu() - idle_cpu) / (time.monotonic() - idle_t)
         rss = server.rss()
         cpu0 = server.cpu()
         seqs = list(range(1, events + 1))
@@ -295,6 +298,7 @@ def broadcast(name: str, n: int, events: int) -> dict:
             "open_per_s": round(n / client.ready["open_seconds"]),
             # Server CPU while the streams opened, per stream.
             "connect_cpu_us": round(connect_cpu / max(1, client.ready["ready"]) * 1e6),
+            "idle_cpu_ms_per_s": round(idle_rate * 1e3, 1),
             "kb_per_stream": round((rss - base_rss) / n / 1024, 1),
             "latency_ms": result["latencies_ms"],
             "lost": result["lost"],
@@ -503,6 +507,100 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
 
+def _ratio(a, b) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def targets(
+    rows: list[dict],
+    throughput_rows: list[dict],
+    floor: dict | None,
+    storm_rows: list[dict],
+    process_rows: list[dict],
+) -> list[tuple[str, str, bool | None]]:
+    """#18's targets against this run's own figures: (target, figures, met);
+    met is None where the run has no figure for it."""
+    by = {(r["streams"], r["server"]): r for r in rows}
+    checks: list[tuple[str, str, bool | None]] = []
+
+    def against(label: str, value, other: str, limit: float) -> None:
+        found = []
+        for n in (5000, 10000):
+            mine, theirs = by.get((n, "sse")), by.get((n, other))
+            if mine and theirs:
+                found.append(_ratio(value(mine), value(theirs)))
+        met = None if not found else all(f is not None and f <= limit for f in found)
+        checks.append((label, " / ".join(f"{f}x" for f in found) or "not run", met))
+
+    p99 = lambda r: r["latency_ms"].get("p99")  # noqa: E731
+    against("p99 <= 1.0x the bare Django view, 5,000 / 10,000", p99, "bare-django", 1.0)
+    against("p99 <= 0.4x django-eventstream, 5,000 / 10,000", p99, "eventstream", 0.4)
+    per_delivery = lambda r: r.get("cpu_us_per_delivery")  # noqa: E731
+    against("CPU per delivery <= 1.1x the bare ASGI app", per_delivery, "bare-asgi", 1.1)
+    ten = by.get((10000, "sse"))
+    checks.append(
+        (
+            "memory <= 20 KB per stream at 10,000",
+            f"{ten['kb_per_stream']} KB" if ten else "not run",
+            None if not ten else ten["kb_per_stream"] <= 20,
+        )
+    )
+    connects = [
+        _ratio(by[(n, "sse-full")]["connect_cpu_us"], by[(n, "bare-django")]["connect_cpu_us"])
+        for n in (5000, 10000)
+        if (n, "sse-full") in by and (n, "bare-django") in by
+    ]
+    checks.append(
+        (
+            "connect CPU, full middleware stack <= 1.5x the bare Django view",
+            " / ".join(f"{c}x" for c in connects) or "not run",
+            None if not connects else all(c is not None and c <= 1.5 for c in connects),
+        )
+    )
+    for r in storm_rows:
+        bad = sum(v for k, v in r["statuses"].items() if str(k).startswith("5"))
+        checks.append(
+            (
+                f"reconnect storm of {r['clients']:,} ({r['server']}): back, nothing lost, no 5xx",
+                f"back after {r['back_after_start_s']} s, {r['lost']} lost, {bad} 5xx",
+                bool(r["back_after_start_s"]) and r["lost"] == 0 and r["dup"] == 0 and bad == 0,
+            )
+        )
+    most = max((r for r in rows if r["server"] == "sse"), key=lambda r: r["streams"], default=None)
+    if most:
+        checks.append(
+            (
+                "50,000 streams in one process (the most this run held in one)",
+                f"{most['streams']:,} held, {most['lost']} lost",
+                most["streams"] >= 50_000 and most["lost"] == 0,
+            )
+        )
+    for r in process_rows:
+        checks.append(
+            (
+                f"{r['streams']:,} streams over {r['processes']} processes, {r['broker']} broker",
+                f"{r['lost']} lost, {r['dup']} duplicated",
+                r["lost"] == 0 and r["dup"] == 0,
+            )
+        )
+    unlogged = [r for r in throughput_rows if "retention none" in r["server"]]
+    if unlogged:
+        best = max(r["delivered_per_s"] for r in unlogged)
+        checks.append(
+            ("retention none >= 20,000 events/s to one watcher", f"{best:,}/s", best >= 20_000)
+        )
+    if floor and floor.get("commits_with_notify_per_s"):
+        share = floor["publish_alone_per_s"] / floor["commits_with_notify_per_s"]
+        checks.append(
+            (
+                "persisted publishes >= 90% of the NOTIFY commit floor",
+                f"{share:.0%}",
+                share >= 0.9,
+            )
+        )
+    return checks
+
+
 def report(
     rows: list[dict],
     targeted_rows: list[dict],
@@ -516,8 +614,8 @@ def report(
     if rows:
         lines += [
             "| streams | server | open/s | connect CPU us | KB/stream | p50 ms | p99 ms | max ms "
-            "| lost | dup | server CPU s | CPU us/delivery |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "| lost | dup | server CPU s | CPU us/delivery | idle CPU ms/s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
     for r in rows:
         lat = r["latency_ms"]
@@ -525,7 +623,7 @@ def report(
             f"| {r['streams']} | {r['server']} | {r['open_per_s']} | {r.get('connect_cpu_us')} | "
             f"{r['kb_per_stream']} | {lat.get('p50')} | {lat.get('p99')} | "
             f"{lat.get('max')} | {r['lost']} | {r['dup']} | {r['server_cpu_s']} | "
-            f"{r.get('cpu_us_per_delivery')} |"
+            f"{r.get('cpu_us_per_delivery')} | {r.get('idle_cpu_ms_per_s')} |"
         )
     if rows:
         lines += [
@@ -633,6 +731,11 @@ def report(
             f"{floor['commits_with_notify_per_s']}/s; django_sse.publish() from 4 processes "
             f"with no server running {floor['publish_alone_per_s']}/s.",
         ]
+    checks = targets(rows, throughput_rows, floor, storm_rows or [], process_rows or [])
+    lines += ["", "#18's targets, this run:", "", "| target | this run | met |", "|---|---|---|"]
+    for label, figures, met in checks:
+        verdict = "not run" if met is None else ("yes" if met else "no")
+        lines.append(f"| {label} | {figures} | {verdict} |")
     return "\n".join(lines)
 
 
@@ -678,6 +781,9 @@ def main() -> None:
         default=19_000,
         help="the most streams one django-sse process holds here (the machine's hard limit "
         "is 20,000 open files per process, load client and server alike); 0 to skip",
+    )
+    parser.add_argument(
+        "--tokens", type=int, default=2000, help="tokens per answer (bench/tokens.py); 0 to skip"
     )
     parser.add_argument("--asgi", choices=["uvicorn", "daphne"], default="uvicorn")
     parser.add_argument(
@@ -744,10 +850,27 @@ def main() -> None:
         row = processes(broker, args.processes, args.events)
         print(json.dumps(row), flush=True)
         process_rows.append(row)
+    # Token streams (stream_to), last: bench/tokens.py makes the database anew.
+    token_table = ""
+    if args.tokens and "sse" in stacks:
+        token_table = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "tokens.py"), "--tokens", str(args.tokens)],
+            env=env_for("sse"),
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        print(token_table, flush=True)
     gc_note = f", gc threshold {args.gc_threshold}" if args.gc_threshold else ""
     text = f"ASGI server: {args.asgi}{gc_note}\n\n" + report(
         rows, targeted_rows, auth_rows, throughput_rows, floor, storm_rows, process_rows
     )
+    if token_table:
+        text += (
+            "\n\nToken streams (bench/tokens.py): answers at once from one producer "
+            "process, stream_to() against a row per token:\n\n" + token_table.strip()
+        )
     print("\n" + text)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -759,6 +882,7 @@ def main() -> None:
         "commit_floor": floor,
         "storm": storm_rows,
         "processes": process_rows,
+        "tokens": token_table,
     }
     (RESULTS / f"{stamp}.json").write_text(json.dumps(everything))
     (RESULTS / "latest.md").write_text(text + "\n")
