@@ -4,6 +4,7 @@ its time goes (the hottest functions, inclusive and self).
     python bench/profile.py broadcast --streams 5000     # 5 broadcasts
     python bench/profile.py open --streams 3000          # an open burst
     python bench/profile.py broadcast --server sse-plain
+    python bench/profile.py idle --streams 5000          # streams open, no events
 
 Samples include threads waiting on locks (py-spy --nonblocking); frames of
 an idle event loop (select) are left out.
@@ -56,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("scenario", choices=["broadcast", "open"])
+    parser.add_argument("scenario", choices=["broadcast", "open", "idle"])
     parser.add_argument("--server", default="sse")
     parser.add_argument("--streams", type=int, default=5000)
     parser.add_argument("--top", type=int, default=40)
@@ -72,6 +73,10 @@ def main() -> None:
             time.sleep(0.5)
             client = LoadClient(server.url + server.path, args.streams)
             print(client.ready)
+        elif args.scenario == "idle":
+            client = LoadClient(server.url + server.path, args.streams)
+            time.sleep(0.5)
+            spy = record(server.proc.pid, 5, raw)
         else:
             client = LoadClient(server.url + server.path, args.streams)
             time.sleep(1)

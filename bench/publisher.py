@@ -26,6 +26,9 @@ def main():
         "--batch", type=int, default=1, help="sse: events per transaction (publish_many)"
     )
     parser.add_argument("--pad", type=int, default=0, help="bytes of padding in each event")
+    parser.add_argument(
+        "--start-at", type=float, default=0.0, help="time.time() of the first publish, if set"
+    )
     args = parser.parse_args()
     pad = {"pad": "x" * args.pad} if args.pad else {}
     raw = Path(args.seqs[1:]).read_text() if args.seqs.startswith("@") else args.seqs
@@ -53,6 +56,8 @@ def main():
             request = urllib.request.Request(args.url + "/publish/", data=body, method="POST")
             urllib.request.urlopen(request).read()
 
+    if args.start_at:  # set up first: the caller times the server from then
+        time.sleep(max(0.0, args.start_at - time.time()))
     if args.kind == "sse" and args.batch > 1:
         from django_sse import publish_many
 
