@@ -152,10 +152,10 @@ class Server:
         self.proc.wait()
 
 
-def django(script: str, *args: str, stdin: str | None = None) -> str:
-    """Run ``script`` with Django set up on the bench database; its output."""
+def output(command: list[str], stdin: str | None = None) -> str:
+    """Run ``command`` with django-sse's bench settings; its output."""
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\n" + script, *args],
+        command,
         input=stdin,
         env=env_for("sse"),
         cwd=ROOT,
@@ -163,6 +163,11 @@ def django(script: str, *args: str, stdin: str | None = None) -> str:
         capture_output=True,
         text=True,
     ).stdout
+
+
+def django(script: str, *args: str, stdin: str | None = None) -> str:
+    """Run ``script`` with Django set up on the bench database; its output."""
+    return output([sys.executable, "-c", "import django; django.setup()\n" + script, *args], stdin)
 
 
 def session_cookie() -> str:
@@ -870,14 +875,9 @@ def main() -> None:
     # Token streams (stream_to), last: bench/tokens.py makes the database anew.
     token_table = ""
     if args.tokens and "sse" in stacks:
-        token_table = subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "tokens.py"), "--tokens", str(args.tokens)],
-            env=env_for("sse"),
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        token_table = output(
+            [sys.executable, str(ROOT / "bench" / "tokens.py"), "--tokens", str(args.tokens)]
+        )
         print(token_table, flush=True)
     gc_note = f", gc threshold {args.gc_threshold}" if args.gc_threshold else ""
     text = f"ASGI server: {args.asgi}{gc_note}\n\n" + report(

@@ -150,20 +150,9 @@ class Client:
         self.sent: list[dict] = []
         self.gone = asyncio.Event()
         self.body_read = False
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query,
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), (b"accept-encoding", b"gzip")],
-            "client": ("127.0.0.1", 40000),
-            "server": ("testserver", 80),
-        }
+        scope = {"type": "http", "method": "GET", "scheme": "http", "path": path}
+        scope |= {"query_string": query, "root_path": "", "server": ("testserver", 80)}
+        scope["headers"] = [(b"host", b"testserver"), (b"accept-encoding", b"gzip")]
         self.task = asyncio.create_task(app(scope, self.receive, self.send))
 
     async def receive(self):
