@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,32 @@ def _forget_running_jobs():
         background._running.clear()
         background._due.clear()
         background._cond.notify()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_tries_again_after_a_deadlock():
+    """The live servers of a worker run their periodic queries (announcements,
+    presence) on its database while a transactional test's teardown
+    TRUNCATEs every table: a query that joins two tables can lock them in
+    the other order, and PostgreSQL aborts one side of the deadlock. When it
+    aborts the TRUNCATE, try it again."""
+    from django.core.management.base import CommandError
+    from django.core.management.commands import flush
+
+    handle = flush.Command.handle
+
+    def tries_again(self, **options):
+        for attempt in range(5):
+            try:
+                return handle(self, **options)
+            except CommandError as exc:
+                if attempt == 4 or "deadlock detected" not in str(exc.__cause__):
+                    raise
+                time.sleep(0.1)
+
+    flush.Command.handle = tries_again
+    yield
+    flush.Command.handle = handle
 
 
 @pytest.fixture(scope="session")
