@@ -27,8 +27,10 @@ async def test_filter_and_page_through_the_history(browser, server):
     assert await page.locator("text=Older").count() == 0
     await page.goto(f"{server.url}/widgets-page/")
     await page.click("text=Older")
+    await page.wait_for_url("**before=**")  # the next page, not the one being left
     older = await page.evaluate(TITLES)
     assert older == [f"n{i}" for i in range(24, 4, -1)]  # the next 20, none twice
     await page.click("text=Newest")
+    await page.wait_for_url(lambda url: "before=" not in url)
     assert (await page.evaluate(TITLES))[0] == "n44"
     assert tab.errors == []
