@@ -156,7 +156,7 @@ class EventStreamResponse(StreamingHttpResponse):
     # content (then Django's wrapper applies as usual), hand out the stream.
     @property
     def streaming_content(self) -> Any:
-        if getattr(self, "_iterator", None) is self._stream:
+        if self._content_is_the_stream():
             return self._stream
         return super().streaming_content
 
@@ -168,7 +168,7 @@ class EventStreamResponse(StreamingHttpResponse):
     # around ``streaming_content``: one more step per stream and event.
     # With the content still the stream's own, hand out the stream itself.
     def __aiter__(self) -> Any:
-        if getattr(self, "_iterator", None) is self._stream:
+        if self._content_is_the_stream():
             return self._stream
         return super().__aiter__()
 
@@ -176,10 +176,14 @@ class EventStreamResponse(StreamingHttpResponse):
         """The stream's generator itself, for a handler that sends it with no
         request thread to let go (``asgi.serve_stream``); None once a
         middleware has replaced the content."""
-        if getattr(self, "_iterator", None) is self._stream:
+        if self._content_is_the_stream():
             stream: AsyncGenerator[bytes, None] = self._stream._stream
             return stream
         return None
+
+    def _content_is_the_stream(self) -> bool:
+        """False once a middleware has replaced ``streaming_content``."""
+        return getattr(self, "_iterator", None) is self._stream
 
     def close(self) -> None:
         try:
