@@ -433,12 +433,15 @@ def send_due() -> int:
                 service=message.subscription.service,
                 detail=detail,
             )
-    PushMessage.objects.filter(pk__in=[m.pk for m in sent]).delete()
-    PushSubscription.objects.filter(pk__in={m.subscription_id for m in sent}).update(
-        last_sent_at=timezone.now()
-    )
-    if gone:
-        PushSubscription.objects.filter(pk__in=gone).delete()
+    # Together: a message is never seen gone with its subscription's
+    # last_sent_at not yet set.
+    with transaction.atomic(using=router.db_for_write(PushMessage)):
+        PushMessage.objects.filter(pk__in=[m.pk for m in sent]).delete()
+        PushSubscription.objects.filter(pk__in={m.subscription_id for m in sent}).update(
+            last_sent_at=timezone.now()
+        )
+        if gone:
+            PushSubscription.objects.filter(pk__in=gone).delete()
     return len(claimed)
 
 
