@@ -41,8 +41,9 @@ of a process starts, runs its tasks in a context of its own for this.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import IO, Any, cast
 
@@ -172,16 +173,27 @@ async def serve_stream(
         await signals.request_started.asend(sender=handler.__class__, scope=scope)
         request, response = handler.create_request(scope, body_file)
 
+    # What the hop made, even when the client left while it ran (below).
+    made_in_thread: Future[tuple[HttpRequest | None, HttpResponseBase | None]] = Future()
+    before_hop = contextvars.copy_context()
+
     def start_in_thread() -> tuple[HttpRequest | None, HttpResponseBase | None]:
         nonlocal started
-        signals.request_started.send(sender=handler.__class__, scope=scope)
-        started = True
-        made, error = handler.create_request(scope, body_file)
-        if made is None:
-            return None, error
-        answer: HttpResponseBase = cast(BaseHandler, chain).get_response(made)
-        answer._handler_class = handler.__class__  # type: ignore[attr-defined]
-        return made, answer
+        try:
+            signals.request_started.send(sender=handler.__class__, scope=scope)
+            started = True
+            made, error = handler.create_request(scope, body_file)
+            if made is None:
+                result: tuple[HttpRequest | None, HttpResponseBase | None] = (None, error)
+            else:
+                answer: HttpResponseBase = cast(BaseHandler, chain).get_response(made)
+                answer._handler_class = handler.__class__  # type: ignore[attr-defined]
+                result = (made, answer)
+        except BaseException:
+            made_in_thread.set_result((None, None))
+            raise
+        made_in_thread.set_result(result)
+        return result
 
     held: IO[bytes] | None = body_file
     try:
@@ -190,6 +202,7 @@ async def serve_stream(
                 tasks.create_task(handler.listen_for_disconnect(receive))
                 if chain is not None:
                     request, response = await sync_to_async(start_in_thread)()
+                    made_in_thread = Future()  # not kept for the hours the stream lasts
                 elif request is not None:
                     response = await handler.run_get_response(request)
                 response = cast(HttpResponseBase, response)  # the view's, or the error's
@@ -215,6 +228,19 @@ async def serve_stream(
         if held is not None:
             held.close()
 
+    if chain is not None and response is None:
+        # The client left during the hop. Before the view starts, asgiref's
+        # cancellation does not wait for the thread, and it copies the
+        # thread's context back half-way (with a thread executor that is
+        # about to quit): wait for the thread, and close what it made in
+        # the context from before the hop.
+        response = (await asyncio.wrap_future(made_in_thread))[1]
+        await asyncio.create_task(_finish(handler, response, started), context=before_hop)
+    else:
+        await _finish(handler, response, started)
+
+
+async def _finish(handler: ASGIHandler, response: HttpResponseBase | None, started: bool) -> None:
     if response is not None:
         await sync_to_async(response.close)()  # request_finished
     elif started:

@@ -273,6 +273,52 @@ async def test_a_client_gone_while_the_view_runs_cancels_the_view(apps):
     assert len(finished) == 1
 
 
+class HoldsTheThread:
+    """A sync middleware that holds the shared thread until told to go."""
+
+    go = threading.Event()
+    waiting = threading.Event()
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        self.waiting.set()
+        self.go.wait(5)
+        response = self.get_response(request)
+        response._resource_closers.append(lambda: closed.append("late response"))
+        return response
+
+
+async def test_a_client_gone_while_the_middleware_runs_gets_its_response_closed(settings):
+    # The client leaves while the sync chain is in the thread, before the
+    # view: the thread goes on, and what it makes is closed once it ends.
+    settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = [f"{__name__}.HoldsTheThread"]
+    HoldsTheThread.go.clear(), HoldsTheThread.waiting.clear()
+    closed.clear()
+    events = []
+
+    def receiver(**kwargs):
+        events.append(("finished", list(closed)))
+
+    signals.request_finished.connect(receiver, weak=False)
+    try:
+        app = SharedSyncThread(get_asgi_application())
+        assert app.chain is not None
+        client = Client(app, "/two-frames/")
+        await asyncio.to_thread(HoldsTheThread.waiting.wait, 5)
+        client.gone.set()
+        await asyncio.sleep(0.05)  # the disconnect cancels the hop
+        HoldsTheThread.go.set()
+        await asyncio.wait_for(client.task, 5)
+    finally:
+        signals.request_finished.disconnect(receiver)
+    assert client.sent == []
+    # Once, after the view's response (never sent) was closed.
+    assert events == [("finished", ["late response"])]
+
+
 async def test_a_server_cancelling_a_stream_cancels_it(apps):
     client = Client(apps["django-sse"], "/two-frames/")
     await client.until(b"data: a\n\n")
