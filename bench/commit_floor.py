@@ -108,22 +108,30 @@ def measure_publish(db: str, processes: int, rows: int) -> int:
     return round(processes * rows / _timed(_publish_events, processes, db, rows))
 
 
-def floors(db: str, processes: int = 4, rows: int = 2000, rounds: int = 3) -> dict[str, int]:
+def floors(db: str, processes: int = 4, rows: int = 2000, rounds: int = 5) -> dict[str, Any]:
     """The medians of ``rounds`` rounds, each measuring the three in turn:
     the floor and ``publish()`` side by side, as the machine's speed drifts
-    (one after the other, their ratio moved from 61% to 96% between runs)."""
+    (one after the other, their ratio moved from 61% to 96% between runs).
+    ``publish_share`` is the median of each round's own ratio of
+    ``publish()`` to the NOTIFY floor: the two measured seconds apart, so
+    the disk's and the other core's drift between rounds (the floor alone
+    ranged 1,087-2,632/s in one run) is not in it."""
     url = f"postgresql://postgres@127.0.0.1:5432/{db}"
     runs: dict[str, list[int]] = {
         "commits_per_s": [],
         "commits_with_notify_per_s": [],
         "publish_alone_per_s": [],
     }
+    shares = []
     for _ in range(rounds):
         runs["commits_per_s"].append(measure(url, processes, rows, notify=False))
         runs["commits_with_notify_per_s"].append(measure(url, processes, rows, notify=True))
         runs["publish_alone_per_s"].append(measure_publish(db, processes, rows))
+        shares.append(runs["publish_alone_per_s"][-1] / runs["commits_with_notify_per_s"][-1])
     return {name: round(statistics.median(values)) for name, values in runs.items()} | {
-        "rounds": rounds
+        "rounds": rounds,
+        "publish_share": round(statistics.median(shares), 3),
+        "publish_shares": [round(share, 3) for share in shares],
     }
 
 
@@ -132,7 +140,7 @@ def main() -> None:
     parser.add_argument("--db", default="django_sse_bench")
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--rows", type=int, default=2000, help="transactions per process")
-    parser.add_argument("--rounds", type=int, default=3, help="the three in turn; medians")
+    parser.add_argument("--rounds", type=int, default=5, help="the three in turn; medians")
     args = parser.parse_args()
     print(json.dumps(floors(args.db, args.processes, args.rows, args.rounds)))
 

@@ -118,9 +118,43 @@ def _insert(alias: str, topic: str, event: str, text: str, trace: str | None = N
         row.save(using=alias, force_insert=True)
         return int(row.id)
     created = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [topic, event, text, created, trace]
+    if _binds_on_server(connection):
+        return _insert_bound(connection, _insert_sql(alias), params)
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(alias), [topic, event, text, created, trace])
+        cursor.execute(_insert_sql(alias), params)
         return int(cursor.fetchone()[0])
+
+
+def _binds_on_server(connection: Any) -> bool:
+    """Whether ``_insert_bound`` may run the INSERT: psycopg 3, and no one
+    watching the connection's queries (``DEBUG``'s log, ``assertNumQueries``,
+    the debug toolbar's execute wrappers), who sees them through Django's
+    cursor as before."""
+    watched = connection.queries_logged or connection.execute_wrappers
+    if connection.vendor != "postgresql" or watched:
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return bool(is_psycopg3)
+
+
+def _insert_bound(connection: Any, sql: str, params: list[Any]) -> int:
+    """The INSERT through a psycopg cursor of Django's connection that binds
+    the parameters on the server, where Django's own quotes them in Python:
+    a third less CPU in the publishing process (bench/RESULTS.md, run 27).
+    No statement is prepared unless the database's ``OPTIONS`` ask for it
+    (``prepare_threshold``), so a connection pooler sees what it sees from
+    Django. Otherwise as ``connection.cursor()``: its checks, its errors."""
+    import psycopg
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        row: Any = cursor.fetchone()
+    return int(row[0])
 
 
 @functools.cache
@@ -147,7 +181,11 @@ def _after_commit() -> None:
 
 
 def _wake_on_commit(alias: str) -> None:
-    transaction.on_commit(_after_commit, using=alias)
+    connection = connections[alias]
+    if connection.in_atomic_block or not connection.get_autocommit():
+        transaction.on_commit(_after_commit, using=alias)
+    else:
+        _after_commit()  # autocommit: the row is committed (as on_commit would)
 
 
 def _unlogged_broker(topic: str, broker: type[Broker] | None = None) -> type[Broker] | None:

@@ -13,6 +13,7 @@ now". Pick one with ``DJANGO_SSE_BROKER``:
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from django.db import connections
@@ -41,7 +42,13 @@ def broker_path() -> str:
 
 
 def broker_class() -> type[Broker]:
-    broker: type[Broker] = import_string(broker_path())
+    return _imported(broker_path())
+
+
+@functools.cache
+def _imported(path: str) -> type[Broker]:
+    """Once per path: ``publish()`` asks for the class twice per event."""
+    broker: type[Broker] = import_string(path)
     return broker
 
 
