@@ -142,7 +142,8 @@ def _binds_on_server(connection: Any) -> bool:
 def _insert_bound(connection: Any, sql: str, params: list[Any]) -> int:
     """The INSERT through a psycopg cursor of Django's connection that binds
     the parameters on the server, where Django's own quotes them in Python:
-    a third less CPU in the publishing process (bench/RESULTS.md, run 27).
+    about a fifth less CPU in the publishing process (bench/RESULTS.md,
+    run 27).
     No statement is prepared unless the database's ``OPTIONS`` ask for it
     (``prepare_threshold``), so a connection pooler sees what it sees from
     Django. Otherwise as ``connection.cursor()``: its checks, its errors."""
