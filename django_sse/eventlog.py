@@ -152,6 +152,7 @@ def _insert_bound(connection: Any, sql: str, params: list[Any]) -> int:
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params)
         row: Any = cursor.fetchone()

@@ -5,6 +5,7 @@ import contextlib
 
 import pytest
 from django.db import DataError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from django_sse import eventlog, publish
@@ -70,3 +71,12 @@ def test_in_a_transaction_the_wake_up_waits_for_the_commit(wakes):
     assert list(Event.objects.filter(pk__in=[kept, gone]).values_list("data", flat=True)) == [
         "kept"
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_broken_transaction_it_is_refused_as_djangos_cursor_refuses():
+    with transaction.atomic():
+        with pytest.raises(DataError), transaction.atomic(savepoint=False):
+            eventlog._insert("default", "t" * 201, "", "data")  # breaks the transaction
+        with refusing_djangos_cursor(), pytest.raises(TransactionManagementError):
+            publish("orders", "in a broken transaction")
