@@ -183,11 +183,7 @@ def _after_commit() -> None:
 
 
 def _wake_on_commit(alias: str) -> None:
-    connection = connections[alias]
-    if connection.in_atomic_block or not connection.get_autocommit():
-        transaction.on_commit(_after_commit, using=alias)
-    else:
-        _after_commit()  # autocommit: the row is committed (as on_commit would)
+    transaction.on_commit(_after_commit, using=alias)
 
 
 def _unlogged_broker(topic: str, broker: type[Broker] | None = None) -> type[Broker] | None:

@@ -295,7 +295,8 @@ async def test_a_client_gone_while_the_middleware_runs_gets_its_response_closed(
     # view: the thread goes on, and what it makes is closed once it ends.
     settings.ROOT_URLCONF = __name__
     settings.MIDDLEWARE = [f"{__name__}.HoldsTheThread"]
-    HoldsTheThread.go.clear(), HoldsTheThread.waiting.clear()
+    HoldsTheThread.go.clear()
+    HoldsTheThread.waiting.clear()
     closed.clear()
     events = []
 
