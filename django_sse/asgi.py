@@ -62,7 +62,8 @@ from django_sse.compat import SHARED_EXECUTOR_SUPPORTED, let_request_go
 from django_sse.http import EventStreamResponse
 
 Scope = MutableMapping[str, Any]
-Made = tuple[HttpRequest | None, HttpResponseBase | None]  # the sync chain's request, response
+# The sync chain's request, response, and whether request_started was sent.
+Made = tuple[HttpRequest | None, HttpResponseBase | None, bool]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
@@ -180,24 +181,6 @@ async def serve_stream(
     made_in_thread: Future[Made] | None = None
     before_hop: contextvars.Context | None = None
 
-    def start_in_thread(made_in_thread: Future[Made]) -> Made:
-        nonlocal started
-        try:
-            signals.request_started.send(sender=handler.__class__, scope=scope)
-            started = True
-            made, error = handler.create_request(scope, body_file)
-            if made is None:
-                result: Made = (None, error)
-            else:
-                answer: HttpResponseBase = cast(BaseHandler, chain).get_response(made)
-                answer._handler_class = handler.__class__  # type: ignore[attr-defined]
-                result = (made, answer)
-        except BaseException:
-            made_in_thread.set_result((None, None))
-            raise
-        made_in_thread.set_result(result)
-        return result
-
     held: IO[bytes] | None = body_file
     try:
         try:
@@ -205,7 +188,9 @@ async def serve_stream(
                 tasks.create_task(handler.listen_for_disconnect(receive))
                 if chain is not None:
                     made_in_thread, before_hop = Future(), contextvars.copy_context()
-                    request, response = await sync_to_async(start_in_thread)(made_in_thread)
+                    request, response, started = await sync_to_async(_start_in_thread)(
+                        handler, scope, body_file, chain, made_in_thread
+                    )
                     made_in_thread = before_hop = None  # not kept for the hours the stream lasts
                 elif request is not None:
                     response = await handler.run_get_response(request)
@@ -238,10 +223,37 @@ async def serve_stream(
         # thread's context back half-way (with a thread executor that is
         # about to quit): wait for the thread, and close what it made in
         # the context from before the hop.
-        response = (await asyncio.wrap_future(made_in_thread))[1]
+        _, response, started = await asyncio.wrap_future(made_in_thread)
         await asyncio.create_task(_finish(handler, response, started), context=before_hop)
     else:
         await _finish(handler, response, started)
+
+
+def _start_in_thread(
+    handler: ASGIHandler,
+    scope: Scope,
+    body_file: IO[bytes],
+    chain: BaseHandler,
+    made_in_thread: Future[Made],
+) -> Made:
+    """The sync chain's hop: ``request_started``, the request, every
+    middleware and the view. A function of the module, not a closure of
+    ``serve_stream``: a closure and its cells would live in the stream's
+    frame for as long as the stream lasts."""
+    result: Made = (None, None, False)
+    try:
+        signals.request_started.send(sender=handler.__class__, scope=scope)
+        result = (None, None, True)
+        made, error = handler.create_request(scope, body_file)
+        if made is None:
+            result = (None, error, True)
+        else:
+            answer: HttpResponseBase = chain.get_response(made)
+            answer._handler_class = handler.__class__  # type: ignore[attr-defined]
+            result = (made, answer, True)
+    finally:
+        made_in_thread.set_result(result)
+    return result
 
 
 async def _finish(handler: ASGIHandler, response: HttpResponseBase | None, started: bool) -> None:

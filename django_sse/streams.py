@@ -103,6 +103,7 @@ async def event_stream(
     written = loop.time()
     stats = hub.stats
     try:
+        hub.started(sub)  # it unsubscribes in its finally, from here on
         # The opening frames go out in one write: retry, reset, replay
         # batches, cursor (fewer sends per connect when thousands connect);
         # a long replay goes out in writes of about OPENING_BYTES.

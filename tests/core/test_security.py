@@ -156,6 +156,28 @@ async def test_a_stream_that_never_starts_gives_its_place_back():
     assert hub.streams_of("7") == 0 and hub.subscriber_count == 0
 
 
+async def test_a_started_stream_keeps_no_finalizer_and_gives_its_place_back_at_the_end():
+    """Once the stream runs, its own ``finally`` unsubscribes it: the
+    finalizer is detached (not kept for the stream's life), and closing
+    the stream still gives the place back."""
+    import weakref
+
+    from django_sse.hubs import get_hub
+    from django_sse.streams import event_stream
+
+    hub = await get_hub()
+    sub, upto = hub.subscribe_at_frontier(["news"], "8")
+    stream = event_stream(hub, ["news"], Cursor(None), subscriber=(sub, upto))
+    hub.release_when_dropped(stream, sub)
+    finalizers = [f for f in weakref.finalize._registry if f.peek()[0] is stream]  # type: ignore[attr-defined]
+    assert len(finalizers) == 1 and finalizers[0].alive
+    await anext(stream)  # the opening frames
+    assert not finalizers[0].alive and sub not in hub._unstarted
+    assert hub.streams_of("8") == 1
+    await stream.aclose()
+    assert hub.streams_of("8") == 0 and hub.subscriber_count == 0
+
+
 @override_settings(DJANGO_SSE_MAX_STREAMS=1)
 async def test_streams_per_process_are_limited_with_503(async_client):
     first = await async_client.get(f"{STREAM}?topics=news")
