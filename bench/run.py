@@ -760,7 +760,16 @@ def main() -> None:
     parser.add_argument(
         "--servers", default="sse,sse-full,sse-plain,eventstream,bare-django,bare-asgi"
     )
-    parser.add_argument("--events", type=int, default=5)
+    parser.add_argument(
+        "--events", type=int, default=5, help="events of the storm and the two-process runs"
+    )
+    parser.add_argument(
+        "--broadcast-events",
+        type=int,
+        default=10,
+        help="broadcasts per size and server, 1 s apart (the CPU per delivery is their "
+        "average; with 5, run 27 gave two servers on the same path 41.2 and 28.8 us)",
+    )
     parser.add_argument("--targeted", type=int, default=1000, help="users; 0 to skip")
     parser.add_argument("--auth", type=int, default=2000, help="authenticated streams; 0 to skip")
     parser.add_argument(
@@ -824,11 +833,11 @@ def main() -> None:
     stacks = [name for name in ("sse", "eventstream") if name in args.servers.split(",")]
     for n in [int(s) for s in args.sizes.split(",") if s.strip() not in ("", "0")]:
         for name in args.servers.split(","):
-            row = broadcast(name, n, args.events)
+            row = broadcast(name, n, args.broadcast_events)
             print(json.dumps(row), flush=True)
             rows.append(row)
     if args.one_process and "sse" in stacks:
-        row = broadcast("sse", args.one_process, args.events)
+        row = broadcast("sse", args.one_process, args.broadcast_events)
         print(json.dumps(row), flush=True)
         rows.append(row)
     for name in stacks if args.targeted else []:
