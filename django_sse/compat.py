@@ -2,12 +2,15 @@
 
 Django runs an ASGI request's sync code in a thread of the request's own
 (asgiref's thread-sensitive context). Streams live for hours, so django-sse
-steps around that thread in three ways, each needing a private detail of
+steps around that thread in four ways, each needing a private detail of
 asgiref; ``tests/core/test_compat.py`` fails loudly when a supported
 asgiref release changes one:
 
 - ``SyncToAsync.thread_sensitive_context``: the contextvar naming the
   request's context (``outside_request_thread``, ``release_request_thread``);
+- ``AsyncToSync.executors.current``: the thread of a sync caller that is
+  waiting for this async code, where its sync work goes
+  (``outside_request_thread``);
 - ``SyncToAsync.context_to_thread_executor``: the map from that context to
   its thread (``release_request_thread``);
 - ``ThreadSensitiveContext(executor=...)``: a context that runs on a thread
@@ -28,7 +31,7 @@ import inspect
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
+from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.db import connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -53,7 +56,15 @@ async def outside_request_thread(coro: Coroutine[Any, Any, T]) -> T:
     (``close_old_connections``: broken, too old or failing its health
     check, it is closed and the next query reconnects). A database error
     still raises; the endpoint answers 503 (``http.require_methods``).
+
+    Under a sync caller (the view run by ``asgi.sync_chain``, in
+    ``SharedSyncThread``'s one thread), the sync work goes to that caller's
+    thread, which is shared already and began this request with
+    ``request_started`` (whose receiver checks the connections) a moment
+    before: ``coro`` runs as it is, without a hop to check them again.
     """
+    if getattr(AsyncToSync.executors, "current", None) is not None:
+        return await coro
     context = contextvars.copy_context()
     context.run(SyncToAsync.thread_sensitive_context.set, None)  # type: ignore[arg-type]
 

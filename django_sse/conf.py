@@ -3,8 +3,12 @@
 Each ``Setting`` names its default, the rule a value must follow, the
 system check id that reports a bad value, and the line the settings
 reference prints (``docs/reference/settings.md`` is generated from these
-tables and a test keeps them in agreement). Values are read from
-``django.conf.settings`` on every access, so ``override_settings`` works.
+tables and a test keeps them in agreement). A value is read from
+``django.conf.settings`` once and kept while Django's settings object
+stays the same one (``Settings``), so ``override_settings`` works: reading
+an unset setting through Django raises and catches an ``AttributeError``
+each time, about 2 µs, and a stream's connect reads a dozen
+(bench/RESULTS.md, run 29).
 
 Contrib apps declare their own tables with the same classes and register
 them with ``register_settings`` so the checks and the docs cover them.
@@ -118,17 +122,35 @@ class Setting:
 
 
 class Settings:
-    """Attribute access to a table of settings: ``conf.DJANGO_SSE_HEARTBEAT``."""
+    """Attribute access to a table of settings: ``conf.DJANGO_SSE_HEARTBEAT``.
+
+    Values are kept once read, for as long as Django's settings object is
+    the same one: ``override_settings`` (and so pytest-django's ``settings``
+    fixture, and ``modify_settings``) puts a new one in place when it
+    starts and the old one back when it ends, and either empties what was
+    kept."""
 
     def __init__(self, table: Iterable[Setting]) -> None:
         self.table = {s.name: s for s in table}
+        self.values: dict[str, Any] = {}
+        self.source: object = None  # the settings object ``values`` came from
 
     def __getattr__(self, name: str) -> Any:
+        state = self.__dict__
+        source = settings._wrapped  # type: ignore[misc]  # the LazySettings's object
+        if state["source"] is not source:
+            state["values"], state["source"] = {}, source
+        values = state["values"]
         try:
-            setting = self.__dict__["table"][name]
+            return values[name]
+        except KeyError:
+            pass
+        try:
+            setting = state["table"][name]
         except KeyError:
             raise AttributeError(name) from None
-        return setting.value()
+        value = values[name] = setting.value()
+        return value
 
 
 CORE = (

@@ -12,6 +12,7 @@ from django.db import connection
 
 from django_sse import publish
 from django_sse.eventlog import publish_batch
+from django_sse.logs import user_hash
 from tests.browser.conftest import open_tab, signed_in
 from tests.users import User
 
@@ -135,7 +136,10 @@ async def test_two_users_never_share(browser, server, streams):
     assert await settled(streams, 2) == 2  # one per user, not per tab nor one in all
     scope = "document.querySelector('script[data-sse-scope]').dataset.sseScope"
     scopes = {user: await tabs[user][0].page.evaluate(scope) for user in (alice, bob)}
-    assert scopes[alice] != scopes[bob] and str(alice.pk) not in scopes[alice]
+    # The keyed hash of each user's id, never the id itself (a hash may
+    # hold the id's digits by chance: "u031e0279d48e" for user 27).
+    assert scopes == {user: f"u{user_hash(user.pk)}" for user in (alice, bob)}
+    assert scopes[alice] != scopes[bob] and scopes[alice] != f"u{alice.pk}"
     await sync_to_async(publish)(f"user:{alice.pk}", "for alice", event="item")
     for tab in tabs[alice]:
         await tab.until(f"{ITEMS}.length === 1")

@@ -215,3 +215,22 @@ def test_web_push_settings_go_together(monkeypatch):
     with override_settings(**PUSH_SETTINGS):
         (error,) = check_settings()
     assert error.id == "sse_notifications.E003" and "pywebpush is not installed" in error.msg
+
+
+def test_a_setting_read_once_follows_override_settings_and_the_settings_fixture(settings):
+    """``conf`` keeps what it read while Django's settings object is the
+    same: every way a test changes a setting is seen, deleting one too."""
+    from django_sse.conf import conf
+
+    assert conf.DJANGO_SSE_HEARTBEAT == 15.0
+    with override_settings(DJANGO_SSE_HEARTBEAT=3.0):
+        assert conf.DJANGO_SSE_HEARTBEAT == 3.0
+    assert conf.DJANGO_SSE_HEARTBEAT == 15.0
+    settings.DJANGO_SSE_HEARTBEAT = 4.0
+    assert conf.DJANGO_SSE_HEARTBEAT == 4.0
+    del settings.DJANGO_SSE_HEARTBEAT
+    assert conf.DJANGO_SSE_HEARTBEAT == 15.0
+    settings.DJANGO_SSE_MAX_TOPICS = 3
+    assert conf.DJANGO_SSE_MAX_TOPICS == 3 and conf.DJANGO_SSE_HEARTBEAT == 15.0
+    with pytest.raises(AttributeError):
+        conf.DJANGO_SSE_NO_SUCH_SETTING  # noqa: B018

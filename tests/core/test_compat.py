@@ -1,10 +1,11 @@
 """The asgiref internals ``django_sse.compat`` relies on. A supported asgiref
 release that changes one fails here, by name, before anything else breaks."""
 
+import asyncio
 import contextvars
 import threading
 
-from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, async_to_sync, sync_to_async
 
 from django_sse import compat
 
@@ -43,6 +44,30 @@ async def test_outside_request_thread_uses_the_shared_thread():
         outside = await compat.outside_request_thread(ident())
     assert inside != outside
     assert SyncToAsync.single_thread_executor._threads  # the shared thread ran it
+
+
+def test_outside_request_thread_under_a_sync_caller_uses_its_thread(monkeypatch):
+    """The view of ``asgi.sync_chain`` runs under the shared thread's
+    ``async_to_sync``: its sync work goes back to that thread, which
+    checked its connections at ``request_started``; no hop to check them
+    again. Without a sync caller, the check runs first."""
+    checks: list[int] = []
+    monkeypatch.setattr(compat, "_close_old_connections", lambda: checks.append(1))
+
+    async def view() -> int:
+        async def ident() -> int:
+            return await sync_to_async(threading.get_ident)()
+
+        return await compat.outside_request_thread(ident())
+
+    assert async_to_sync(view)() == threading.get_ident()
+    assert checks == []
+
+    async def no_caller() -> int:
+        return await compat.outside_request_thread(asyncio.sleep(0, 7))
+
+    assert asyncio.run(no_caller()) == 7
+    assert checks == [1]
 
 
 def test_csrf_middleware_rejects_through_reject():
