@@ -11,9 +11,12 @@ Ratios within one run are what count: this machine is noisy.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -146,6 +149,16 @@ class Server:
     def cpu(self) -> float:
         times = self.ps.cpu_times()
         return times.user + times.system
+
+    def thread_cpu(self) -> dict[int, float]:
+        """Seconds of CPU of each live thread, to the nanosecond (the
+        scheduler's count; ``cpu()`` counts in 10 ms ticks, 2 µs per
+        delivery in a broadcast to 5,000 streams)."""
+        seconds = {}
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            with contextlib.suppress(OSError):  # a thread that just ended
+                seconds[int(task.name)] = int((task / "schedstat").read_text().split()[0]) / 1e9
+        return seconds
 
     def stop(self) -> None:
         self.proc.kill()
@@ -299,12 +312,22 @@ def broadcast(name: str, n: int, events: int) -> dict:
         # send django-sse's heartbeats, which the floors do not.
         start_at = time.time() + 3.0
         publisher = publish(server, seqs, interval=1.0, start_at=start_at)
+        # The server's CPU just before each publish and at the end: one
+        # interval per broadcast, so a second in which the machine was busy
+        # elsewhere shows as one interval out of line, not as the mean.
+        marks: list[dict[int, float]] = []
+        sampler = threading.Thread(target=_mark_cpu, args=(server, start_at, events, marks))
+        sampler.start()
         time.sleep(max(0.0, start_at - time.time()))
         cpu0 = server.cpu()
         result = client.expect(seqs, timeout=events + 30)
         publisher.wait()
         cpu = server.cpu() - cpu0
+        sampler.join()
+        marks.append(server.thread_cpu())
         client.stop()
+        ready = max(1, client.ready["ready"])
+        per_broadcast = [round(_spent(a, b) / ready * 1e6, 1) for a, b in itertools.pairwise(marks)]
         return {
             "server": name,
             "streams": client.ready["ready"],
@@ -319,10 +342,27 @@ def broadcast(name: str, n: int, events: int) -> dict:
             "dup": result["dup"],
             "server_cpu_s": round(cpu, 2),
             # Server CPU over the broadcasts per event delivered to a stream.
-            "cpu_us_per_delivery": round(cpu / max(1, client.ready["ready"] * events) * 1e6, 1),
+            "cpu_us_per_delivery": round(cpu / (ready * events) * 1e6, 1),
+            # The same, broadcast by broadcast, and their median.
+            "cpu_us_per_broadcast": per_broadcast,
+            "cpu_us_per_delivery_median": round(statistics.median(per_broadcast), 1),
         }
     finally:
         server.stop()
+
+
+def _mark_cpu(server: Server, start_at: float, events: int, marks: list[dict[int, float]]) -> None:
+    """``server``'s CPU by thread 50 ms before each of the ``events``
+    publishes, one a second from ``start_at``."""
+    for i in range(events):
+        time.sleep(max(0.0, start_at + i - 0.05 - time.time()))
+        marks.append(server.thread_cpu())
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two ``thread_cpu()`` marks (a thread started in
+    between counts from zero; one that ended in between is not counted)."""
+    return sum(seconds - before.get(tid, 0.0) for tid, seconds in after.items())
 
 
 def targeted(name: str, n: int) -> dict:
@@ -550,8 +590,15 @@ def targets(
     p99 = lambda r: r["latency_ms"].get("p99")  # noqa: E731
     against("p99 <= 1.0x the bare Django view, 5,000 / 10,000", p99, "bare-django", 1.0)
     against("p99 <= 0.4x django-eventstream, 5,000 / 10,000", p99, "eventstream", 0.4)
-    per_delivery = lambda r: r.get("cpu_us_per_delivery")  # noqa: E731
-    against("CPU per delivery <= 1.1x the bare ASGI app", per_delivery, "bare-asgi", 1.1)
+    # The median of the broadcasts: one second in which the machine was busy
+    # elsewhere moves a mean by several percent, and the target is 10%.
+    per_delivery = lambda r: r.get("cpu_us_per_delivery_median")  # noqa: E731
+    against(
+        "CPU per delivery (median of the broadcasts) <= 1.1x the bare ASGI app",
+        per_delivery,
+        "bare-asgi",
+        1.1,
+    )
     ten = by.get((10000, "sse"))
     checks.append(
         (
@@ -624,8 +671,9 @@ def report(
     if rows:
         lines += [
             "| streams | server | open/s | connect CPU us | KB/stream | p50 ms | p99 ms | max ms "
-            "| lost | dup | server CPU s | CPU us/delivery | idle CPU ms/s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "| lost | dup | server CPU s | CPU us/delivery | median of the broadcasts "
+            "| idle CPU ms/s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
     for r in rows:
         lat = r["latency_ms"]
@@ -633,7 +681,8 @@ def report(
             f"| {r['streams']} | {r['server']} | {r['open_per_s']} | {r.get('connect_cpu_us')} | "
             f"{r['kb_per_stream']} | {lat.get('p50')} | {lat.get('p99')} | "
             f"{lat.get('max')} | {r['lost']} | {r['dup']} | {r['server_cpu_s']} | "
-            f"{r.get('cpu_us_per_delivery')} | {r.get('idle_cpu_ms_per_s')} |"
+            f"{r.get('cpu_us_per_delivery')} | {r.get('cpu_us_per_delivery_median')} | "
+            f"{r.get('idle_cpu_ms_per_s')} |"
         )
     if rows:
         lines += [

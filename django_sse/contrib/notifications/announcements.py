@@ -50,23 +50,22 @@ def publish_due() -> list[tuple[str, int]]:
     Returns what was published, as ``("start" | "end", id)``."""
     now = timezone.now()
     done = []
-    starting = Announcement.objects.filter(starts_at__lte=now, start_published=False).filter(
+    # One query a second for both (every server process runs it): those due
+    # to start, and those due to end that reached pages; one that ended
+    # unseen stays quiet.
+    starting = Q(starts_at__lte=now, start_published=False) & (
         Q(ends_at__isnull=True) | Q(ends_at__gt=now)
     )
-    for item in starting.select_related("group")[:100]:
+    ending = Q(ends_at__lte=now, start_published=True, end_published=False)
+    for item in Announcement.objects.filter(starting | ending).select_related("group")[:200]:
         with atomic():
-            if Announcement.objects.filter(pk=item.pk, start_published=False).update(
-                start_published=True
-            ):
-                publish(topic_of(item), item.as_event(), event="announcement")
-                done.append(("start", item.pk))
-    # Only what reached pages leaves them; one that ended unseen stays quiet.
-    ending = Announcement.objects.filter(
-        ends_at__lte=now, start_published=True, end_published=False
-    )
-    for item in ending.select_related("group")[:100]:
-        with atomic():
-            if Announcement.objects.filter(pk=item.pk, end_published=False).update(
+            if not item.start_published:
+                if Announcement.objects.filter(pk=item.pk, start_published=False).update(
+                    start_published=True
+                ):
+                    publish(topic_of(item), item.as_event(), event="announcement")
+                    done.append(("start", item.pk))
+            elif Announcement.objects.filter(pk=item.pk, end_published=False).update(
                 end_published=True
             ):
                 publish(topic_of(item), {"id": item.pk}, event="announcement-ended")
