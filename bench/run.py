@@ -816,8 +816,9 @@ def main() -> None:
         "--broadcast-events",
         type=int,
         default=10,
-        help="broadcasts per size and server, 1 s apart (the CPU per delivery is their "
-        "average; with 5, run 27 gave two servers on the same path 41.2 and 28.8 us)",
+        help="broadcasts per size and server, 1 s apart (the CPU-per-delivery target reads "
+        "their median; with 5 and the mean, run 27 gave two servers on the same path 41.2 "
+        "and 28.8 us)",
     )
     parser.add_argument("--targeted", type=int, default=1000, help="users; 0 to skip")
     parser.add_argument("--auth", type=int, default=2000, help="authenticated streams; 0 to skip")
