@@ -23,6 +23,8 @@ from django_sse.subscriber import Subscriber
 from django_sse.topics import retention
 
 MAX_CURSOR = 2**63 - 1
+INF = math.inf
+HEARTBEAT = encode_comment()
 REPLAY_BATCH = 100  # rows per replay query (their frames are held while they are sent)
 OPENING_BYTES = 64 * 1024
 
@@ -118,41 +120,36 @@ async def event_stream(
                 piece = b"".join(opening)
                 stats.bytes_written += len(piece)
                 yield piece
-                sub.cut_at, written = math.inf, loop.time()
+                sub.cut_at, written = INF, loop.time()
                 opening, size = [], 0
         if opening:
             sub.cut_at = min(loop.time() + send_timeout, sub.deadline, written + idle)
             piece = b"".join(opening)
             stats.bytes_written += len(piece)
             yield piece
-            sub.cut_at, written = math.inf, loop.time()
+            sub.cut_at, written = INF, loop.time()
         if start.complete:
             return
         # Live: one generator for the whole stream, not one inside another
-        # (a generator layer is a step per event and stream).
+        # (a generator layer is a step per event and stream). The clock is
+        # read once per wake, not three times.
         heartbeat = conf.DJANGO_SSE_HEARTBEAT
         idle_timeout = conf.DJANGO_SSE_IDLE_TIMEOUT
-        ends_at = sub.deadline if sub.deadline != math.inf else None
+        ends_at = sub.deadline  # inf: no lifetime limit
+        cut_cap = min(sub.deadline, written + idle)  # a stuck write is cut by then at the latest
         skip_through, partial = start.skip_through, start.partial
-        last_event = loop.time()
+        now = last_event = loop.time()
         while True:
             # Until the stream must end: max duration (or, signed in,
             # DJANGO_SSE_REAUTHORIZE), idle timeout, overflow, revocation,
             # shutdown, or an ``end_after`` event (sent, then the end).
-            deadline = ends_at
-            if idle_timeout:
-                idle_end = last_event + idle_timeout
-                deadline = idle_end if deadline is None else min(deadline, idle_end)
-            timeout = heartbeat if deadline is None else min(heartbeat, deadline - loop.time())
-            if timeout <= 0:
+            deadline = min(ends_at, last_event + idle_timeout) if idle_timeout else ends_at
+            if deadline <= now:
                 return  # the client reconnects and resumes from its cursor
-            await sub.waiter(timeout)
+            beat_at = now + heartbeat
+            await sub.waiter(beat_at if beat_at < deadline else deadline)
             now = loop.time()
-            if not sub.woken():
-                if deadline is not None and now >= deadline:
-                    continue
-                chunk = encode_comment()
-            elif sub.ended:
+            if sub.ended:
                 # Overflow: the client reconnects and replays from the log.
                 # Revoked: the reconnect is authorized again (and refused).
                 # Shutdown: the client reconnects to another server.
@@ -160,18 +157,29 @@ async def event_stream(
                     f"stream ended: {sub.ended}"
                 )
                 ends_at = now  # after this write
-            else:
+            elif sub.frames:
                 last_event = now
-                chunk, partial = _live_chunk(sub.drain(), skip_through, partial)
+                ids, frames = sub.drain()
+                if partial is None and len(ids) == 1 and ids[0] > skip_through:
+                    chunk = frames[0]  # the common case: one event, nothing to drop
+                else:
+                    chunk, partial = _live_chunk(ids, frames, skip_through, partial)
                 if sub.complete:
                     ends_at = now
                 if not chunk:
                     continue
-            sub.cut_at = min(now + send_timeout, sub.deadline, written + idle)
+            elif now >= deadline:
+                continue
+            else:
+                chunk = HEARTBEAT
+            cut_at = now + send_timeout
+            sub.cut_at = cut_at if cut_at < cut_cap else cut_cap
             stats.bytes_written += len(chunk)
             yield chunk
-            sub.cut_at, written = math.inf, loop.time()
-            if ends_at is not None and ends_at <= now:
+            sub.cut_at = INF
+            if idle != INF:
+                cut_cap = min(sub.deadline, loop.time() + idle)
+            if ends_at <= now:
                 return
     finally:
         sub.task = None
@@ -188,15 +196,12 @@ def _lifetime(sub: Subscriber) -> float:
 
 
 def _live_chunk(
-    drained: tuple[list[int], list[bytes]], skip_through: int, partial: tuple[int, int] | None
+    ids: list[int], frames: list[bytes], skip_through: int, partial: tuple[int, int] | None
 ) -> tuple[bytes, tuple[int, int] | None]:
     """What to write of the frames drained from the subscriber (their ids
     and frames): those past ``skip_through`` (the client is ahead of this
     process up to there), without the events of batch row ``partial`` the
     client has. Returns the bytes and the ``partial`` still to look for."""
-    ids, frames = drained
-    if len(ids) == 1 and ids[0] > skip_through and partial is None:
-        return frames[0], None  # the common case: one event, nothing to drop
     if partial is not None and ids[-1] >= partial[0]:  # the row is among them
         kept = [
             _without_partial(frame, partial) if event_id == partial[0] else frame

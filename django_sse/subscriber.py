@@ -114,8 +114,11 @@ class Subscriber:
 
     def _wake(self) -> None:
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            # Nothing is left for the clock to end (``tick``) once woken.
+            self._waiter, self.wake_at = None, math.inf
+            if not waiter.done():
+                waiter.set_result(None)
 
     def tick(self, now: float) -> bool:
         """The hub's clock: end a wait that is due; cut a stream whose write
@@ -130,26 +133,26 @@ class Subscriber:
             return True
         return False
 
-    def waiter(self, timeout: float) -> asyncio.Future[None]:
+    def waiter(self, until: float) -> asyncio.Future[None]:
         """A future that is done when frames are pending, the stream must
-        end, or ``timeout`` has passed (give or take a tick of the hub's
-        clock). Call ``woken`` after. A plain future, not a coroutine: one
-        object less per stream and event, and objects that live from one
-        event to the next bring on the garbage collector's full passes
-        (bench/RESULTS.md)."""
+        end, or the event loop's clock has reached ``until`` (give or take
+        a tick of the hub's clock). ``woken()`` tells which. A plain
+        future, not a coroutine: one object less per stream and event, and
+        objects that live from one event to the next bring on the garbage
+        collector's full passes (bench/RESULTS.md). An absolute time, not a
+        timeout: the stream has read the clock already, and a read costs
+        as much as the rest of the call."""
         waiter = asyncio.get_running_loop().create_future()
         if self.frames or self.ended:
             waiter.set_result(None)
             return waiter
         self._waiter = waiter
-        self.wake_at = waiter.get_loop().time() + timeout
+        self.wake_at = until
         return waiter
 
     def woken(self) -> bool:
         """After a waiter is done: True if frames are pending or the stream
         must end, False if only the time passed."""
-        self.wake_at = math.inf
-        self._waiter = None
         return bool(self.frames or self.ended)
 
     def drain(self) -> tuple[list[int], list[bytes]]:

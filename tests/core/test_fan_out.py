@@ -22,10 +22,14 @@ def write(sub: Subscriber, got: list[bytes]) -> None:
     got.append(message["body"])
 
 
+def in_30s() -> float:
+    return asyncio.get_running_loop().time() + 30
+
+
 async def stream(sub: Subscriber, got: list[bytes]) -> None:
     """What a stream does with each wake: drain, then write."""
     while True:
-        await sub.waiter(30)
+        await sub.waiter(in_30s())
         if sub.woken():
             write(sub, got)
         else:
@@ -68,7 +72,7 @@ async def test_every_stream_gets_every_frame_of_a_fan_out_larger_than_a_batch():
 async def test_streams_are_woken_a_batch_per_turn_of_the_loop():
     hub = await get_hub()
     subs = [hub.subscribe(["fan"]) for _ in range(hub_module.WAKE_BATCH * 3)]
-    waiters = [sub.waiter(30) for sub in subs]
+    waiters = [sub.waiter(in_30s()) for sub in subs]
     try:
         hub._push(set(subs), 1, FRAME, "message")
         assert sum(w.done() for w in waiters) == hub_module.WAKE_BATCH
@@ -87,12 +91,12 @@ async def test_a_stream_that_drained_before_its_turn_is_not_woken_for_nothing():
     hub = await get_hub()
     subs = [hub.subscribe(["fan"]) for _ in range(hub_module.WAKE_BATCH + 1)]
     for sub in subs:
-        sub.waiter(30)
+        sub.waiter(in_30s())
     try:
         hub._push(set(subs), 1, FRAME, "message")
         late = next(sub for sub in subs if sub._waiter is not None and not sub._waiter.done())
         assert late.woken() and late.drain() == ([1], [FRAME])  # its clock woke it first
-        again = late.waiter(30)  # waiting for the next event
+        again = late.waiter(in_30s())  # waiting for the next event
         await asyncio.sleep(0)
         assert not again.done(), "woken with nothing to send: it would write a heartbeat"
     finally:

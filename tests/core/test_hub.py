@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 async def wait(sub: Subscriber, timeout: float) -> bool:
     """What a stream does: wait, then True if frames came or it must end."""
-    await sub.waiter(timeout)
+    await sub.waiter(asyncio.get_running_loop().time() + timeout)
     return sub.woken()
 
 
