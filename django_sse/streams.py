@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django_sse import eventlog
 from django_sse.conf import conf
@@ -27,6 +29,14 @@ INF = math.inf
 HEARTBEAT = encode_comment()
 REPLAY_BATCH = 100  # rows per replay query (their frames are held while they are sent)
 OPENING_BYTES = 64 * 1024
+
+# Set by ``asgi.serve_stream`` in the task that sends a stream: the ASGI
+# ``send`` the live frames are written to from inside the stream, instead
+# of being yielded to a loop that sends them (no step out of the generator
+# and back per event).
+ASGI_SEND: ContextVar[Callable[[dict[str, Any]], Awaitable[None]] | None] = ContextVar(
+    "django_sse_asgi_send", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,7 @@ async def event_stream(
         ends_at = sub.deadline  # inf: no lifetime limit
         cut_cap = min(sub.deadline, written + idle)  # a stuck write is cut by then at the latest
         skip_through, partial = start.skip_through, start.partial
+        send = ASGI_SEND.get()
         now = last_event = loop.time()
         while True:
             # Until the stream must end: max duration (or, signed in,
@@ -175,7 +186,10 @@ async def event_stream(
             cut_at = now + send_timeout
             sub.cut_at = cut_at if cut_at < cut_cap else cut_cap
             stats.bytes_written += len(chunk)
-            yield chunk
+            if send is None:
+                yield chunk
+            else:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
             sub.cut_at = INF
             if idle != INF:
                 cut_cap = min(sub.deadline, loop.time() + idle)
