@@ -49,7 +49,11 @@ UNAVAILABLE = "The event log is unavailable; try again."
 BATCH = 1000
 QUERY_THREADS = 4
 MAX_LAGS = 100_000  # delivery lag samples kept between two copies into the metrics
-MAX_TICK = 1.0  # seconds between two rounds of the clock, at most
+# Seconds between two rounds of the clock, at most. A round walks every open
+# stream (about 1.4 ms at 5,000, bench/RESULTS.md, run 31); with the default
+# limits it runs every 3 s, and a heartbeat goes 15-18 s after the last
+# write: inside the margin check W004 keeps below a proxy's idle timeout.
+MAX_TICK = 3.0
 LATE_WATCH = 600.0  # seconds ids passed over are watched where open transactions are unseen
 LISTENER_WAIT = 2.0  # seconds the first streams wait for the broker's listener, at most
 WAKE_BATCH = 50  # streams woken per turn of the event loop when an event fans out

@@ -46,6 +46,8 @@ if KIND == "sse":
     DJANGO_SSE_TOPIC_RETENTION = {"live:*": "none"}
     # bench/stalled.py sets it shorter than the default 30 s.
     DJANGO_SSE_SEND_TIMEOUT = float(os.environ.get("DJANGO_SSE_SEND_TIMEOUT", 30))
+    # bench/idle.py sets it longer than its window: no heartbeats in what it measures.
+    DJANGO_SSE_HEARTBEAT = float(os.environ.get("DJANGO_SSE_HEARTBEAT", 15))
     # bench/run.py --processes: "postgres" (the default here) or "redis".
     DJANGO_SSE_BROKER = os.environ.get("BENCH_BROKER", "postgres")
     CHANNEL_LAYERS = {

@@ -10,7 +10,7 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from django_sse.contrib.notifications.announcements import publish_due, visible_to
+from django_sse.contrib.notifications.announcements import any_due, publish_due, visible_to
 from django_sse.contrib.notifications.models import Announcement
 from django_sse.models import Event
 from tests.users import User
@@ -46,6 +46,23 @@ def test_who_sees_what(world):
     assert titles(visible_to(AnonymousUser())) == ["Maintenance tonight"]
     assert titles(visible_to(outsider)) == ["Maintenance tonight"]
     assert titles(visible_to(member)) == ["Maintenance tonight", "Staff meeting"]
+
+
+def test_the_question_asked_every_second_agrees_with_what_is_published(world):
+    _, _, _, items = world
+    assert any_due()  # two starts are due ("later" is not yet, "over" ended unseen)
+    publish_due()
+    assert not any_due()
+    Announcement.objects.filter(pk=items["site"].pk).update(
+        ends_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert any_due()  # a published start has ended
+    assert publish_due() == [("end", items["site"].pk)]
+    assert not any_due()
+    Announcement.objects.filter(pk=items["later"].pk).update(
+        starts_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert any_due() and publish_due() == [("start", items["later"].pk)]
 
 
 def test_starts_and_ends_are_published_once_each(world, django_assert_num_queries):
