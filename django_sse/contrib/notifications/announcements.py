@@ -16,10 +16,10 @@ Events: ``announcement`` (``Announcement.as_event()``) and
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Field, Q, QuerySet
 from django.utils import timezone
 
 from django_sse.contrib.notifications.models import Announcement
@@ -53,7 +53,7 @@ def _due_sql() -> str:
     quote = connection.ops.quote_name
     table = quote(Announcement._meta.db_table)
     starts, ends, started, ended = (
-        quote(Announcement._meta.get_field(name).column)
+        quote(str(cast("Field[Any, Any]", Announcement._meta.get_field(name)).column))
         for name in ("starts_at", "ends_at", "start_published", "end_published")
     )
     return (
