@@ -18,6 +18,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import math
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Coroutine
@@ -49,11 +50,7 @@ UNAVAILABLE = "The event log is unavailable; try again."
 BATCH = 1000
 QUERY_THREADS = 4
 MAX_LAGS = 100_000  # delivery lag samples kept between two copies into the metrics
-# Seconds between two rounds of the clock, at most. A round walks every open
-# stream (about 1.4 ms at 5,000, bench/RESULTS.md, run 31); with the default
-# limits it runs every 3 s, and a heartbeat goes 15-18 s after the last
-# write: inside the margin check W004 keeps below a proxy's idle timeout.
-MAX_TICK = 3.0
+MAX_TICK = 1.0  # seconds between two rounds of the clock, at most
 LATE_WATCH = 600.0  # seconds ids passed over are watched where open transactions are unseen
 LISTENER_WAIT = 2.0  # seconds the first streams wait for the broker's listener, at most
 WAKE_BATCH = 50  # streams woken per turn of the event loop when an event fans out
@@ -243,14 +240,28 @@ class Hub(Subscriptions):
         with py-spy; bench/RESULTS.md)."""
         loop = self.loop
         while True:
-            # A round walks every open stream (about 5% of the CPU of a
-            # broadcast to 5,000 streams at 4 rounds a second, py-spy): as
-            # seldom as the streams' time limits allow. Their deadlines are
-            # read first; tick() is called only for the streams that are due.
+            # A walk reads every open stream's deadlines, and touches memory
+            # of every stream to do it: 11-21 ms at 5,000 streams here, when
+            # their memory was last touched seconds before (bench/RESULTS.md,
+            # run 32). So a round walks only once ``due.at`` is reached (a
+            # wait or a write may be due), and tick() is called only for the
+            # streams that are due.
             await asyncio.sleep(tick_period())
             now = loop.time()
-            due = [s for s in self._subscribers if s.wake_at <= now or s.cut_at <= now]
+            if now < self.due.at:
+                continue  # nothing can be due yet
+            due: list[Subscriber] = []
+            later = math.inf  # the next time one may fall due
+            for sub in self._subscribers:
+                at = sub.wake_at if sub.wake_at < sub.cut_at else sub.cut_at
+                if at <= now:
+                    due.append(sub)
+                elif at < later:
+                    later = at
             cut = [sub for sub in due if sub.tick(now)]
+            for sub in due:  # what a due stream still waits for, if anything
+                later = min(later, sub.wake_at, sub.cut_at)
+            self.due.at = later
             for sub in cut:
                 # Not counted any longer, whenever the server gets round to
                 # closing the stream (Django 5.2 may close it only when

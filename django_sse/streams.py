@@ -126,14 +126,14 @@ async def event_stream(
             opening.append(chunk)
             size += len(chunk)
             if size >= OPENING_BYTES:
-                sub.cut_at = min(loop.time() + send_timeout, sub.deadline, written + idle)
+                sub.must_write_by(min(loop.time() + send_timeout, sub.deadline, written + idle))
                 piece = b"".join(opening)
                 stats.bytes_written += len(piece)
                 yield piece
                 sub.cut_at, written = INF, loop.time()
                 opening, size = [], 0
         if opening:
-            sub.cut_at = min(loop.time() + send_timeout, sub.deadline, written + idle)
+            sub.must_write_by(min(loop.time() + send_timeout, sub.deadline, written + idle))
             piece = b"".join(opening)
             stats.bytes_written += len(piece)
             yield piece
@@ -149,6 +149,7 @@ async def event_stream(
         cut_cap = min(sub.deadline, written + idle)  # a stuck write is cut by then at the latest
         skip_through, partial = start.skip_through, start.partial
         send = ASGI_SEND.get()
+        due = sub.due
         now = last_event = loop.time()
         while True:
             # Until the stream must end: max duration (or, signed in,
@@ -170,11 +171,12 @@ async def event_stream(
                 ends_at = now  # after this write
             elif sub.frames:
                 last_event = now
-                ids, frames = sub.drain()
+                ids, frames = sub.ids, sub.frames
                 if partial is None and len(ids) == 1 and ids[0] > skip_through:
                     chunk = frames[0]  # the common case: one event, nothing to drop
                 else:
                     chunk, partial = _live_chunk(ids, frames, skip_through, partial)
+                sub.clear()
                 if sub.complete:
                     ends_at = now
                 if not chunk:
@@ -184,7 +186,11 @@ async def event_stream(
             else:
                 chunk = HEARTBEAT
             cut_at = now + send_timeout
-            sub.cut_at = cut_at if cut_at < cut_cap else cut_cap
+            if cut_at > cut_cap:
+                cut_at = cut_cap
+            sub.cut_at = cut_at  # sub.must_write_by(cut_at), inline: once per event
+            if cut_at < due.at:
+                due.at = cut_at
             stats.bytes_written += len(chunk)
             if send is None:
                 yield chunk

@@ -12,6 +12,19 @@ from typing import Any
 from django_sse.conf import conf
 
 
+class Due:
+    """The earliest time at which a wait or a write of some stream may fall
+    due (a bound: it may have passed with nothing due). The hub's clock
+    walks the streams only once it is reached, not every round: under a
+    steady flow of events a walk comes about once per heartbeat interval,
+    and a walk touches every stream's memory (bench/RESULTS.md, run 32)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at = math.inf
+
+
 class Subscriber:
     """Frames waiting for one stream, and why the stream must end, if it must.
 
@@ -29,7 +42,9 @@ class Subscriber:
 
     A wait has no timer of its own: it records when it must end
     (``wake_at``) and the hub's clock ends it then (``Hub._clock``), so
-    thousands of idle streams cost one timer, not one each.
+    thousands of idle streams cost one timer, not one each. ``due``, shared
+    by the hub's subscribers, is lowered to every ``wake_at`` and
+    ``cut_at`` set.
     """
 
     __slots__ = (
@@ -43,6 +58,7 @@ class Subscriber:
         "wake_at",
         "cut_at",
         "deadline",
+        "due",
         "task",
         "_waiter",
         "_limit",
@@ -57,6 +73,7 @@ class Subscriber:
         user_key: str | None = None,
         end_after: frozenset[str] = frozenset(),
         byte_limit: float = math.inf,
+        due: Due | None = None,
     ) -> None:
         self.topics = topics
         self.user_key = user_key
@@ -73,6 +90,7 @@ class Subscriber:
         self.wake_at = math.inf
         self.cut_at = math.inf
         self.deadline = math.inf  # the end of the stream's lifetime (set by the stream)
+        self.due = Due() if due is None else due
         self.task: asyncio.Task[Any] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._limit = limit
@@ -148,12 +166,28 @@ class Subscriber:
             return waiter
         self._waiter = waiter
         self.wake_at = until
+        if until < self.due.at:
+            self.due.at = until
         return waiter
+
+    def must_write_by(self, at: float) -> None:
+        """A write starts: cut the stream if it has not gone out by ``at``."""
+        self.cut_at = at
+        if at < self.due.at:
+            self.due.at = at
 
     def woken(self) -> bool:
         """After a waiter is done: True if frames are pending or the stream
         must end, False if only the time passed."""
         return bool(self.frames or self.ended)
+
+    def clear(self) -> None:
+        """Empty the subscriber once its ``ids`` and ``frames`` are read:
+        the same two lists emptied, not two new ones made per event and
+        stream (and the old two, made an event before, freed)."""
+        self.ids.clear()
+        self.frames.clear()
+        self._bytes = 0
 
     def drain(self) -> tuple[list[int], list[bytes]]:
         """The ids and frames waiting, in order; the subscriber is empty after."""
@@ -170,6 +204,7 @@ class Subscriptions:
     frontier = 0  # the id up to which events were fanned out (kept by the hub)
 
     def __init__(self) -> None:
+        self.due = Due()  # when the clock may find a wait or write due, at the earliest
         self._topics: dict[str, set[Subscriber]] = {}
         self._subscribers: set[Subscriber] = set()
         # Keyed by ``str(user.pk)``: the same key for an int or UUID pk as
@@ -194,6 +229,7 @@ class Subscriptions:
             user_key,
             end_after,
             conf.DJANGO_SSE_CLIENT_BUFFER_BYTES,
+            self.due,
         )
         for topic in topics:
             self._topics.setdefault(topic, set()).add(sub)
