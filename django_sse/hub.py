@@ -241,7 +241,7 @@ class Hub(Subscriptions):
         loop = self.loop
         while True:
             # A walk reads every open stream's deadlines, and touches memory
-            # of every stream to do it: 11-21 ms at 5,000 streams here, when
+            # of every stream to do it: 7-21 ms at 5,000 streams here, when
             # their memory was last touched seconds before (bench/RESULTS.md,
             # run 32). So a round walks only once ``due.at`` is reached (a
             # wait or a write may be due), and tick() is called only for the
