@@ -26,9 +26,9 @@ less kept per open stream for the hours it lasts. Django's handler defines
 an exception class per request (1.6 KB), keeps the request until the
 response ends (``compat.let_request_go``) and steps every event through
 three generators of its own before ``send``; ``serve_stream`` sends the
-stream's frames straight to ``send``, from a task of their own. Any response other than the stream
-itself (an error, a redirect, content a middleware replaced) is sent by
-Django's ``send_response``. When every middleware can run sync, the
+stream's frames straight to ``send``, from a task of their own. Any
+response other than the stream itself (an error, a redirect, content a
+middleware replaced) is sent by Django's ``send_response``. When every middleware can run sync, the
 request passes them as under WSGI, in one hop to the shared thread
 (``sync_chain``), not one hop per hook.
 
