@@ -32,9 +32,21 @@ STATUSES: dict[str, int] = {}  # --reconnect: every answer's status ("refused": 
 
 
 class Conn:
-    __slots__ = ("seen", "latencies", "dups", "buf", "ok", "last_id", "retry", "opens", "opened_at")
+    __slots__ = (
+        "seen",
+        "latencies",
+        "dups",
+        "buf",
+        "ok",
+        "last_id",
+        "retry",
+        "opens",
+        "opened_at",
+        "source",
+    )
 
-    def __init__(self):
+    def __init__(self, source: str | None = None):
+        self.source = source  # the local address it connects from (None: any)
         self.ok = False
         self.seen: set[int] = set()
         self.latencies: list[float] = []
@@ -48,7 +60,8 @@ class Conn:
 
 async def open_stream(host, port, path, headers, conn):
     """(reader, writer) of a 200 event stream; raises with the status line if not."""
-    reader, writer = await asyncio.open_connection(host, port)
+    local = (conn.source, 0) if conn.source else None
+    reader, writer = await asyncio.open_connection(host, port, local_addr=local)
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     if conn.last_id is not None:
         extra += f"Last-Event-ID: {conn.last_id.decode()}\r\n"
@@ -150,6 +163,13 @@ async def main():
     parser.add_argument("--cookie", default="")
     parser.add_argument("--paths", default="", help="file with one path per connection")
     parser.add_argument("--reconnect", action="store_true", help="reconnect as EventSource does")
+    parser.add_argument(
+        "--per-source",
+        type=int,
+        default=20_000,
+        help="connections per loopback source address (127.0.0.1, .2, ...): one address "
+        "has 28,232 ephemeral ports to one server port here",
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -161,7 +181,13 @@ async def main():
     else:
         paths = ["/" + path] * args.n
     headers = {"Cookie": args.cookie} if args.cookie else {}
-    conns = [Conn() for _ in range(args.n)]
+
+    def source(i: int) -> str | None:
+        """The first ``--per-source`` connect from wherever the system picks."""
+        block = i // args.per_source
+        return f"127.0.0.{1 + block}" if block and host.startswith("127.") else None
+
+    conns = [Conn(source(i)) for i in range(args.n)]
     failures: list[str] = []
     received = 0
     arrived = asyncio.Event()
