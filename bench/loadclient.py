@@ -183,7 +183,8 @@ async def main():
     headers = {"Cookie": args.cookie} if args.cookie else {}
 
     def source(i: int) -> str | None:
-        """The first ``--per-source`` connect from wherever the system picks."""
+        """Where connection ``i`` connects from: the first ``--per-source`` from
+        wherever the system picks, the next from 127.0.0.2, and so on."""
         block = i // args.per_source
         return f"127.0.0.{1 + block}" if block and host.startswith("127.") else None
 
