@@ -28,9 +28,9 @@ response ends (``compat.let_request_go``) and steps every event through
 three generators of its own before ``send``; ``serve_stream`` sends the
 stream's frames straight to ``send``, from a task of their own. Any
 response other than the stream itself (an error, a redirect, content a
-middleware replaced) is sent by Django's ``send_response``. When every middleware can run sync, the
-request passes them as under WSGI, in one hop to the shared thread
-(``sync_chain``), not one hop per hook.
+middleware replaced) is sent by Django's ``send_response``. When every
+middleware can run sync, the request passes them as under WSGI, in one
+hop to the shared thread (``sync_chain``), not one hop per hook.
 
 A task that a marked view starts and that outlives the response must not
 call sync code through ``sync_to_async``: asgiref refuses such calls once

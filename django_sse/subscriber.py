@@ -154,12 +154,13 @@ class Subscriber:
     def waiter(self, until: float) -> asyncio.Future[None]:
         """A future that is done when frames are pending, the stream must
         end, or the event loop's clock has reached ``until`` (give or take
-        a tick of the hub's clock). ``woken()`` tells which. A plain
-        future, not a coroutine: one object less per stream and event, and
-        objects that live from one event to the next bring on the garbage
-        collector's full passes (bench/RESULTS.md). An absolute time, not a
-        timeout: the stream has read the clock already, and a read costs
-        as much as the rest of the call."""
+        a tick of the hub's clock); with no ``frames`` and no ``ended``
+        after it, only the time passed. A plain future, not a coroutine:
+        one object less per stream and event, and objects that live from
+        one event to the next bring on the garbage collector's full passes
+        (bench/RESULTS.md). An absolute time, not a timeout: the stream
+        has read the clock already, and a read costs as much as the rest
+        of the call."""
         waiter = asyncio.get_running_loop().create_future()
         if self.frames or self.ended:
             waiter.set_result(None)
@@ -176,25 +177,13 @@ class Subscriber:
         if at < self.due.at:
             self.due.at = at
 
-    def woken(self) -> bool:
-        """After a waiter is done: True if frames are pending or the stream
-        must end, False if only the time passed."""
-        return bool(self.frames or self.ended)
-
     def clear(self) -> None:
-        """Empty the subscriber once its ``ids`` and ``frames`` are read:
-        the same two lists emptied, not two new ones made per event and
-        stream (and the old two, made an event before, freed)."""
+        """Empty the subscriber once its ``ids`` and ``frames`` (the frames
+        waiting, in order) are read: the same two lists emptied, not two
+        new ones made per event and stream (and the old two freed)."""
         self.ids.clear()
         self.frames.clear()
         self._bytes = 0
-
-    def drain(self) -> tuple[list[int], list[bytes]]:
-        """The ids and frames waiting, in order; the subscriber is empty after."""
-        drained = self.ids, self.frames
-        self.ids, self.frames = [], []
-        self._bytes = 0
-        return drained
 
 
 class Subscriptions:

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 async def wait(sub: Subscriber, timeout: float) -> bool:
     """What a stream does: wait, then True if frames came or it must end."""
     await sub.waiter(asyncio.get_running_loop().time() + timeout)
-    return sub.woken()
+    return bool(sub.frames or sub.ended)
 
 
 async def frames_of(sub: Subscriber, count: int, timeout: float = 5.0) -> list[tuple[int, bytes]]:
@@ -33,7 +33,8 @@ async def frames_of(sub: Subscriber, count: int, timeout: float = 5.0) -> list[t
     async with asyncio.timeout(timeout):
         while len(got) < count:
             await wait(sub, 1.0)
-            ids, frames = sub.drain()
+            ids, frames = list(sub.ids), list(sub.frames)
+            sub.clear()
             got += zip(ids, frames, strict=True)
     return got
 
