@@ -59,8 +59,7 @@ from django.urls import Resolver404, resolve, set_script_prefix
 from django.utils.module_loading import import_string
 
 from django_sse.compat import SHARED_EXECUTOR_SUPPORTED, let_request_go
-from django_sse.http import EventStreamResponse
-from django_sse.streams import ASGI_SEND
+from django_sse.http import ASGI_SEND, EventStreamResponse
 
 Scope = MutableMapping[str, Any]
 # The sync chain's request, response, and whether request_started was sent.
@@ -271,7 +270,7 @@ async def _send_stream(response: HttpResponseBase, stream: Any, send: Any) -> No
     # task that waits for it through every coroutine it waits in: here the
     # server's, the middleware's and this module's are left out (its own
     # is short), and a live stream writes to ``send`` itself
-    # (``streams.ASGI_SEND``), with no step out of its generator. The
+    # (``http.ASGI_SEND``), with no step out of its generator. The
     # objects a delivery touches are fewer: bench/RESULTS.md, run 31.
     context = contextvars.copy_context()
     context.run(ASGI_SEND.set, send)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextvars import ContextVar
 from functools import wraps
 from typing import Any
 
@@ -17,6 +18,14 @@ from django.http.response import HttpResponseBase
 
 from django_sse.compat import csrf_problem, release_request_thread
 from django_sse.logs import describe, log_event
+
+# Set by ``asgi.serve_stream`` in the task that sends a stream: the ASGI
+# ``send`` the live frames are written to from inside the stream, instead
+# of being yielded to a loop that sends them (no step out of the generator
+# and back per event).
+ASGI_SEND: ContextVar[Callable[[dict[str, Any]], Awaitable[None]] | None] = ContextVar(
+    "django_sse_asgi_send", default=None
+)
 
 NEEDS_ASGI = (
     "Server-Sent Events streams need an ASGI server (daphne, uvicorn, granian). "

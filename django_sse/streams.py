@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from django_sse import eventlog
 from django_sse.conf import conf
+from django_sse.http import ASGI_SEND
 from django_sse.hub import Hub
 from django_sse.protocol import encode_comment, encode_retry, format_event
 from django_sse.subscriber import Subscriber
@@ -29,14 +28,6 @@ INF = math.inf
 HEARTBEAT = encode_comment()
 REPLAY_BATCH = 100  # rows per replay query (their frames are held while they are sent)
 OPENING_BYTES = 64 * 1024
-
-# Set by ``asgi.serve_stream`` in the task that sends a stream: the ASGI
-# ``send`` the live frames are written to from inside the stream, instead
-# of being yielded to a loop that sends them (no step out of the generator
-# and back per event).
-ASGI_SEND: ContextVar[Callable[[dict[str, Any]], Awaitable[None]] | None] = ContextVar(
-    "django_sse_asgi_send", default=None
-)
 
 
 @dataclass(frozen=True)
