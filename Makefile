@@ -70,13 +70,19 @@ lint: .venv-py312/.installed
 	.venv-py312/bin/mypy
 
 docs: .venv-py312/.installed
-	.venv-py312/bin/mkdocs build --strict -q -d site
+	.venv-py312/bin/mkdocs build --strict -d site
 
-# The sdist and wheel, with their metadata checked.
-dist: .venv-py312/.installed
+# The sdist and wheel, with their metadata checked: a venv of build and
+# twine alone, nothing of the test stacks.
+.venv-dist/.installed: requirements/dist.txt
+	$(PY312) -m venv .venv-dist
+	.venv-dist/bin/pip install -q -r requirements/dist.txt
+	touch $@
+
+dist: .venv-dist/.installed
 	rm -rf dist
-	.venv-py312/bin/python -m build -q . >/dev/null
-	.venv-py312/bin/twine check --strict dist/*
+	.venv-dist/bin/python -m build -q . >/dev/null
+	.venv-dist/bin/twine check --strict dist/*
 
 # Each stack: the suite on two workers, then the tests that restart
 # PostgreSQL, alone. On this one, the auth paths with UUID user pks too.
@@ -129,4 +135,4 @@ bench: bench/.env/.installed
 	bench/.env/bin/python bench/run.py
 
 clean:
-	rm -rf $(RUN_VENV) .venv-py311 .venv-py312 .venv-py313 .test-logs .wheel-test dist site build
+	rm -rf $(RUN_VENV) .venv-py311 .venv-py312 .venv-py313 .venv-dist .test-logs .wheel-test dist site build

@@ -67,9 +67,12 @@ def encode_event(data: Any, *, event: str | None = None, id: str | int | None = 
 
 
 def encode_retry(milliseconds: int) -> bytes:
+    """A ``retry:`` line, to open the next frame: it sets the client's
+    reconnection delay. It is never a frame of its own, which some clients
+    (httpx-sse) would hand to the caller as an event with no data."""
     if isinstance(milliseconds, bool) or not isinstance(milliseconds, int) or milliseconds < 0:
         raise ValueError(f"retry must be a non-negative int, not {milliseconds!r}")
-    return f"retry: {milliseconds}\n\n".encode()
+    return f"retry: {milliseconds}\n".encode()
 
 
 def encode_comment(text: str = "") -> bytes:

@@ -1,8 +1,9 @@
 """The per-connection async generator behind every SSE response.
 
-Order of a stream: ``retry:`` → (``reset`` if the cursor cannot be honoured)
-→ replay from the log up to the hub's frontier → a bare ``id:`` line that
-moves the client's cursor to that frontier → live events and heartbeats.
+Order of a stream: (``reset`` if the cursor cannot be honoured) → replay
+from the log up to the hub's frontier → an ``sse-cursor`` frame that moves
+the client's cursor to that frontier → live events and heartbeats. The
+first frame opens with the ``retry:`` line.
 The subscriber is registered before the frontier is read, so nothing falls
 between replay and live, and nothing is sent twice.
 """
@@ -67,11 +68,11 @@ def _reset(reason: str) -> bytes:
     return format_event(json.dumps({"reason": reason}), event="reset")
 
 
-def _cursor_frame(event_id: int) -> bytes:
+def _cursor_frame(position: int | str) -> bytes:
     # Sets the client's Last-Event-ID. It is dispatched as an "sse-cursor"
     # event, which page code never listens to but django-sse.js reads: a
     # script cannot see a Last-Event-ID that arrived without an event.
-    return f"id: {event_id}\nevent: sse-cursor\ndata:\n\n".encode()
+    return f"id: {position}\nevent: sse-cursor\ndata:\n\n".encode()
 
 
 class _Start:
@@ -107,9 +108,10 @@ async def event_stream(
     stats = hub.stats
     try:
         hub.started(sub)  # it unsubscribes in its finally, from here on
-        # The opening frames go out in one write: retry, reset, replay
-        # batches, cursor (fewer sends per connect when thousands connect);
-        # a long replay goes out in writes of about OPENING_BYTES.
+        # The opening frames go out in one write: reset, replay batches,
+        # cursor (fewer sends per connect when thousands connect), the first
+        # of them opened by the ``retry:`` line; a long replay goes out in
+        # writes of about OPENING_BYTES.
         opening = [encode_retry(conf.DJANGO_SSE_RETRY_MS)]
         size = 0
         start = _Start()
@@ -156,9 +158,7 @@ async def event_stream(
                 # Overflow: the client reconnects and replays from the log.
                 # Revoked: the reconnect is authorized again (and refused).
                 # Shutdown: the client reconnects to another server.
-                chunk = encode_retry(conf.DJANGO_SSE_RETRY_MS) + encode_comment(
-                    f"stream ended: {sub.ended}"
-                )
+                chunk = encode_comment(f"stream ended: {sub.ended}")
                 ends_at = now  # after this write
             elif sub.frames:
                 last_event = now
@@ -297,6 +297,8 @@ async def _catch_up(
             # The client came from a server process that has read further.
             start.skip_through = after
             start.partial = cursor.partial
+            # The client's own position again: the opening is never empty.
+            yield _cursor_frame("{}:{}".format(*cursor.partial) if cursor.partial else after)
             return
         reason, after = "unknown-cursor", None
     if after is not None and history and after < await hub.query(eventlog.pruned_through):
@@ -310,6 +312,7 @@ async def _catch_up(
     if reason:
         hub.stats.resets[reason] += 1
         yield _reset(reason)
+    owed = bool(reason)  # a frame sent: the opening needs no cursor frame to be one
 
     sent = -1 if after is None else after
     pending = await hub.query(eventlog.latest, latest, upto) if latest else []
@@ -333,15 +336,18 @@ async def _catch_up(
             ]
             del rows, batch  # while a slow client takes the frames, hold only them
             for piece in _pieces(frames):
+                owed = owed or bool(piece)
                 yield piece
         if start.complete:
             return
     pending = _through_final(pending, end_after, start)
     if pending:
         hub.stats.replayed += len(pending)
-        yield _frames(pending)
+        chunk = _frames(pending)
+        owed = owed or bool(chunk)
+        yield chunk
         sent = pending[-1].id
     if start.complete:
         return
-    if sent < upto:
+    if sent < upto or not owed:
         yield _cursor_frame(upto)

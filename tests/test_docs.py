@@ -1,8 +1,13 @@
 """The docs agree with the code: generated reference pages are up to date,
 and every check id the code can raise is listed."""
 
+import os
 import re
 import runpy
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +35,26 @@ def test_every_check_id_in_the_code_is_listed():
     assert raised and raised <= listed
     page = (DOCS / "reference" / "checks.md").read_text()
     assert all(f"`{id_}`" in page for id_ in listed)
+
+
+def test_a_broken_link_fails_the_docs_build_as_make_docs_runs_it(tmp_path):
+    """``make docs`` is strict and shows its warnings (mkdocs' ``-q`` hides
+    them from the strict count, so a broken link would pass)."""
+    pytest.importorskip("mkdocs")  # the docs stack (make docs) only
+    root = DOCS.parent
+    recipe = re.search(r"^docs:.*\n\t(.+)$", (root / "Makefile").read_text(), re.M)
+    assert recipe is not None
+    command = shlex.split(recipe.group(1))
+    assert Path(command[0]).name == "mkdocs" and "-q" not in command
+    for name in ("docs", "deploy"):
+        shutil.copytree(root / name, tmp_path / name)
+    for name in ("mkdocs.yml", "CHANGELOG.md"):  # and the files pages include
+        shutil.copy(root / name, tmp_path)
+    build = [sys.executable, "-m", "mkdocs", *command[1:]]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run(build, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "docs" / "index.md", "a") as page:
+        page.write("\nSee [the missing page](missing.md).\n")
+    done = subprocess.run(build, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and "missing.md" in done.stderr, done.stderr

@@ -44,6 +44,12 @@ def snippets() -> dict[str, str]:
     return dict(found)
 
 
+def expected_output() -> str:
+    """The ``text`` block the page shows after the publish command."""
+    after = TUTORIAL.split("sse_publish news", 1)[1]
+    return re.search(r"```text\n(.*?)```", after, re.S).group(1) + "\n"
+
+
 def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> str:
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}"
@@ -118,14 +124,18 @@ def test_the_tutorial_works_word_for_word(tmp_path):
             assert response.status_code == 200
             parser = Parser()
             chunks = response.iter_raw()
-            parser.feed(next(chunks))  # the stream is open
+            raw = next(chunks)  # the stream is open
+            parser.feed(raw)
             run(shlex.split(publish), project, env)
             events = []
             while not events:
-                events = [e for e in parser.feed(next(chunks)) if e.type != "sse-cursor"]
+                raw += (chunk := next(chunks))
+                events = [e for e in parser.feed(chunk) if e.type != "sse-cursor"]
         [event] = events
         assert event.type == "headline" and json.loads(event.data) == {"title": "Hello"}
         assert event.last_event_id.endswith(" news")
+        # What the page shows the terminal printing, byte for byte.
+        assert raw.decode() == expected_output(), raw
 
     # The page's runserver: daphne's, since "daphne" comes first (a WSGI
     # runserver would answer the stream with 501).

@@ -50,7 +50,7 @@ def test_cr_lf_nul_in_event_or_id_is_rejected(field, bad):
 
 
 def test_retry_and_comment():
-    assert encode_retry(1500) == b"retry: 1500\n\n"
+    assert encode_retry(1500) == b"retry: 1500\n"
     with pytest.raises(ValueError):
         encode_retry(-1)
     assert encode_comment() == b":\n\n"

@@ -66,7 +66,7 @@ async def test_headers_retry_first_and_never_gzipped(async_client):
     assert response["X-Accel-Buffering"] == "no"
     assert not response.has_header("Content-Encoding")
     first = await anext(aiter(response.streaming_content))
-    assert first.startswith(b"retry: 2000\n\n")
+    assert first.startswith(b"retry: 2000\nid: ")  # the first frame opens with it
 
 
 async def test_a_compressor_reading_request_headers_leaves_streams_alone(async_client):
@@ -77,7 +77,7 @@ async def test_a_compressor_reading_request_headers_leaves_streams_alone(async_c
         response = await async_client.get(URL + "?topics=news", headers={"Accept-Encoding": "gzip"})
         first = await anext(aiter(response.streaming_content))
     assert not response.has_header("Content-Encoding")
-    assert first.startswith(b"retry: 2000\n\n")
+    assert first.startswith(b"retry: 2000\nid: ")  # the first frame opens with it
 
 
 async def test_live_event_after_connect(async_client):
