@@ -10,17 +10,24 @@ PORT ?= 8000
 PY311 = $(shell scripts/find-python 3.11)
 PY312 = $(shell scripts/find-python 3.12)
 PY313 = $(shell scripts/find-python 3.13)
-PYTEST_ARGS ?= -n 2 -m "not serial and not quickstart"
-# Real Chromium runs the JS against one stack (Django 6.1, with coverage):
-# the JS is the same on every stack, and what each stack serves it is
-# tested over HTTP on all three. Half the suite's time is in the browser.
-OTHER_STACKS_ARGS ?= $(PYTEST_ARGS) --ignore=tests/browser
+PYTEST_ARGS ?= -n 2 --durations=15 -m "not serial and not quickstart"
+# The whole suite runs once, on the main stack (Python 3.12, Django 6.1,
+# with coverage and real Chromium). The other stacks run what can differ
+# between Django and Python versions: the tests of Django's and asgiref's
+# internals that django-sse uses, every ASGI server on the files users
+# copy, the streams' HTTP face, migrations, and packaging (the Django 6.0
+# stack runs from the installed wheel).
+COMPAT_TESTS = tests/core/test_compat.py tests/core/test_asgi.py tests/core/test_http.py \
+  tests/core/test_views.py tests/core/test_checks.py tests/core/test_publish.py \
+  tests/core/test_static.py tests/core/test_migrations.py tests/core/test_clients.py \
+  tests/test_entry_points.py
 # Every auth path again with a custom user model whose pk is a UUID.
 UUID_USER_TESTS = tests/core/test_security.py tests/core/test_views.py tests/core/test_http.py \
   tests/core/test_streams.py tests/contrib
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test test-django52 test-django61 test-django60-wheel lint docs dist bench clean system-deps
+.PHONY: run test test-django52 test-django61 test-django60-wheel lint docs dist bench clean system-deps \
+  venv-main venv-django52 venv-django60
 
 $(RUN_VENV)/.installed: requirements/base.txt requirements/django52.txt pyproject.toml
 	$(PY311) -m venv $(RUN_VENV)
@@ -34,26 +41,28 @@ run: $(RUN_VENV)/.installed
 	$(RUN_VENV)/bin/python manage.py demo_setup
 	scripts/run-demo $(RUN_VENV)/bin/python 127.0.0.1:$(PORT)
 
+# The test stacks' virtualenvs: cached outside the clone, keyed by their
+# requirements (scripts/venv, with uv), this checkout installed editable.
+CACHE := $(or $(DJANGO_SSE_CACHE),$(HOME)/.cache/django-sse)
+UV = $(CACHE)/uv/bin/uv
+MAIN_REQS = requirements/base.txt requirements/django61.txt requirements/test.txt requirements/docs.txt
+DJANGO52_REQS = requirements/base.txt requirements/django52.txt requirements/test.txt
+DJANGO60_REQS = requirements/base.txt requirements/django60.txt requirements/test.txt
+
+# Python 3.12 + Django 6.1: the main stack (lint, types, docs, the whole suite)
+venv-main: system-deps
+	scripts/venv .venv-py312 $(PY312) $(MAIN_REQS)
+	$(UV) pip install -q --python .venv-py312/bin/python --no-deps -e .
+
 # Python 3.11 + Django 5.2 LTS (editable install)
-.venv-py311/.installed: requirements/base.txt requirements/django52.txt requirements/test.txt pyproject.toml | system-deps
-	$(PY311) -m venv .venv-py311
-	.venv-py311/bin/pip install -q --upgrade pip
-	.venv-py311/bin/pip install -q -r requirements/django52.txt -r requirements/test.txt -e .
-	touch $@
+venv-django52: system-deps
+	scripts/venv .venv-py311 $(PY311) $(DJANGO52_REQS)
+	$(UV) pip install -q --python .venv-py311/bin/python --no-deps -e .
 
-# Python 3.12 + Django 6.1 (editable install; lint, types, docs, packaging, coverage)
-.venv-py312/.installed: requirements/base.txt requirements/django61.txt requirements/test.txt requirements/docs.txt pyproject.toml | system-deps
-	$(PY312) -m venv .venv-py312
-	.venv-py312/bin/pip install -q --upgrade pip
-	.venv-py312/bin/pip install -q -r requirements/django61.txt -r requirements/test.txt -r requirements/docs.txt -e .
-	touch $@
-
-# Python 3.13 + Django 6.0: the suite runs against the built wheel, installed.
-.venv-py313/.installed: requirements/base.txt requirements/django60.txt requirements/test.txt | system-deps
-	$(PY313) -m venv .venv-py313
-	.venv-py313/bin/pip install -q --upgrade pip
-	.venv-py313/bin/pip install -q -r requirements/django60.txt -r requirements/test.txt
-	touch $@
+# Python 3.13 + Django 6.0: the tests run against the built wheel, installed.
+venv-django60: system-deps dist
+	scripts/venv .venv-py313 $(PY313) $(DJANGO60_REQS)
+	$(UV) pip install -q --python .venv-py313/bin/python --no-deps --reinstall dist/*.whl
 
 # System packages the tests drive: Debian's chromium (Playwright cannot
 # download a browser here), nginx (the reverse-proxy tests) and the MariaDB
@@ -63,13 +72,13 @@ system-deps:
 	  pkg-config --exists libmariadb || \
 	  { apt-get update -qq && apt-get install -y -qq chromium nginx-light libmariadb-dev pkg-config; }
 
-lint: .venv-py312/.installed
+lint: venv-main
 	.venv-py312/bin/ruff check .
 	.venv-py312/bin/ruff format --check .
 	.venv-py312/bin/lint-imports
 	.venv-py312/bin/mypy
 
-docs: .venv-py312/.installed
+docs: venv-main
 	.venv-py312/bin/mkdocs build --strict -d site
 
 # The sdist and wheel, with their metadata checked: a venv of build and
@@ -84,34 +93,32 @@ dist: .venv-dist/.installed
 	.venv-dist/bin/python -m build -q . >/dev/null
 	.venv-dist/bin/twine check --strict dist/*
 
-# Each stack: the suite on two workers, then the tests that restart
-# PostgreSQL, alone. On this one, the auth paths with UUID user pks too.
-test-django52: .venv-py311/.installed system-deps clients/js/node_modules/.installed tests/browser/node_modules/.installed
-	.venv-py311/bin/python -m pytest $(OTHER_STACKS_ARGS)
-	SSE_UUID_USERS=1 .venv-py311/bin/python -m pytest $(OTHER_STACKS_ARGS) $(UUID_USER_TESTS)
-	.venv-py311/bin/python -m pytest -m serial
+# Django 5.2: the compatibility tests, and the auth paths with UUID user pks.
+test-django52: venv-django52
+	.venv-py311/bin/python -m pytest -n 2 $(COMPAT_TESTS)
+	SSE_UUID_USERS=1 .venv-py311/bin/python -m pytest -n 2 $(UUID_USER_TESTS)
 
-# Coverage of the package (servers and workers the tests start included),
-# with the floor in pyproject.toml; and the tutorial, followed word for word.
-test-django61: .venv-py312/.installed system-deps dist clients/js/node_modules/.installed tests/browser/node_modules/.installed
+# The main stack: the whole suite, with coverage of the package (servers
+# and workers the tests start included) and the floor in pyproject.toml;
+# the tests that restart PostgreSQL, alone; the tutorial, followed word for
+# word with the built wheel.
+test-django61: venv-main dist clients/js/node_modules/.installed tests/browser/node_modules/.installed
 	rm -f .coverage .coverage.*
 	.venv-py312/bin/python -m pytest $(PYTEST_ARGS) --cov --cov-report=
 	.venv-py312/bin/python -m pytest -m serial --cov --cov-append --cov-report=
 	DJANGO_SSE_WHEEL=$$(ls $(CURDIR)/dist/*.whl) .venv-py312/bin/python -m pytest -m quickstart --cov --cov-append --cov-report=term
 
-# The installed wheel, not the source tree: the suite runs from a copy of
-# the repository without django_sse/.
-test-django60-wheel: .venv-py313/.installed system-deps dist clients/js/node_modules/.installed tests/browser/node_modules/.installed
-	.venv-py313/bin/pip install -q --force-reinstall --no-deps dist/*.whl
+# Django 6.0: the compatibility tests against the installed wheel, not the
+# source tree: they run from a copy of the repository without django_sse/.
+test-django60-wheel: venv-django60
 	rm -rf .wheel-test && mkdir .wheel-test
 	tar -c --exclude=./django_sse --exclude='./.venv*' --exclude=./.git --exclude=./bench/.env \
 	  --exclude=./dist --exclude=./.wheel-test --exclude=./site . | tar -x -C .wheel-test
 	cd .wheel-test && ../.venv-py313/bin/python -c \
 	  "import django_sse, pathlib; assert 'site-packages' in django_sse.__file__, django_sse.__file__"
-	cd .wheel-test && ../.venv-py313/bin/python -m pytest $(OTHER_STACKS_ARGS)
-	cd .wheel-test && ../.venv-py313/bin/python -m pytest -m serial
+	cd .wheel-test && ../.venv-py313/bin/python -m pytest -n 2 $(COMPAT_TESTS)
 
-test: lint docs test-django52 test-django61 test-django60-wheel
+test: lint docs test-django61 test-django52 test-django60-wheel
 
 # The npm client's development packages (React, jsdom, TypeScript), from
 # the npm registry at the versions its lock file pins.
