@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
@@ -64,6 +65,13 @@ def nonce_attr(nonce: str | None) -> SafeString:
     return format_html(' nonce="{}"', nonce) if nonce else mark_safe("")
 
 
+def csrf_header_name() -> str:
+    """``CSRF_HEADER_NAME`` as a browser sends it (``HTTP_X_CSRFTOKEN`` ->
+    ``X-CSRFTOKEN``; header names are case-insensitive)."""
+    name = settings.CSRF_HEADER_NAME
+    return name.removeprefix("HTTP_").replace("_", "-")
+
+
 def module_tag(src: str, nonce: str | None, **data: str) -> SafeString:
     attrs = nonce_attr(nonce)
     data_attrs = mark_safe(
@@ -96,6 +104,15 @@ def script_html(context: Any, *widgets: str) -> SafeString:
         parts.append(
             format_html('<link rel="stylesheet" href="{}">', static("django_sse/django-sse.css"))
         )
+        # A classic script first: plain scripts after the tag can call
+        # DjangoSSE at once, before the module (deferred) has run.
+        parts.append(
+            format_html(
+                '<script src="{}"{}></script>',
+                static("django_sse/django-sse-queue.js"),
+                nonce_attr(nonce),
+            )
+        )
         parts.append(
             module_tag(
                 static("django_sse/django-sse.js"),
@@ -103,6 +120,8 @@ def script_html(context: Any, *widgets: str) -> SafeString:
                 sse_url=reverse("django_sse:stream"),
                 sse_retry=str(conf.DJANGO_SSE_RETRY_MS),
                 sse_scope=share_scope(request),
+                sse_csrf_cookie=settings.CSRF_COOKIE_NAME,
+                sse_csrf_header=csrf_header_name(),
             )
         )
     for widget in widgets:

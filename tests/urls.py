@@ -8,6 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sse/", include("django_sse.urls")),
     path("page/", views.page),
+    path("snippet-page/<str:name>/", views.snippet_page),
+    path("answer/", views.answer),
     path("dashboard-page/", views.dashboard_page),
     path("htmx-page/", views.htmx_page),
     path("htmx4-page/", views.htmx4_page),

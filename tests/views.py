@@ -3,11 +3,16 @@ strict Content-Security-Policy with a per-request nonce."""
 
 import asyncio
 import secrets
+from urllib.parse import quote
 
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template import RequestContext, Template
+from django.templatetags.static import static
 from django.views.decorators.csrf import csrf_exempt
 
 from django_sse import stream_response
+from tests import snippets
 
 
 def page(request):
@@ -50,11 +55,21 @@ def dashboard_page(request):
 
 
 def htmx_page(request):
-    return render(request, "htmx_page.html", {"topic": request.GET.get("topic", "rows")})
+    return render(request, "htmx_page.html", {"snippet": htmx_snippet(request, "htmx 2")})
 
 
 def htmx4_page(request):
-    return render(request, "htmx4_page.html", {"topic": request.GET.get("topic", "rows")})
+    return render(request, "htmx4_page.html", {"snippet": htmx_snippet(request, "htmx 4")})
+
+
+def htmx_snippet(request, version: str) -> str:
+    """The streaming guide's page markup for ``version``, as written, on
+    this test's topic and with the vendored copies of htmx."""
+    html = snippets.block("docs/guides/streaming.md", f"### {version}", "html")
+    topic = quote(request.GET.get("topic", "rows"), safe="")
+    html = html.replace("topics=orders", f"topics={topic}")
+    html = html.replace("/static/htmx.min.js", static("vendor/htmx4/htmx.min.js"))
+    return html.replace("/static/hx-sse.js", static("vendor/htmx4/hx-sse.min.js"))
 
 
 async def words(count: int, fail_at: int | None = None):
@@ -133,3 +148,33 @@ def spa_csrf(request):
     from django_sse.cors import add_cors_headers
 
     return add_cors_headers(request, JsonResponse({"csrfToken": get_token(request)}))
+
+
+async def model_tokens(question: str):
+    for word in f"You asked: {question}".split():
+        await asyncio.sleep(0)
+        yield word + " "
+
+
+async def answer(request):  # the streaming guide's view, as written
+    return await stream_response(request, model_tokens(request.POST["q"]))
+
+
+def plain_script(page: str, heading: str) -> str:
+    code = snippets.block(page, heading, "js")
+    return "{% load django_sse %}{% sse_script %}\n<script>\n" + code + "</script>\n"
+
+
+# Pages made of the docs' snippets, run as written.
+SNIPPET_PAGES = {
+    "readme": lambda: plain_script("README.md", "## Install"),
+    "tutorial": lambda: plain_script("docs/tutorial.md", "## 3. Watch a stream, publish an event"),
+    "ask": lambda: snippets.block(
+        "docs/guides/streaming.md", "# Streaming anything (AI tokens) and htmx", "html"
+    ),
+}
+
+
+def snippet_page(request, name: str):
+    source = "<!doctype html><html lang=en><body>\n" + SNIPPET_PAGES[name]() + "</body></html>"
+    return HttpResponse(Template(source).render(RequestContext(request)))

@@ -53,9 +53,9 @@ async def test_htmx_sse_extension_swaps_fragments_published_from_another_process
         "publish_html('rows', 'row.html', {'name': '<b>Ada</b>', 'total': 42}, event='row')"
     )
     await asyncio.to_thread(manage, server.db_url, "shell", "-c", script)
-    await tab.until("document.querySelectorAll('#rows tr.row').length === 1")
-    assert await tab.page.text_content("#rows tr.row td") == "<b>Ada</b>"
-    assert await tab.page.locator("#rows b").count() == 0
+    await tab.until("document.querySelectorAll('tbody tr.row').length === 1")
+    assert await tab.page.text_content("tbody tr.row td") == "<b>Ada</b>"
+    assert await tab.page.locator("tbody b").count() == 0
 
 
 async def test_fetch_events_reads_a_post_stream_in_the_browser(browser, server):

@@ -14,7 +14,7 @@ from tests.servers import Server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROWS = "[...document.querySelectorAll('#rows tr.row td:first-child')].map(td => td.textContent)"
+ROWS = "[...document.querySelectorAll('tbody tr.row td:first-child')].map(td => td.textContent)"
 # htmx 2's extension swaps named events; htmx 4 swaps unnamed ones.
 PAGES = {"htmx2": ("/htmx-page/", "row"), "htmx4": ("/htmx4-page/", None)}
 

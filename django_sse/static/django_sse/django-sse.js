@@ -379,13 +379,30 @@ class DjangoSSEClient extends EventTarget {
 // Read an event stream with fetch(), for POST endpoints (EventSource only
 // does GET), e.g. stream_response() views. Calls onEvent({type, data, id})
 // for each event; resolves when the stream ends. Parses as WHATWG says.
+// A same-origin request that changes state carries Django's CSRF token,
+// read as Django's docs say: from its cookie, else from a {% csrf_token %}
+// field of the page (CSRF_USE_SESSIONS, CSRF_COOKIE_HTTPONLY).
 export async function fetchEvents(url, init = {}, onEvent = () => {}) {
-  const headers = { Accept: "text/event-stream", ...(init.headers ?? {}) };
+  const headers = { Accept: "text/event-stream", ...csrfHeader(url, init), ...(init.headers ?? {}) };
   const response = await fetch(url, { credentials: "same-origin", ...init, headers });
   if (!response.ok) throw new Error(`django-sse: HTTP ${response.status} from ${url}`);
   await readEvents(response.body, (event) => {
     if (event.type) onEvent({ type: event.type, data: event.data, id: event.id });
   });
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
+
+function csrfHeader(url, init) {
+  const method = (init.method ?? "GET").toUpperCase();
+  if (SAFE_METHODS.has(method)) return {};
+  if (new URL(url, location.href).origin !== location.origin) return {};
+  const name = config.sseCsrfCookie || "csrftoken";
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith(`${name}=`));
+  const token = cookie
+    ? decodeURIComponent(cookie.slice(name.length + 1))
+    : document.querySelector("input[name=csrfmiddlewaretoken]")?.value;
+  return token ? { [config.sseCsrfHeader || "X-CSRFToken"]: token } : {};
 }
 
 // Links from the server only when they cannot run code: a local path or
@@ -400,9 +417,18 @@ export function safeLink(url) {
   return SAFE_LINK.test(url) ? url : "";
 }
 
-const client = window.DjangoSSE ?? new DjangoSSEClient();
+// The page may hold the client already (the module loaded under another
+// URL), or the queue of calls that plain scripts made before it loaded
+// (django-sse-queue.js): those are made now, in order.
+const early = window.DjangoSSE;
+const client = early?.queued ? new DjangoSSEClient() : (early ?? new DjangoSSEClient());
 client.fetchEvents = fetchEvents;
 window.DjangoSSE = client;
+for (const call of early?.queued ?? []) {
+  if (call.name === "subscribe" && !call.cancelled) call.off = client.subscribe(...call.args);
+  else if (call.name === "unsubscribe") client.unsubscribe(...call.args);
+  else if (call.name === "fetchEvents") fetchEvents(...call.args).then(call.resolve, call.reject);
+}
 if (document.readyState === "loading") {
   // Widget modules run before DOMContentLoaded and subscribe first: then
   // the page opens exactly one stream carrying all their topics.

@@ -6,8 +6,10 @@ from django.test import RequestFactory
 
 CORE = (
     '<link rel="stylesheet" href="/static/django_sse/django-sse.css">\n'
+    '<script src="/static/django_sse/django-sse-queue.js"{nonce}></script>\n'
     '<script type="module" src="/static/django_sse/django-sse.js"{nonce}'
-    ' data-sse-url="/sse/stream/" data-sse-retry="2000" data-sse-scope="{scope}"></script>'
+    ' data-sse-url="/sse/stream/" data-sse-retry="2000" data-sse-scope="{scope}"'
+    ' data-sse-csrf-cookie="csrftoken" data-sse-csrf-header="X-CSRFTOKEN"></script>'
 )
 
 

@@ -1,0 +1,52 @@
+"""The docs' browser snippets, as written, in real Chromium: the README's
+and the tutorial's ``DjangoSSE.subscribe`` line in a plain script after
+``{% sse_script %}``, and the streaming guide's POST form (CSRF)."""
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from django_sse import publish
+from tests.browser.conftest import open_tab
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "topic", "event", "data", "printed"),
+    [
+        ("readme", "orders", "order-created", {"id": 7}, "7"),
+        ("tutorial", "news", "headline", {"title": "Hello"}, "Hello"),
+    ],
+)
+async def test_a_plain_script_subscribes_before_the_client_has_loaded(
+    browser, server, name, topic, event, data, printed
+):
+    context = await browser.new_context()
+    page = await context.new_page()
+    logged: list[str] = []
+    errors: list[str] = []
+    page.on("console", lambda m: logged.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await page.goto(f"{server.url}/snippet-page/{name}/")
+    status = "document.documentElement.dataset.sseStatus === 'live'"
+    await page.wait_for_function(status, timeout=10_000)
+    await sync_to_async(publish)(topic, data, event=event)
+    for _ in range(100):
+        if printed in logged:
+            break
+        await page.wait_for_timeout(50)
+    assert errors == [] and printed in logged, (errors, logged)
+    await context.close()
+
+
+async def test_the_guides_post_form_streams_the_answer_with_djangos_csrf_check(browser, server):
+    context = await browser.new_context()
+    tab = await open_tab(context, f"{server.url}/snippet-page/ask/")
+    await tab.page.fill("input[name=q]", "why <b>blue</b>?")
+    await tab.page.click("button")
+    await tab.until("document.getElementById('answer').textContent.endsWith('</b>? ')")
+    answer = await tab.page.text_content("#answer")
+    assert answer == "You asked: why <b>blue</b>? "
+    assert await tab.page.locator("#answer b").count() == 0
+    assert tab.errors == []
+    await context.close()
