@@ -52,3 +52,38 @@ def test_the_npm_client_and_hooks_against_a_real_server(short_lived_server):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "# fail 0" in result.stdout and "# pass 7" in result.stdout, result.stdout
+
+
+def test_the_packed_client_installs_and_imports_in_an_empty_folder(tmp_path):
+    """As the SPA guide says: ``npm pack`` in a checkout's clients/js (which
+    holds no built parse.js), then ``npm install`` of the tarball."""
+    checkout = tmp_path / "checkout"
+    source = checkout / "clients" / "js"
+    shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("node_modules", "parse.js"))
+    parser = ROOT / "django_sse" / "static" / "django_sse" / "sse-parse.js"
+    (checkout / "django_sse" / "static" / "django_sse").mkdir(parents=True)
+    shutil.copy(parser, checkout / "django_sse" / "static" / "django_sse")
+    packed = subprocess.run(
+        ["npm", "pack", "--silent"], cwd=source, capture_output=True, text=True, check=True
+    )
+    tarball = source / packed.stdout.strip().splitlines()[-1]
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text('{"name": "app", "private": true, "type": "module"}')
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", str(tarball)],
+        cwd=app,
+        check=True,
+        capture_output=True,
+    )
+    code = (
+        'const m = await import("django-sse-hub");'
+        'const c = m.createClient({url: "http://127.0.0.1:1/sse/stream/"});'
+        "console.log(typeof c.subscribe, m.ANY);"
+    )
+    ran = subprocess.run(
+        ["node", "--input-type=module", "-e", code], cwd=app, capture_output=True, text=True
+    )
+    assert ran.returncode == 0 and ran.stdout.strip() == "function *", ran.stderr
+    readme = (app / "node_modules" / "django-sse-hub" / "README.md").read_text()
+    assert "npm pack" in readme
