@@ -336,3 +336,32 @@ def test_the_demo_notifies_later_to_try_web_push(demo_urls, monkeypatch):
     jobs.notify_later.call(user.pk)
     (item,) = Notification.objects.filter(recipient=user)
     assert (item.title, item.url) == ("A push from the demo", "/notifications/")
+
+
+@pytest.mark.django_db
+def test_demo_header_and_links_as_each_user_sees_them(demo_urls, settings):
+    import copy
+
+    from django.test import Client
+
+    from tests.users import User
+
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [ROOT / "templates"]
+    settings.TEMPLATES = templates
+
+    alice = User.objects.create_user("alice")
+    staff = User.objects.create_user("staff", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(alice)
+    page = client.get("/notifications/").content.decode()
+    assert 'href="/admin/"' not in page and "/admin/" not in page  # she cannot open it
+    assert 'action="/accounts/logout/"' in page and "Sign out" in page
+    client.force_login(staff)
+    page = client.get("/notifications/").content.decode()
+    admin_send = re.search(r'href="(/admin/[^"]*send/)"', page)[1]
+    assert admin_send == "/admin/sse_notifications/notification/send/"
+    assert client.get(admin_send).status_code == 200
+    signed_out = client.post("/accounts/logout/")
+    assert signed_out.status_code == 200 and "Signed out" in signed_out.content.decode()
+    assert "Sign in" in client.get("/").content.decode()

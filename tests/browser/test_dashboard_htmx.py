@@ -95,8 +95,14 @@ async def test_chart_with_one_point_spans_a_minute_and_gaps_stay_gaps(browser, s
     chart = "document.querySelector('.sse-dashboard').sseWidget.charts[0]"
     span = await tab.page.evaluate(f"{chart}.plot.scales.x.max - {chart}.plot.scales.x.min")
     assert 30 <= span <= 120  # not uPlot's default span of years
-    for seconds, value in ((1, 101.0), (2, 102.0), (60, 160.0)):
+    for seconds, value in ((1, 101.0), (2, 102.0)):
         await snapshot(seconds, value)
+    await tab.until("document.querySelector('#chart').dataset.ssePointsShown === '3'")
+    # Three points two seconds apart: still a minute of axis, not seconds
+    # labelled in milliseconds.
+    span = await tab.page.evaluate(f"{chart}.plot.scales.x.max - {chart}.plot.scales.x.min")
+    assert span >= 60
+    await snapshot(60, 160.0)
     await tab.until("document.querySelector('#chart').dataset.ssePointsShown === '4'")
     assert await tab.page.evaluate(f"{chart}.ys") == [100.0, 101.0, 102.0, None, 160.0]
     assert tab.errors == []

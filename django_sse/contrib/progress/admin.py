@@ -24,7 +24,7 @@ class TaskProgressAdmin(admin.ModelAdmin):
         "owner",
         "backend",
         "status",
-        "percent",
+        "percent_done",
         "stage",
         "created_at",
         "finished_at",
@@ -36,6 +36,13 @@ class TaskProgressAdmin(admin.ModelAdmin):
     actions = ["cancel_jobs"]
     # {% sse_progress %} above the fields: the job's state, live.
     change_form_template = "admin/sse_progress/taskprogress/change_form.html"
+
+    exclude = ["percent"]
+    readonly_fields = ["percent_done"]
+
+    @admin.display(description="percent", ordering="percent")
+    def percent_done(self, job: TaskProgress) -> str:
+        return "" if job.percent is None else f"{job.percent:.0f}%"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,19 +9,21 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from django_sse.eventlog import publish
 
 
 class TaskProgress(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+        # The words every bar shows, server-rendered or live (``LABELS``).
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
         # Its worker stopped sending heartbeats: it died or lost the database.
-        LOST = "lost"
+        LOST = "lost", _("Lost")
 
     class Backend(models.TextChoices):
         INLINE = "inline", "In process"

@@ -132,3 +132,40 @@ def test_the_job_list_shows_only_the_users_own_jobs_escaped(owner):
     empty = render_jobs(User.objects.create_user("new"), "{% load sse_progress %}{% sse_jobs %}")
     assert '<p class="sse-jobs__empty">No jobs yet.</p>' in empty
     running.succeed()
+
+
+def test_the_admin_shows_a_jobs_percent_rounded(owner):
+    job = Progress.start(owner=owner, label="Rounded")
+    TaskProgress.objects.filter(pk=job.id).update(percent=60.499999999999865)
+    client, _ = admin_client(is_superuser=True)
+    listed = client.get("/admin/sse_progress/taskprogress/").content.decode()
+    shown = client.get(f"/admin/sse_progress/taskprogress/{job.id}/change/").content.decode()
+    for page in (listed, shown):
+        assert "60%" in page and "60.4999" not in page
+    job.succeed()
+
+
+@pytest.mark.parametrize(
+    ("language", "waiting", "done"), [("en", "Waiting", "Done"), ("fr", "En attente", "Terminé")]
+)
+def test_a_bar_says_the_same_words_rendered_and_live_in_the_pages_language(
+    owner, language, waiting, done
+):
+    import html
+    import json
+    import re
+
+    from django.utils import translation
+
+    job = Progress.create(owner=owner, label="Words")
+    request = RequestFactory().get("/")
+    request.user = owner
+    with translation.override(language):
+        page = Template("{% load sse_progress %}{% sse_progress job_id %}").render(
+            Context({"request": request, "job_id": job.id})
+        )
+    words = json.loads(html.unescape(re.search(r'data-i18n="([^"]*)"', page).group(1)))
+    state = re.search(r'<span class="sse-progress__state">([^<]*)</span>', page).group(1)
+    assert state == words["pending"] == waiting  # what progress.js shows for the same state
+    assert words["succeeded"] == done and "{time}" in words["elapsed"]
+    job.succeed()

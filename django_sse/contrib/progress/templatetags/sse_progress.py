@@ -3,6 +3,7 @@ signed-in user's job list."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
@@ -30,6 +32,19 @@ def _is_uuid(value: Any) -> bool:
     return True
 
 
+def labels() -> str:
+    """The words progress.js shows, in the request's language (JSON): the
+    same as the server-rendered bar's."""
+    words = {value: str(label) for value, label in TaskProgress.Status.choices}
+    words.update(
+        cancelling=gettext("Cancelling"),
+        result=gettext("Open the result"),
+        elapsed=gettext("Elapsed {time}"),
+        left=gettext("About {time} left"),
+    )
+    return json.dumps(words)
+
+
 def _bar(request: Any, job: TaskProgress) -> str:
     return render_to_string(
         "django_sse/progress.html",
@@ -38,6 +53,7 @@ def _bar(request: Any, job: TaskProgress) -> str:
             "state": job.as_event(),
             "cancel_url": reverse("django_sse:progress-cancel", args=[job.pk]),
             "csrf_token": get_token(request),
+            "labels": labels(),
         },
         request=request,
     )

@@ -20,6 +20,8 @@ export function format(value, spec) {
   return (FORMATS[name] ?? String)(value);
 }
 
+const MIN_SPAN = 60; // seconds of time axis, at least
+
 class Chart {
   constructor(el) {
     this.el = el;
@@ -64,9 +66,12 @@ class Chart {
     }
     this.plot.setData([this.xs, this.ys]);
     const first = this.xs[0];
-    if (last === undefined || x - first < 1) {
-      // One point gets a minute of axis around it, not uPlot's span of days.
-      this.plot.setScale("x", { min: first - 30, max: x + 30 });
+    if (x - first < MIN_SPAN) {
+      // At least a minute of time axis, around the samples: one sample
+      // would get uPlot's span of days, a few seconds of them an axis
+      // labelled in milliseconds.
+      const middle = (first + x) / 2;
+      this.plot.setScale("x", { min: middle - MIN_SPAN / 2, max: middle + MIN_SPAN / 2 });
     }
     this.el.dataset.ssePointsShown = String(this.ys.filter((y) => y !== null).length);
   }

@@ -18,4 +18,5 @@ class Command(BaseCommand):
             digests = emails.send_digests(now)
         except emails.NotConfigured as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"Sent {each} notification emails and {digests} digests.")
+        if options["verbosity"]:
+            self.stdout.write(f"Sent {each} notification emails and {digests} digests.")

@@ -3,7 +3,20 @@
 // server goes in with textContent.
 import sse, { safeLink } from "./django-sse.js";
 
-const LABELS = { pending: "Waiting", running: "Running", succeeded: "Done", failed: "Failed", cancelled: "Cancelled", lost: "Lost" };
+// English words; the bar's data-i18n holds them in the page's language
+// (the same as the server-rendered bar's, from TaskProgress.Status).
+const LABELS = {
+  pending: "Waiting",
+  running: "Running",
+  succeeded: "Done",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  lost: "Lost",
+  cancelling: "Cancelling",
+  result: "Open the result",
+  elapsed: "Elapsed {time}",
+  left: "About {time} left",
+};
 const FINAL = ["succeeded", "failed", "cancelled", "lost"];
 
 function duration(seconds) {
@@ -15,6 +28,7 @@ function duration(seconds) {
 export class ProgressBar {
   constructor(root) {
     this.root = root;
+    this.words = { ...LABELS, ...JSON.parse(root.dataset.i18n || "{}") };
     this.q = (name) => root.querySelector(`.sse-progress__${name}`);
     this.elapsedAt = { value: Number(root.dataset.elapsed) || 0, at: performance.now() };
     this.percent = this.q("bar").hasAttribute("value") ? Number(this.q("bar").value) : null;
@@ -33,7 +47,7 @@ export class ProgressBar {
   show(state) {
     const root = this.root;
     root.dataset.status = state.status;
-    this.q("state").textContent = state.cancel_requested && state.status === "running" ? "Cancelling" : LABELS[state.status] ?? state.status;
+    this.q("state").textContent = state.cancel_requested && state.status === "running" ? this.words.cancelling : (this.words[state.status] ?? state.status);
     const bar = this.q("bar");
     this.percent = state.percent;
     if (state.percent === null || state.percent === undefined) bar.removeAttribute("value");
@@ -50,7 +64,7 @@ export class ProgressBar {
     const url = safeLink(state.result?.url);
     if (state.status === "succeeded" && url) {
       link.href = url;
-      link.textContent = state.result.link_text || "Open the result";
+      link.textContent = state.result.link_text || this.words.result;
       link.hidden = false;
     }
     const finished = FINAL.includes(state.status);
@@ -63,9 +77,10 @@ export class ProgressBar {
   tick() {
     const running = this.root.dataset.status === "running";
     const elapsed = this.elapsedAt.value + (running ? (performance.now() - this.elapsedAt.at) / 1000 : 0);
-    this.q("elapsed").textContent = elapsed ? `Elapsed ${duration(elapsed)}` : "";
+    this.q("elapsed").textContent = elapsed ? this.words.elapsed.replace("{time}", duration(elapsed)) : "";
     const p = this.percent;
-    this.q("eta").textContent = running && p > 0 && p < 100 ? `About ${duration((elapsed * (100 - p)) / p)} left` : "";
+    const left = running && p > 0 && p < 100 ? duration((elapsed * (100 - p)) / p) : null;
+    this.q("eta").textContent = left ? this.words.left.replace("{time}", left) : "";
   }
 
   async cancel() {
