@@ -17,7 +17,7 @@ PYTEST_ARGS ?= -n 2 --durations=15 -m "not serial and not quickstart"
 # internals that django-sse uses, every ASGI server on the files users
 # copy, the streams' HTTP face, migrations, and packaging (the Django 6.0
 # stack runs from the installed wheel).
-COMPAT_TESTS = tests/core/test_compat.py tests/core/test_asgi.py tests/core/test_http.py \
+COMPAT_TESTS = tests/core/test_internals.py tests/core/test_asgi.py tests/core/test_http.py \
   tests/core/test_views.py tests/core/test_checks.py tests/core/test_publish.py \
   tests/core/test_static.py tests/core/test_migrations.py tests/core/test_clients.py \
   tests/test_entry_points.py

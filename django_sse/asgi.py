@@ -18,13 +18,13 @@ changes (one thread of this middleware's own, so they run one at a time).
     application = SharedSyncThread(get_asgi_application())
 
 Without it everything works the same; each stream lets its request's thread
-go once it starts (``compat.release_request_thread``).
+go once it starts (``internals.release_request_thread``).
 
 For the same requests it stands in for Django's ``ASGIHandler.handle``
 (``serve_stream``): the same signals, middleware, view and response, with
 less kept per open stream for the hours it lasts. Django's handler defines
 an exception class per request (1.6 KB), keeps the request until the
-response ends (``compat.let_request_go``) and steps every event through
+response ends (``internals.let_request_go``) and steps every event through
 three generators of its own before ``send``; ``serve_stream`` sends the
 stream's frames straight to ``send``, from a task of their own. Any
 response other than the stream itself (an error, a redirect, content a
@@ -52,14 +52,20 @@ from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core import signals
 from django.core.exceptions import RequestAborted
-from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve, set_script_prefix
 from django.utils.module_loading import import_string
 
-from django_sse.compat import SHARED_EXECUTOR_SUPPORTED, let_request_go
 from django_sse.http import ASGI_SEND, EventStreamResponse
+from django_sse.internals import (
+    SHARED_EXECUTOR_SUPPORTED,
+    let_request_go,
+    load_sync_middleware,
+    mark_handled,
+    script_prefix,
+)
 
 Scope = MutableMapping[str, Any]
 # The sync chain's request, response, and whether request_started was sent.
@@ -118,7 +124,7 @@ def sync_chain() -> BaseHandler | None:
         if not getattr(import_string(dotted), "sync_capable", True):
             return None
     chain = BaseHandler()
-    chain.load_middleware(is_async=False)
+    load_sync_middleware(chain)
     return chain
 
 
@@ -167,7 +173,7 @@ async def serve_stream(
         body_file = await handler.read_body(receive)
     except RequestAborted:
         return
-    set_script_prefix(get_script_prefix(scope))
+    set_script_prefix(script_prefix(scope))
     request: HttpRequest | None = None
     response: HttpResponseBase | None = None
     started = chain is None
@@ -249,7 +255,7 @@ def _start_in_thread(
             result = (None, error, True)
         else:
             answer: HttpResponseBase = chain.get_response(made)
-            answer._handler_class = handler.__class__  # type: ignore[attr-defined]
+            mark_handled(answer, handler.__class__)
             result = (made, answer, True)
     finally:
         made_in_thread.set_result(result)

@@ -22,6 +22,8 @@ from typing import Any
 
 from django.conf import settings
 
+from django_sse.internals import settings_object
+
 Validator = Callable[[Any], str | None]  # the problem with a value, or None
 
 
@@ -137,7 +139,7 @@ class Settings:
 
     def __getattr__(self, name: str) -> Any:
         state = self.__dict__
-        source = settings._wrapped  # type: ignore[misc]  # the LazySettings's object
+        source = settings_object()
         if state["source"] is not source:
             state["values"], state["source"] = {}, source
         values = state["values"]

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from django_sse import tracing, unlogged
 from django_sse.conf import conf
+from django_sse.internals import binds_on_server, insert_bound
 from django_sse.logs import log_event, topic_families
 from django_sse.models import Event, LogState
 from django_sse.protocol import check_field, encode_data, format_event
@@ -119,44 +120,11 @@ def _insert(alias: str, topic: str, event: str, text: str, trace: str | None = N
         return int(row.id)
     created = connection.ops.adapt_datetimefield_value(timezone.now())
     params = [topic, event, text, created, trace]
-    if _binds_on_server(connection):
-        return _insert_bound(connection, _insert_sql(alias), params)
+    if binds_on_server(connection):
+        return insert_bound(connection, _insert_sql(alias), params)
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(alias), params)
         return int(cursor.fetchone()[0])
-
-
-def _binds_on_server(connection: Any) -> bool:
-    """Whether ``_insert_bound`` may run the INSERT: psycopg 3, and no one
-    watching the connection's queries (``DEBUG``'s log, ``assertNumQueries``,
-    the debug toolbar's execute wrappers), who sees them through Django's
-    cursor as before."""
-    watched = connection.queries_logged or connection.execute_wrappers
-    if connection.vendor != "postgresql" or watched:
-        return False
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-    return bool(is_psycopg3)
-
-
-def _insert_bound(connection: Any, sql: str, params: list[Any]) -> int:
-    """The INSERT through a psycopg cursor of Django's connection that binds
-    the parameters on the server, where Django's own quotes them in Python:
-    about a fifth less CPU in the publishing process (bench/RESULTS.md,
-    run 27).
-    No statement is prepared unless the database's ``OPTIONS`` ask for it
-    (``prepare_threshold``), so a connection pooler sees what it sees from
-    Django. Otherwise as ``connection.cursor()``: its checks, its errors."""
-    import psycopg
-
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    connection.validate_no_broken_transaction()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params)
-        row: Any = cursor.fetchone()
-    return int(row[0])
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
-from django_sse.compat import csrf_problem, release_request_thread
+from django_sse.internals import csrf_problem, release_request_thread
 from django_sse.logs import describe, log_event
 
 # Set by ``asgi.serve_stream`` in the task that sends a stream: the ASGI

@@ -13,6 +13,7 @@ from typing import Any
 from django_sse import eventlog, unlogged
 from django_sse.http import open_streams
 from django_sse.hub import Hub
+from django_sse.internals import run_before_thread_pools_stop
 
 # How long a process that exits lets its streams finish (seconds).
 EXIT_GRACE = 2.0
@@ -119,16 +120,10 @@ _exit_hook_registered = False
 
 def _end_streams_before_exit() -> None:
     """Have ``end_streams_at_exit`` run when Python exits, before it stops
-    the thread pools (``threading._register_atexit``: the hooks threading
-    runs before it joins the threads, last registered first; the pools'
-    own hook was registered when ``concurrent.futures`` was imported)."""
+    the thread pools (``internals.run_before_thread_pools_stop``)."""
     global _exit_hook_registered
-    register = getattr(threading, "_register_atexit", None)
-    if _exit_hook_registered or register is None:
-        return
-    with contextlib.suppress(RuntimeError):  # Python is exiting already
-        register(end_streams_at_exit)
-        _exit_hook_registered = True
+    if not _exit_hook_registered:
+        _exit_hook_registered = run_before_thread_pools_stop(end_streams_at_exit)
 
 
 def end_streams_at_exit(grace: float = EXIT_GRACE) -> None:

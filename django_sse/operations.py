@@ -23,11 +23,11 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 
 from django_sse import eventlog
-from django_sse.compat import outside_request_thread
 from django_sse.conf import conf
 from django_sse.http import json_error, require_methods
 from django_sse.hub import UNAVAILABLE
 from django_sse.hubs import running_hub, start_hub
+from django_sse.internals import outside_request_thread
 from django_sse.views import staff_only
 
 NO_CLIENT = "Metrics need prometheus_client: pip install 'django-sse-hub[metrics]'."

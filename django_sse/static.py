@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from whitenoise.middleware import (  # type: ignore[import-untyped]
     WhiteNoiseMiddleware as SyncWhiteNoiseMiddleware,
 )
+
+from django_sse.internals import whitenoise_file, whitenoise_serve
 
 
 class WhiteNoiseMiddleware(SyncWhiteNoiseMiddleware):  # type: ignore[misc]
@@ -45,18 +47,11 @@ class WhiteNoiseMiddleware(SyncWhiteNoiseMiddleware):  # type: ignore[misc]
         return super().__call__(request)
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        path = request.path_info
-        if self.autorefresh:
-            # DEBUG: WhiteNoise looks on disk. Only paths it could serve go to a thread.
-            prefixes = [self.static_prefix, *(prefix for _, prefix in self.directories)]
-            if not path.startswith(tuple(prefixes)):
-                return await self._next(request)
-            static_file = await sync_to_async(self.find_file)(path)
-        else:
-            static_file = self.files.get(path)  # an in-memory table, built at start
+        # Only a path WhiteNoise could serve goes to a thread.
+        static_file = await whitenoise_file(self, request.path_info)
         if static_file is None:
             return await self._next(request)
-        response: HttpResponseBase = await sync_to_async(self.serve)(static_file, request)
+        response: HttpResponseBase = await whitenoise_serve(self, static_file, request)
         return response
 
     async def _next(self, request: HttpRequest) -> HttpResponseBase:

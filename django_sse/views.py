@@ -19,7 +19,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from django_sse import eventlog
 from django_sse.asgi import stream_view
-from django_sse.compat import outside_request_thread
 from django_sse.conf import conf
 from django_sse.cors import add_cors_headers, preflight
 from django_sse.counters import count_connect
@@ -33,6 +32,7 @@ from django_sse.http import (
 )
 from django_sse.hub import UNAVAILABLE
 from django_sse.hubs import running_hub, start_hub
+from django_sse.internals import outside_request_thread
 from django_sse.logs import log_event, topic_families, user_hash
 from django_sse.presence import PERMISSION, deployment_streams, summarise
 from django_sse.streaming import stream_response

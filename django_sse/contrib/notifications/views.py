@@ -23,7 +23,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from django_sse.asgi import stream_view
-from django_sse.compat import outside_request_thread
 from django_sse.contrib.notifications import emails, preferences, push
 from django_sse.contrib.notifications.announcements import visible_to
 from django_sse.contrib.notifications.models import (
@@ -35,6 +34,7 @@ from django_sse.contrib.notifications.models import (
 from django_sse.contrib.notifications.types import get_type
 from django_sse.eventlog import atomic, publish
 from django_sse.http import csrf_protect_json, json_error, require_methods
+from django_sse.internals import outside_request_thread
 from django_sse.topics import user_topic
 from django_sse.views import request_user, subscribe_response
 

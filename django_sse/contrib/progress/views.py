@@ -9,11 +9,11 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
 
 from django_sse.asgi import stream_view
-from django_sse.compat import outside_request_thread
 from django_sse.contrib.progress import control
 from django_sse.contrib.progress.models import TaskProgress
 from django_sse.eventlog import atomic
 from django_sse.http import csrf_protect_json, json_error, require_methods
+from django_sse.internals import outside_request_thread
 from django_sse.views import request_user, subscribe_response
 
 NOT_FOUND = "No such job."
