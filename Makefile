@@ -100,11 +100,13 @@ test-django52: venv-django52
 
 # The main stack: the whole suite, with coverage of the package (servers
 # and workers the tests start included) and the floor in pyproject.toml;
-# the tests that restart PostgreSQL, alone; the tutorial, followed word for
-# word with the built wheel.
+# the docs' code blocks, page by page in one process (a page's blocks
+# share its names); the tests that restart PostgreSQL, alone; the
+# tutorial, followed word for word with the built wheel.
 test-django61: venv-main dist clients/js/node_modules/.installed tests/browser/node_modules/.installed
 	rm -f .coverage .coverage.*
-	.venv-py312/bin/python -m pytest $(PYTEST_ARGS) --cov --cov-report=
+	.venv-py312/bin/python -m pytest $(PYTEST_ARGS) --cov --cov-report= tests
+	.venv-py312/bin/python -m pytest --cov --cov-append --cov-report= README.md docs
 	.venv-py312/bin/python -m pytest -m serial --cov --cov-append --cov-report=
 	DJANGO_SSE_WHEEL=$$(ls $(CURDIR)/dist/*.whl) .venv-py312/bin/python -m pytest -m quickstart --cov --cov-append --cov-report=term
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django_sse.contrib.notifications",
     "django_sse.contrib.progress",
     "django_sse.contrib.dashboards",
+    "tests.shop",  # the docs' examples' own models (tests/doc_snippets.py)
 ]
 if UUID_USERS:
     INSTALLED_APPS.append("tests.uuid_users")

@@ -15,7 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.site.settings")
 plain = get_asgi_application()
 application = plain
 if os.environ.get("BENCH_KIND") == "sse":
-    # As the deployment guide recommends; "sse-plain" serves without it.
+    # The optional wrapper (docs/deployment.md); "sse-plain" is the default path.
     from django_sse.asgi import SharedSyncThread
 
     application = SharedSyncThread(plain)

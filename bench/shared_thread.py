@@ -1,0 +1,71 @@
+"""What ``django_sse.asgi.SharedSyncThread`` buys: stream connects with and
+without it, on the same run.
+
+One django-sse server per variant (uvicorn, one process), with no
+middleware and with a new project's whole stack (sessions, auth, CSRF,
+...); a load client opens N streams at once. Reported per variant: opens
+per second, and the server's CPU per connect (the scheduler's count of
+every thread, from before the first connect to the last stream's
+opening). Rounds alternate the variants; the medians count.
+
+    bench/.env/bin/python bench/shared_thread.py --n 2000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+
+import run  # bench/, the script's own folder
+
+VARIANTS = {
+    # label: (server name in run.SERVERS, extra environment)
+    "no middleware, Django's handler": ("sse-plain", {}),
+    "no middleware, SharedSyncThread": ("sse", {}),
+    "full stack, Django's handler": ("sse-plain", {"BENCH_FULL_MIDDLEWARE": "1"}),
+    "full stack, SharedSyncThread": ("sse", {"BENCH_FULL_MIDDLEWARE": "1"}),
+}
+
+
+def connects(server_name: str, env: dict[str, str], n: int) -> dict:
+    server = run.Server(server_name, extra_env=env)
+    try:
+        before = sum(server.thread_cpu().values())
+        client = run.LoadClient(server.url + server.path, n)
+        after = sum(server.thread_cpu().values())
+        client.stop()
+        ready = client.ready
+        return {
+            "opens_per_s": n / ready["open_seconds"],
+            "cpu_us_per_connect": (after - before) / n * 1e6,
+            "failed": ready["failed"],
+        }
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    run.prepare_database()
+    results: dict[str, list[dict]] = {label: [] for label in VARIANTS}
+    for _ in range(args.rounds):
+        for label, (server_name, env) in VARIANTS.items():
+            row = connects(server_name, env, args.n)
+            print(json.dumps({"variant": label, **row}), flush=True)
+            results[label].append(row)
+    print(f"\n{args.n} streams opened at once, median of {args.rounds} rounds\n")
+    print("| Variant | Opens/s | CPU per connect (µs) | Failed |")
+    print("|---|---:|---:|---:|")
+    for label, rows in results.items():
+        rate = statistics.median(r["opens_per_s"] for r in rows)
+        cpu = statistics.median(r["cpu_us_per_connect"] for r in rows)
+        failed = sum(r["failed"] for r in rows)
+        print(f"| {label} | {rate:.0f} | {cpu:.0f} | {failed} |")
+
+
+if __name__ == "__main__":
+    main()
