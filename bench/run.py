@@ -83,6 +83,28 @@ def env_for(kind: str) -> dict[str, str]:
     return env
 
 
+def alternate_rounds(
+    description: str, variants: dict[str, tuple], measure
+) -> tuple[argparse.Namespace, dict[str, list[dict]]]:
+    """The connect benchmarks' common frame: ``--n`` streams, ``--rounds``
+    rounds in which every variant runs once, in turn (so a slow minute of
+    the machine falls on all of them alike); each row printed as it comes.
+    ``measure(*variant, n)`` returns one row."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    prepare_database()
+    results: dict[str, list[dict]] = {label: [] for label in variants}
+    for _ in range(args.rounds):
+        for label, variant in variants.items():
+            row = measure(*variant, args.n)
+            print(json.dumps({"variant": label, **row}), flush=True)
+            results[label].append(row)
+    print(f"\n{args.n} streams opened at once, median of {args.rounds} rounds\n")
+    return args, results
+
+
 def prepare_database() -> None:
     subprocess.run(
         ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", BENCH_DB], check=True

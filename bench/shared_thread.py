@@ -13,8 +13,6 @@ opening). Rounds alternate the variants; the medians count.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 
 import run  # bench/, the script's own folder
@@ -46,18 +44,7 @@ def connects(server_name: str, env: dict[str, str], n: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    run.prepare_database()
-    results: dict[str, list[dict]] = {label: [] for label in VARIANTS}
-    for _ in range(args.rounds):
-        for label, (server_name, env) in VARIANTS.items():
-            row = connects(server_name, env, args.n)
-            print(json.dumps({"variant": label, **row}), flush=True)
-            results[label].append(row)
-    print(f"\n{args.n} streams opened at once, median of {args.rounds} rounds\n")
+    _, results = run.alternate_rounds(__doc__, VARIANTS, connects)
     print("| Variant | Opens/s | CPU per connect (µs) | Failed |")
     print("|---|---:|---:|---:|")
     for label, rows in results.items():

@@ -11,8 +11,6 @@ opens per second. Rounds alternate the variants; the medians count.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 
 import run  # bench/, the script's own folder
@@ -46,19 +44,8 @@ def open_rate(server_name: str, middleware: str, n: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    run.prepare_database()
-    results: dict[str, list[dict]] = {label: [] for label in VARIANTS}
-    for _ in range(args.rounds):
-        for label, (server_name, middleware) in VARIANTS.items():
-            row = open_rate(server_name, middleware, args.n)
-            print(json.dumps({"variant": label, **row}), flush=True)
-            results[label].append(row)
+    _, results = run.alternate_rounds(__doc__, VARIANTS, open_rate)
     base = statistics.median(r["opens_per_s"] for r in results["no middleware"])
-    print(f"\n{args.n} streams opened at once, median of {args.rounds} rounds\n")
     print("| Middleware | Opens/s | vs none | Threads while open | Failed |")
     print("|---|---:|---:|---:|---:|")
     for label, rows in results.items():

@@ -46,26 +46,6 @@ COVERED_ELSEWHERE = {
     "yourproject/asgi.py": "tests/test_entry_points.py",
     "tests/test_orders.py": "tests/core/test_testing.py",
 }
-# What a new project's settings.py holds that the docs' blocks add to.
-NEW_PROJECT = {
-    "INSTALLED_APPS": [
-        "django.contrib.admin",
-        "django.contrib.auth",
-        "django.contrib.contenttypes",
-        "django.contrib.sessions",
-        "django.contrib.messages",
-        "django.contrib.staticfiles",
-    ],
-    "MIDDLEWARE": [
-        "django.middleware.security.SecurityMiddleware",
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.common.CommonMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-        "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    ],
-}
 # The environment the settings blocks read (a real key: the check validates it).
 SETTINGS_ENVIRONMENT = {"VAPID_PRIVATE_KEY": "generated"}
 
@@ -95,6 +75,22 @@ def _is_settings(source: str) -> bool:
     return assigns
 
 
+def new_project_settings() -> dict[str, Any]:
+    """The settings ``startproject`` writes (Django's own template), which
+    the docs' settings blocks add to."""
+    import django
+    from django.conf import settings
+
+    template = Path(django.__file__).parent / "conf/project_template/project_name/settings.py-tpl"
+    source = template.read_text()
+    for name, value in {"project_name": "mysite", "secret_key": "x" * 50}.items():
+        source = source.replace("{{ " + name + " }}", value)
+    source = re.sub(r"\{\{ \w+ \}\}", "", source)  # versions in comments
+    namespace: dict[str, Any] = {"__file__": str(Path(settings.BASE_DIR) / "mysite/settings.py")}
+    exec(compile(source, "settings.py-tpl", "exec"), namespace)
+    return namespace
+
+
 def _vapid_key() -> str:
     from django_sse.contrib.notifications.vapid import generate
 
@@ -111,7 +107,7 @@ def _run_settings(source: str) -> None:
     saved = {k: os.environ.get(k) for k in environment}
     os.environ.update(environment)
     try:
-        namespace: dict[str, Any] = {k: list(v) for k, v in NEW_PROJECT.items()}
+        namespace = new_project_settings()
         exec(compile(source, "settings.py", "exec"), namespace)
     finally:
         for key, value in saved.items():
