@@ -5,6 +5,7 @@ Every error under ``/sse/`` is JSON: ``{"error": "...", "status": N}``.
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextvars import ContextVar
@@ -34,6 +35,30 @@ NEEDS_ASGI = (
     "'uvicorn yourproject.asgi:application'."
 )
 View = Callable[..., Any]
+
+
+def json_body(request: HttpRequest) -> Any:
+    """The request's JSON body (``{}`` when empty). ``ValueError`` says what
+    is wrong, for a 400: not JSON, nested deeper than Python's parser
+    goes, or a NUL in a string (no database stores it: it would surface
+    as a database error, which is an outage's signal, not a typo's)."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except RecursionError:
+        raise ValueError("The body's JSON is nested too deeply.") from None
+    except ValueError:
+        raise ValueError("The body is not valid JSON.") from None
+    pending = [body]
+    while pending:  # a walk, not a recursion: the body may be deep
+        value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("The body's JSON strings must not contain NUL (\\u0000).")
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return body
 
 
 def json_error(status: int, message: str, **headers: str) -> JsonResponse:

@@ -4,7 +4,6 @@ endpoint (the contrib apps' included) opens a stream."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -25,6 +24,7 @@ from django_sse.counters import count_connect
 from django_sse.http import (
     NEEDS_ASGI,
     csrf_protect_json,
+    json_body,
     json_error,
     require_asgi,
     require_methods,
@@ -180,9 +180,9 @@ def _token_topics(request: HttpRequest) -> list[str] | HttpResponse:
         return json_error(400, "Request body too large.")
     if request.content_type == "application/json":
         try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
-            return json_error(400, "The body is not valid JSON.")
+            body = json_body(request)
+        except ValueError as exc:
+            return json_error(400, str(exc))
         names = body.get("topics") if isinstance(body, dict) else None
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             return json_error(400, 'Send a JSON body {"topics": ["name", ...]}.')

@@ -33,7 +33,7 @@ from django_sse.contrib.notifications.models import (
 )
 from django_sse.contrib.notifications.types import get_type
 from django_sse.eventlog import atomic, publish
-from django_sse.http import csrf_protect_json, json_error, require_methods
+from django_sse.http import csrf_protect_json, json_body, json_error, require_methods
 from django_sse.internals import outside_request_thread
 from django_sse.topics import user_topic
 from django_sse.views import request_user, subscribe_response
@@ -188,9 +188,9 @@ def dismiss_announcement(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise BadQuery("The body must be JSON.") from None
+        body = json_body(request)
+    except ValueError as exc:
+        raise BadQuery(str(exc)) from None
     if not isinstance(body, dict):
         raise BadQuery("The body must be a JSON object.")
     return body
