@@ -94,15 +94,30 @@ def _database_unavailable(exc: DatabaseError) -> JsonResponse:
     return json_error(503, DATABASE_UNAVAILABLE, Retry_After="5")
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
 def require_methods(*methods: str) -> Callable[[View], View]:
     """The guard of every endpoint under ``/sse/``: like Django's
     ``require_http_methods``, with a JSON 405 that says which methods are
     allowed; and a database error (a restart, a failover, a connection the
     server closed) answers a JSON 503 with ``Retry-After``, not a 500.
-    Works for sync and async views."""
+    Works for sync and async views.
+
+    A view that allows only safe methods is exempt from the CSRF
+    middleware: a POST to it gets this JSON 405, not Django's HTML 403
+    page, and the view never runs for it."""
     from asgiref.sync import iscoroutinefunction
 
+    read_only = set(methods) <= SAFE_METHODS
+
     def decorator(view: View) -> View:
+        wrapped = _guarded(view)
+        if read_only:
+            wrapped.csrf_exempt = True  # type: ignore[attr-defined]
+        return wrapped
+
+    def _guarded(view: View) -> View:
         def refused(request: HttpRequest) -> HttpResponseBase | None:
             if request.method in methods:
                 return None

@@ -295,6 +295,7 @@ async def deployment(request: HttpRequest) -> HttpResponseBase:
     return response
 
 
+@csrf_exempt  # a 404 for every method, in JSON: it changes nothing
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
     """Any other path under ``/sse/``: a JSON 404, like every error here."""
     return json_error(404, f"No endpoint at {request.path!r}.")
