@@ -26,6 +26,7 @@ ENVIRONMENT_CHECKS = {
     "django_sse.E005": "DJANGO_SSE_BROKER is neither a known broker nor importable",
     "django_sse.E008": "DJANGO_SSE_DATABASE is not 'default' and the router is not installed",
     "django_sse.E009": "DJANGO_SSE_DATABASE names an alias that is not in DATABASES",
+    "django_sse.E040": "django_sse.urls is not included in the project's URLs",
     "django_sse.W001": "runserver serves WSGI here: streams need ASGI",
     "django_sse.W002": "nothing in the project serves the widgets' JavaScript and CSS under ASGI",
     "django_sse.W003": "a compressing middleware that may hold events back in its buffer",
@@ -279,3 +280,23 @@ def check_sync_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             id="django_sse.W006",
         )
     ]
+
+
+@register(Tags.urls)
+def check_urls_included(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every widget links to the stream endpoint: without the include,
+    each page with one is a 500 (``NoReverseMatch``)."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse("django_sse:stream")
+    except NoReverseMatch:
+        return [
+            Error(
+                "django_sse.urls is not included in the project's URLs: the stream "
+                "endpoint, and every page with a django-sse widget, cannot work.",
+                hint=f'Add path("sse/", include("django_sse.urls")) to {settings.ROOT_URLCONF}.',
+                id="django_sse.E040",
+            )
+        ]
+    return []

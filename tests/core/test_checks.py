@@ -234,3 +234,15 @@ def test_a_setting_read_once_follows_override_settings_and_the_settings_fixture(
     assert conf.DJANGO_SSE_MAX_TOPICS == 3 and conf.DJANGO_SSE_HEARTBEAT == 15.0
     with pytest.raises(AttributeError):
         conf.DJANGO_SSE_NO_SUCH_SETTING  # noqa: B018
+
+
+def test_urls_not_included_is_an_error_that_shows_the_line_to_add(settings):
+    from django.core.checks import Tags, run_checks
+
+    settings.ROOT_URLCONF = "tests.projects.urls_without_sse"
+    errors = [e for e in run_checks(tags=[Tags.urls]) if e.id == "django_sse.E040"]
+    assert len(errors) == 1
+    assert 'path("sse/", include("django_sse.urls"))' in errors[0].hint
+    assert "tests.projects.urls_without_sse" in errors[0].hint
+    settings.ROOT_URLCONF = "tests.urls"
+    assert not [e for e in run_checks(tags=[Tags.urls]) if e.id == "django_sse.E040"]
