@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from asgiref.sync import sync_to_async
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from django_sse import tracing, unlogged
@@ -114,17 +114,34 @@ def _insert(alias: str, topic: str, event: str, text: str, trace: str | None = N
     """One INSERT ... RETURNING id, without ``Model.save()``'s work in
     Python (one publisher process: 1,863 -> 2,424 events/s, bench/RESULTS.md)."""
     connection = connections[alias]
-    if not connection.features.can_return_columns_from_insert:
-        row = Event(topic=topic, event=event, data=text, trace=trace)
-        row.save(using=alias, force_insert=True)
-        return int(row.id)
-    created = connection.ops.adapt_datetimefield_value(timezone.now())
-    params = [topic, event, text, created, trace]
-    if binds_on_server(connection):
-        return insert_bound(connection, _insert_sql(alias), params)
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(alias), params)
-        return int(cursor.fetchone()[0])
+    try:
+        if not connection.features.can_return_columns_from_insert:
+            row = Event(topic=topic, event=event, data=text, trace=trace)
+            row.save(using=alias, force_insert=True)
+            return int(row.id)
+        created = connection.ops.adapt_datetimefield_value(timezone.now())
+        params = [topic, event, text, created, trace]
+        if binds_on_server(connection):
+            return insert_bound(connection, _insert_sql(alias), params)
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(alias), params)
+            return int(cursor.fetchone()[0])
+    except DatabaseError as exc:
+        raise _explained(exc, alias) from exc
+
+
+def _explained(exc: DatabaseError, alias: str) -> DatabaseError:
+    """``exc``, or when the event table is missing, the same kind of error
+    saying to run ``migrate`` (the databases word it differently; each
+    names the table)."""
+    text = str(exc).lower()
+    missing = ("does not exist", "no such table", "doesn't exist")
+    if Event._meta.db_table in text and any(words in text for words in missing):
+        return type(exc)(
+            f"django-sse's event log ({Event._meta.db_table}) is not in the "
+            f"{alias!r} database: run `python manage.py migrate` ({exc})"
+        )
+    return exc
 
 
 @functools.cache
@@ -223,7 +240,10 @@ def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
             if messages:
                 broker.send_unlogged(alias, messages)
             if rows:
-                Event.objects.using(alias).bulk_create(rows, batch_size=1000)
+                try:
+                    Event.objects.using(alias).bulk_create(rows, batch_size=1000)
+                except DatabaseError as exc:
+                    raise _explained(exc, alias) from exc
                 _wake_on_commit(alias)
     ids = iter(row.id for row in rows)
     return [0 if carrier is not None else next(ids) for carrier in brokers]

@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from django.apps import AppConfig
+
 if TYPE_CHECKING:
     from django_sse.hub import Hub
 
@@ -118,3 +120,23 @@ def register_retention(pattern: str, policy: str) -> None:
 
 def retention_defaults() -> dict[str, str]:
     return dict(_retention)
+
+
+class FeatureConfig(AppConfig):
+    """The ``AppConfig`` base of a contrib app: it refuses to start, saying
+    what to do, when the core app is not installed (its models, URLs and
+    hub are what a feature builds on), before its models import the core's.
+
+    Subclass it as ``hooks.FeatureConfig``: a second ``AppConfig`` class
+    named in an apps module would leave Django without a default one."""
+
+    def import_models(self) -> None:
+        from django.apps import apps
+        from django.core.exceptions import ImproperlyConfigured
+
+        if not apps.is_installed("django_sse"):
+            raise ImproperlyConfigured(
+                f'{self.name} needs django-sse\'s core app: add "django_sse" to '
+                f'INSTALLED_APPS (before "{self.name}").'
+            )
+        super().import_models()

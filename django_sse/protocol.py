@@ -29,7 +29,14 @@ def encode_data(data: Any) -> str:
         return data
     if isinstance(data, bytes | bytearray | memoryview):
         return bytes(data).decode("utf-8")
-    return json.dumps(data, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return json.dumps(data, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    except TypeError as exc:
+        raise TypeError(
+            f"Event data must be str, bytes or JSON-serialisable (dicts, lists, numbers, "
+            f"dates, UUIDs, decimals): {exc}. Send the fields you need, e.g. "
+            f'{{"id": obj.pk}}, not the object.'
+        ) from None
 
 
 def check_field(name: str, value: str) -> None:

@@ -1,8 +1,9 @@
-from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
 
+from django_sse import hooks
 
-class DashboardsConfig(AppConfig):
+
+class DashboardsConfig(hooks.FeatureConfig):
     """Live dashboards: ``dashboard:*`` topics keep their latest value;
     samplers run while a dashboard is watched."""
 
@@ -12,7 +13,6 @@ class DashboardsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_sse import hooks
         from django_sse.contrib.dashboards import conf  # noqa: F401  (its settings are checked)
         from django_sse.contrib.dashboards.metrics import can_watch
         from django_sse.contrib.dashboards.sampling import samplers_task

@@ -1,9 +1,10 @@
-from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_out
 from django.utils.module_loading import autodiscover_modules
 
+from django_sse import hooks
 
-class NotificationsConfig(AppConfig):
+
+class NotificationsConfig(hooks.FeatureConfig):
     """Notifications: models, ``notify()``, bell, API and admin.
 
     Its URLs are included by ``django_sse.urls`` under ``notifications/``."""
@@ -15,7 +16,6 @@ class NotificationsConfig(AppConfig):
     sse_urls = ("notifications/", "django_sse.contrib.notifications.urls")
 
     def ready(self) -> None:
-        from django_sse import hooks
         from django_sse.contrib.notifications import (
             conf,  # noqa: F401  (its settings are checked)
             push,

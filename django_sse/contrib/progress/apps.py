@@ -1,7 +1,7 @@
-from django.apps import AppConfig
+from django_sse import hooks
 
 
-class ProgressConfig(AppConfig):
+class ProgressConfig(hooks.FeatureConfig):
     """Job progress: ``Progress``, the bar, cancel, the Tasks framework.
 
     Its URLs are included by ``django_sse.urls`` under ``progress/``."""
@@ -13,7 +13,6 @@ class ProgressConfig(AppConfig):
     sse_urls = ("progress/", "django_sse.contrib.progress.urls")
 
     def ready(self) -> None:
-        from django_sse import hooks
         from django_sse.contrib.progress import conf  # noqa: F401  (its settings are checked)
         from django_sse.contrib.progress.background import heartbeat_interval
         from django_sse.contrib.progress.lost import mark_lost
