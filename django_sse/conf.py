@@ -197,6 +197,10 @@ CORE = (
         "bytes of events a client may fall behind before it is cut (it resumes from the log)",
     ),
     Setting(
+        "DJANGO_SSE_MAX_EVENT_BYTES", 64 * 1024, "int", positive_int, "django_sse.E033",
+        "the largest event data `publish()` accepts (UTF-8 bytes); a larger one is a ValueError",
+    ),
+    Setting(
         "DJANGO_SSE_SEND_TIMEOUT", 30.0, "float", positive_number, "django_sse.E026",
         "a stream whose client takes in nothing for this long is cut (servers with "
         "backpressure: uvicorn, granian, hypercorn)",

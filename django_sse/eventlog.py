@@ -107,6 +107,13 @@ def _checked(topic: str, data: Any, event: str | None) -> tuple[str, str, str]:
     if "\x00" in text:
         # PostgreSQL text cannot hold NUL; JSON payloads escape it (\u0000).
         raise ValueError("Event data text must not contain NUL; publish it inside JSON instead")
+    most = conf.DJANGO_SSE_MAX_EVENT_BYTES
+    # At most 4 bytes a character: only a long text is encoded to count.
+    if len(text) * 4 > most and len(text.encode()) > most:
+        raise ValueError(
+            f"Event data is {len(text.encode()):,} bytes; DJANGO_SSE_MAX_EVENT_BYTES allows "
+            f"{most:,}. Send a link or an id and let the page fetch the rest."
+        )
     return topic, event or "", text
 
 

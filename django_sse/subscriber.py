@@ -110,7 +110,9 @@ class Subscriber:
         if self.ended or self.complete:
             return False
         self._bytes += len(frame)
-        if len(self.frames) >= self._limit or self._bytes > self._byte_limit:
+        # The limits bound a backlog: an event the stream is not behind on
+        # is always taken, however large (DJANGO_SSE_MAX_EVENT_BYTES).
+        if self.frames and (len(self.frames) >= self._limit or self._bytes > self._byte_limit):
             self.end("overflow")
             return True
         self.ids.append(event_id)
