@@ -100,6 +100,7 @@ def notify(
     created: list[Notification] = []
     with atomic():
         for group, text, text_body in texts:
+            text = " ".join(text.split())  # one line: it is an email's subject too
             made, touched = _deliver(
                 group,
                 title=text,

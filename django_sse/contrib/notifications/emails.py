@@ -39,6 +39,7 @@ from django_sse.contrib.notifications import preferences
 from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import EmailSettings, Notification
 from django_sse.contrib.notifications.types import get_type, language_of
+from django_sse.logs import log_event
 
 SALT = "django-sse.unsubscribe"
 DIGEST = "digest"  # the unsubscribe link of a digest stops digests
@@ -47,6 +48,9 @@ BATCH = 500
 # A notification still unread this long after it arrived is no longer
 # emailed on its own (the digests and the bell still have it).
 EACH_WINDOW = timedelta(days=2)
+# A notification whose own email fails this many times is not emailed.
+MAX_EMAIL_FAILURES = 5
+MAX_EMAIL_DELAY = timedelta(hours=1)
 
 
 class NotConfigured(Exception):
@@ -99,6 +103,7 @@ def _send(
     link = unsubscribe_url(user.pk, what)
     with translation.override(language_of()(user)):
         subject = subject() if callable(subject) else subject
+        subject = " ".join(subject.split())  # one line: a header
         context = {
             **context,
             "user": user,
@@ -141,12 +146,16 @@ def _due_each(now: Any) -> Iterable[Notification]:
     """Unread typed notifications past their type's delay, within
     ``EACH_WINDOW``, in batches by id: those that will never be emailed
     (a type without email for its user) cannot hold back the others."""
-    pending = Notification.objects.filter(
-        emailed_at__isnull=True,
-        read_at__isnull=True,
-        deleted=False,
-        created_at__gte=now - EACH_WINDOW,
-    ).exclude(type="")
+    pending = (
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            read_at__isnull=True,
+            deleted=False,
+            created_at__gte=now - EACH_WINDOW,
+        )
+        .exclude(type="")
+        .exclude(email_retry_at__gt=now)
+    )
     after = 0
     while batch := list(
         pending.filter(id__gt=after).select_related("recipient").order_by("id")[:BATCH]
@@ -167,7 +176,9 @@ def _due_each(now: Any) -> Iterable[Notification]:
 
 
 def send_each(now: Any) -> int:
-    """Email each due notification of users who take them one by one."""
+    """Email each due notification of users who take them one by one. One
+    that fails to send does not hold back the others: it is logged, tried
+    again later (``_failed``), and given up after ``MAX_EMAIL_FAILURES``."""
     sent = 0
     for item in _due_each(now):
         if not _claim([item.pk], now):
@@ -180,11 +191,35 @@ def send_each(now: Any) -> int:
                 {"items": [item], "item": item},
                 item.type,
             )
-        except Exception:
+        except NotConfigured:
             Notification.objects.filter(pk=item.pk).update(emailed_at=None)
-            raise
+            raise  # the site's setting, not this item: every send would fail
+        except Exception:
+            _failed(item, now)
+            continue
         sent += 1
     return sent
+
+
+def _failed(item: Notification, now: Any) -> None:
+    """Release a notification whose email failed, to be tried again after
+    1, 2, 4, 8... minutes (an hour at most); after ``MAX_EMAIL_FAILURES``
+    it keeps its claim: it is never emailed, and says so in the log."""
+    failures = item.email_failures + 1
+    given_up = failures >= MAX_EMAIL_FAILURES
+    Notification.objects.filter(pk=item.pk).update(
+        emailed_at=now if given_up else None,
+        email_failures=failures,
+        email_retry_at=None
+        if given_up
+        else now + min(timedelta(minutes=2 ** (failures - 1)), MAX_EMAIL_DELAY),
+    )
+    log_event(
+        "sse.email.gave_up" if given_up else "sse.email.failed",
+        f"notification {item.pk}'s email failed ({failures} of {MAX_EMAIL_FAILURES} tries)"
+        + ("; it will not be emailed" if given_up else "; it is tried again later"),
+        exc_info=True,
+    )
 
 
 def _digest_subject(count: int) -> str:

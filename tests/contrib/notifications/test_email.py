@@ -222,3 +222,80 @@ def test_notifications_that_are_never_emailed_do_not_hold_back_the_others(ann, m
     )
     assert send() == "Sent 1 notification emails and 0 digests."
     assert [m.subject for m in mail.outbox] == ["bob commented"]
+
+
+def smtp_settings(port: int):
+    """Django's SMTP backend to 127.0.0.1:``port`` (MAILERS on Django 6.1)."""
+    import django
+
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    if django.VERSION >= (6, 1):
+        options = {"host": "127.0.0.1", "port": port}
+        return override_settings(MAILERS={"default": {"BACKEND": smtp, "OPTIONS": options}})
+    return override_settings(EMAIL_BACKEND=smtp, EMAIL_HOST="127.0.0.1", EMAIL_PORT=port)
+
+
+class PickyInbox(Inbox):
+    """A real SMTP server that refuses one address (a full mailbox, a typo)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("refused@"):
+            return "550 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_title_with_line_breaks_is_one_line_and_injects_no_header(ann):
+    register_type("note", "Notes", title="{text}", channels=("inapp", "email"))
+    [item] = notify(ann, "note", context={"text": "Hi\r\nBcc: mallory@example.test"})
+    assert item.title == "Hi Bcc: mallory@example.test"
+    [free] = notify(ann, "Done\nBcc: x@example.test")
+    assert free.title == "Done Bcc: x@example.test"
+    age(20)
+    inbox = PickyInbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        with smtp_settings(port):
+            assert send() == "Sent 1 notification emails and 0 digests."
+    finally:
+        smtp.stop()
+    [message] = inbox.messages
+    assert message["Subject"] == "Hi Bcc: mallory@example.test" and message["Bcc"] is None
+
+
+def test_one_failing_email_never_blocks_the_others_and_is_given_up_after_a_bound(ann, caplog):
+    from django_sse.contrib.notifications import emails
+
+    refused = User.objects.create_user("refused", email="refused@example.test")
+    notify([refused, ann], "comment", context={"actor": "bob"})
+    age(20)
+    inbox = PickyInbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        with smtp_settings(port):
+            assert send() == "Sent 1 notification emails and 0 digests."  # ann's
+            assert [m["To"] for m in inbox.messages] == ["ann@example.test"]
+            failing = Notification.objects.get(recipient=refused)
+            assert failing.email_failures == 1 and failing.emailed_at is None
+            assert failing.email_retry_at > timezone.now()  # backs off
+            assert send() == "Sent 0 notification emails and 0 digests."  # not yet
+            for tries in range(2, emails.MAX_EMAIL_FAILURES + 1):
+                Notification.objects.filter(pk=failing.pk).update(email_retry_at=timezone.now())
+                assert send() == "Sent 0 notification emails and 0 digests."
+                failing.refresh_from_db()
+                assert failing.email_failures == tries
+        assert failing.emailed_at is not None and failing.email_retry_at is None  # given up
+        notify(ann, "comment", context={"actor": "eve"})  # later ones still go
+        age(20)
+        Notification.objects.filter(pk=failing.pk).update(email_retry_at=None)
+        with smtp_settings(port):
+            assert send() == "Sent 1 notification emails and 0 digests."
+    finally:
+        smtp.stop()
+    # Logged (a flood of one kind is logged once a minute and counted).
+    events = [getattr(r, "event", None) for r in caplog.records]
+    assert "sse.email.failed" in events and events.count("sse.email.gave_up") == 1, events

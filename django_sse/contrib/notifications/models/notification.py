@@ -130,6 +130,9 @@ class Notification(models.Model):
     collapse_key = models.CharField(max_length=200, blank=True)
     # Set when an email (alone or in a digest) took it: never two emails.
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Sends of its own email that failed, and when to try it again.
+    email_failures = models.PositiveSmallIntegerField(default=0)
+    email_retry_at = models.DateTimeField(null=True, blank=True)
     count = models.PositiveIntegerField(default=1)
 
     objects = NotificationQuerySet.as_manager()
