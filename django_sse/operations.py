@@ -37,21 +37,27 @@ def metrics_available() -> bool:
     return importlib.util.find_spec("prometheus_client") is not None
 
 
-@never_cache
-@require_methods("GET")
-async def metrics(request: HttpRequest) -> HttpResponseBase:
-    if not metrics_available():
-        return json_error(501, NO_CLIENT)
+async def operator_refusal(request: HttpRequest) -> HttpResponseBase | None:
+    """None for an operator (``DJANGO_SSE_METRICS_TOKEN`` as a Bearer
+    token, or staff with the presence permission); else the refusal."""
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith("Bearer "):
         expected = conf.DJANGO_SSE_METRICS_TOKEN
         given = authorization.removeprefix("Bearer ").strip()
         if not expected or not constant_time_compare(given, expected):
             return json_error(401, "Invalid metrics token.")
-    else:
-        refused = await outside_request_thread(staff_only(request))
-        if refused is not None:
-            return refused
+        return None
+    return await outside_request_thread(staff_only(request))
+
+
+@never_cache
+@require_methods("GET")
+async def metrics(request: HttpRequest) -> HttpResponseBase:
+    if not metrics_available():
+        return json_error(501, NO_CLIENT)
+    refused = await operator_refusal(request)
+    if refused is not None:
+        return refused
     from django_sse import metrics as prometheus
 
     prometheus.sync(running_hub())
@@ -86,6 +92,8 @@ async def ready(request: HttpRequest) -> HttpResponseBase:
         problems.append(f"PostgreSQL's NOTIFY queue is {usage:.1%} full.")
     if problems:
         return _not_ready(problems)
+    if await operator_refusal(request) is not None:
+        return JsonResponse({"status": "ready"})  # the details are for operators
     return JsonResponse(
         {
             "status": "ready",

@@ -196,8 +196,14 @@ async def test_readiness_when_the_hub_reads_and_listens(async_client, hub_cleanu
             await asyncio.sleep(0.02)
     answer = await async_client.get("/sse/health/ready/")
     assert answer.status_code == 200, answer.content
+    assert answer.json() == {"status": "ready"}  # anonymous: the status alone
+    with override_settings(DJANGO_SSE_METRICS_TOKEN="t" * 32):
+        answer = await async_client.get(
+            "/sse/health/ready/", headers={"Authorization": "Bearer " + "t" * 32}
+        )
     body = answer.json()
     assert body["status"] == "ready" and body["broker_connected"] is True
+    assert body["broker"] == hub.broker.name and "streams" in body
 
 
 @override_settings(DJANGO_SSE_BROKER="redis", DJANGO_SSE_CHANNEL_LAYER="unreachable")
