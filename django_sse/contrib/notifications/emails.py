@@ -48,6 +48,8 @@ BATCH = 500
 # A notification still unread this long after it arrived is no longer
 # emailed on its own (the digests and the bell still have it).
 EACH_WINDOW = timedelta(days=2)
+# An unsubscribe link works this long after its email was sent.
+UNSUBSCRIBE_MAX_AGE = timedelta(days=60)
 # A notification whose own email fails this many times is not emailed.
 MAX_EMAIL_FAILURES = 5
 MAX_EMAIL_DELAY = timedelta(hours=1)
@@ -62,8 +64,10 @@ def unsubscribe_token(user_pk: Any, what: str) -> str:
 
 
 def read_token(token: str) -> tuple[str, str]:
-    """(user pk, type key or "digest"); ``signing.BadSignature`` if forged."""
-    value = signing.loads(token, salt=SALT)
+    """(user pk, type key or "digest"); ``signing.BadSignature`` if forged,
+    ``signing.SignatureExpired`` if older than ``UNSUBSCRIBE_MAX_AGE``
+    (each email carries a fresh one)."""
+    value = signing.loads(token, salt=SALT, max_age=UNSUBSCRIBE_MAX_AGE)
     return str(value["u"]), str(value["w"])
 
 

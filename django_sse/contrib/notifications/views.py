@@ -14,7 +14,7 @@ from functools import wraps
 from typing import Any
 
 from django.core import signing
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -271,13 +271,21 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponseBase:
     those emails for the user the link was made for. No login needed."""
     try:
         user_pk, what = emails.read_token(token)
+    except signing.SignatureExpired:
+        return json_error(
+            410,
+            "This unsubscribe link has expired: use the one in a recent email, or your "
+            "notification settings.",
+        )
     except signing.BadSignature:
         return json_error(400, "This unsubscribe link is not valid.")
     done = ""
     if request.method == "POST":
         try:
             done = emails.unsubscribe(user_pk, what)
-        except (LookupError, ObjectDoesNotExist):
+        except (LookupError, ObjectDoesNotExist, ValueError, ValidationError):
+            # Gone, or a signed id that is not one of this site's (a key reused
+            # by another site, a user model that changed its id type).
             return json_error(404, "This link's user or notification type no longer exists.")
         except PermissionError as exc:
             return json_error(403, f"{exc} are required: they cannot be switched off.")

@@ -149,6 +149,21 @@ def test_the_unsubscribe_link_needs_no_login_and_one_post(ann):
     assert client.post(required).status_code == 403
     gone = f"/sse/notifications/unsubscribe/{unsubscribe_token(ann.pk, 'no-such-type')}/"
     assert client.post(gone).status_code == 404
+    # Signed by this site, for an id that is not one of its users' (was a 500).
+    odd = f"/sse/notifications/unsubscribe/{unsubscribe_token('not-a-number', 'comment')}/"
+    assert client.post(odd).status_code == 404
+
+
+def test_an_unsubscribe_link_expires_after_its_maximum_age(ann, monkeypatch):
+    from django.core import signing
+
+    from django_sse.contrib.notifications import emails
+
+    url = f"/sse/notifications/unsubscribe/{unsubscribe_token(ann.pk, 'comment')}/"
+    later = signing.time.time() + emails.UNSUBSCRIBE_MAX_AGE.total_seconds() + 60
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    answer = Client().post(url)
+    assert answer.status_code == 410 and "expired" in answer.json()["error"]
 
 
 @override_settings(DJANGO_SSE_SITE_URL=None)
