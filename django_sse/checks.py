@@ -27,6 +27,7 @@ ENVIRONMENT_CHECKS = {
     "django_sse.E008": "DJANGO_SSE_DATABASE is not 'default' and the router is not installed",
     "django_sse.E009": "DJANGO_SSE_DATABASE names an alias that is not in DATABASES",
     "django_sse.E040": "django_sse.urls is not included in the project's URLs",
+    "django_sse.E041": "the redis broker is chosen but channels or its layer is missing",
     "django_sse.W001": "runserver serves WSGI here: streams need ASGI",
     "django_sse.W002": "nothing in the project serves the widgets' JavaScript and CSS under ASGI",
     "django_sse.W003": "a compressing middleware that may hold events back in its buffer",
@@ -93,6 +94,8 @@ def check_database(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                     id="django_sse.E005",
                 )
             )
+    if broker == "redis":
+        errors += _redis_broker_problems()
     vendor = connections[alias].vendor
     if broker == "postgres" and vendor != "postgresql":
         errors.append(
@@ -300,3 +303,28 @@ def check_urls_included(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
             )
         ]
     return []
+
+
+def _redis_broker_problems() -> list[CheckMessage]:
+    """The redis broker carries wake-ups through a channels layer: without
+    channels, or without that layer, nothing is ever woken."""
+    alias = conf.DJANGO_SSE_CHANNEL_LAYER
+    if importlib.util.find_spec("channels") is None:
+        problem = "the channels package is not installed"
+        hint = "pip install 'django-sse-hub[redis]' (channels and channels-redis)."
+    elif alias not in getattr(settings, "CHANNEL_LAYERS", {}):
+        problem = f"CHANNEL_LAYERS has no {alias!r} layer"
+        hint = (
+            f'CHANNEL_LAYERS = {{"{alias}": {{"BACKEND": '
+            '"channels_redis.pubsub.RedisPubSubChannelLayer", '
+            '"CONFIG": {"hosts": ["redis://127.0.0.1:6379"]}}}'
+        )
+    else:
+        return []
+    return [
+        Error(
+            f"DJANGO_SSE_BROKER is 'redis' but {problem}: no server process would be woken.",
+            hint=hint,
+            id="django_sse.E041",
+        )
+    ]

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_sse import tracing, unlogged
 from django_sse.conf import conf
 from django_sse.internals import binds_on_server, insert_bound
-from django_sse.logs import log_event, topic_families
+from django_sse.logs import describe, log_event, topic_families
 from django_sse.models import Event, LogState
 from django_sse.protocol import check_field, encode_data, format_event
 from django_sse.topics import retention, validate_topic
@@ -167,11 +167,24 @@ local_wakers: list[Callable[[], None]] = []
 
 
 def _after_commit() -> None:
+    """The events are committed: a failing wake-up is logged and counted,
+    never raised to a caller who would publish them again (the hubs' safety
+    read still delivers them)."""
     from django_sse.brokers import broker_class
 
     for wake in local_wakers:
         wake()
-    broker_class().after_commit()
+    try:
+        broker_class().after_commit()
+    except Exception as exc:  # logged once a minute, the repeats counted in the line
+        log_event(
+            "sse.publish.wake_failed",
+            "committed events were published, but the broker could not wake the "
+            "server processes; they read the log on their next safety read",
+            error=describe(exc),
+            exc_info=True,
+        )
+
 
 
 def _wake_on_commit(alias: str) -> None:

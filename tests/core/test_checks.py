@@ -247,3 +247,25 @@ def test_urls_not_included_is_an_error_that_shows_the_line_to_add(settings):
     assert "tests.projects.urls_without_sse" in errors[0].hint
     settings.ROOT_URLCONF = "tests.urls"
     assert not [e for e in run_checks(tags=[Tags.urls]) if e.id == "django_sse.E040"]
+
+
+@pytest.mark.parametrize("missing", ["channels", "layer"])
+def test_the_redis_broker_without_channels_or_its_layer_is_an_error(settings, monkeypatch, missing):
+    import importlib.util
+
+    from django_sse import checks
+
+    settings.DJANGO_SSE_BROKER = "redis"
+    if missing == "channels":
+        real = importlib.util.find_spec
+        monkeypatch.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name, *a: None if name == "channels" else real(name, *a),
+        )
+        expected = "channels package is not installed"
+    else:
+        settings.CHANNEL_LAYERS = {}
+        expected = "CHANNEL_LAYERS has no 'default' layer"
+    [error] = [e for e in checks.check_database() if e.id == "django_sse.E041"]
+    assert expected in error.msg and "no server process would be woken" in error.msg
