@@ -34,6 +34,7 @@ ENVIRONMENT_CHECKS = {
     "django_sse.W004": "the heartbeat is not comfortably shorter than the proxy's idle timeout",
     "django_sse.W005": "the LISTEN connection may go through a pooler in transaction mode",
     "django_sse.W006": "sync-only middleware: each stream's connect waits for one shared thread",
+    "django_sse.W007": "a CORS origin that CSRF_TRUSTED_ORIGINS does not list: its token POSTs fail",
 }
 
 
@@ -326,5 +327,23 @@ def _redis_broker_problems() -> list[CheckMessage]:
             f"DJANGO_SSE_BROKER is 'redis' but {problem}: no server process would be woken.",
             hint=hint,
             id="django_sse.E041",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_cors_origins_trusted(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A front end on a CORS origin asks ``/sse/token/`` by POST, which
+    Django's CSRF check refuses from an origin it does not trust."""
+    trusted = set(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
+    untrusted = [o for o in conf.DJANGO_SSE_CORS_ORIGINS or [] if o not in trusted]
+    if not untrusted:
+        return []
+    return [
+        Warning(
+            f"DJANGO_SSE_CORS_ORIGINS lists {', '.join(untrusted)}, which CSRF_TRUSTED_ORIGINS "
+            "does not: token requests (POST /sse/token/) from there fail Django's CSRF check.",
+            hint=f"CSRF_TRUSTED_ORIGINS += {untrusted!r}",
+            id="django_sse.W007",
         )
     ]

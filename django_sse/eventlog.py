@@ -186,7 +186,6 @@ def _after_commit() -> None:
         )
 
 
-
 def _wake_on_commit(alias: str) -> None:
     transaction.on_commit(_after_commit, using=alias)
 

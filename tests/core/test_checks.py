@@ -269,3 +269,15 @@ def test_the_redis_broker_without_channels_or_its_layer_is_an_error(settings, mo
         expected = "CHANNEL_LAYERS has no 'default' layer"
     [error] = [e for e in checks.check_database() if e.id == "django_sse.E041"]
     assert expected in error.msg and "no server process would be woken" in error.msg
+
+
+def test_a_cors_origin_not_trusted_for_csrf_is_a_warning(settings):
+    from django_sse import checks
+
+    settings.DJANGO_SSE_CORS_ORIGINS = ["https://app.example.com", "https://b.example.com"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://b.example.com"]
+    [warning] = checks.check_cors_origins_trusted()
+    assert warning.id == "django_sse.W007" and "https://app.example.com" in warning.msg
+    assert "b.example.com" not in warning.msg
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://b.example.com"]
+    assert checks.check_cors_origins_trusted() == []
