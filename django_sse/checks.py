@@ -34,7 +34,7 @@ ENVIRONMENT_CHECKS = {
     "django_sse.W004": "the heartbeat is not comfortably shorter than the proxy's idle timeout",
     "django_sse.W005": "the LISTEN connection may go through a pooler in transaction mode",
     "django_sse.W006": "sync-only middleware: each stream's connect waits for one shared thread",
-    "django_sse.W007": "a CORS origin that CSRF_TRUSTED_ORIGINS does not list: its token POSTs fail",
+    "django_sse.W007": "a CORS origin CSRF_TRUSTED_ORIGINS does not list: its token POSTs fail",
 }
 
 
