@@ -34,6 +34,7 @@ ENVIRONMENT_CHECKS = {
     "django_sse.W004": "the heartbeat is not comfortably shorter than the proxy's idle timeout",
     "django_sse.W005": "the LISTEN connection may go through a pooler in transaction mode",
     "django_sse.W006": "sync-only middleware: each stream's connect waits for one shared thread",
+    "django_sse.W008": "DEBUG is off and the widgets' JavaScript is not in STATIC_ROOT",
     "django_sse.W007": "a CORS origin CSRF_TRUSTED_ORIGINS does not list: its token POSTs fail",
 }
 
@@ -345,5 +346,27 @@ def check_cors_origins_trusted(app_configs: Any = None, **kwargs: Any) -> list[C
             "does not: token requests (POST /sse/token/) from there fail Django's CSRF check.",
             hint=f"CSRF_TRUSTED_ORIGINS += {untrusted!r}",
             id="django_sse.W007",
+        )
+    ]
+
+
+@register(Tags.staticfiles, deploy=True)
+def check_static_collected(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``check --deploy``: with DEBUG off, WhiteNoise (and a web server)
+    serve STATIC_ROOT only; before ``collectstatic`` the widgets' JS 404s."""
+    from pathlib import Path
+
+    if settings.DEBUG:
+        return []
+    root = getattr(settings, "STATIC_ROOT", None)
+    if root and (Path(root) / "django_sse" / "django-sse.js").is_file():
+        return []
+    where = f"STATIC_ROOT ({root})" if root else "STATIC_ROOT, which is not set"
+    return [
+        Warning(
+            f"django-sse's widgets' JavaScript is not in {where}: with DEBUG off every "
+            "widget would load none of its JavaScript or CSS.",
+            hint="Set STATIC_ROOT and run `python manage.py collectstatic` when you deploy.",
+            id="django_sse.W008",
         )
     ]

@@ -281,3 +281,21 @@ def test_a_cors_origin_not_trusted_for_csrf_is_a_warning(settings):
     assert "b.example.com" not in warning.msg
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://b.example.com"]
     assert checks.check_cors_origins_trusted() == []
+
+
+def test_deploy_without_collected_static_files_is_a_warning(settings, tmp_path):
+    from django.core.checks import Tags
+    from django.core.checks import run_checks as run_all
+    from django.core.management import call_command
+
+    def run_checks(**options):
+        return run_all(tags=[Tags.staticfiles], **options)
+
+    settings.DEBUG = False
+    settings.STATIC_ROOT = str(tmp_path / "static")
+    deploy = [w for w in run_checks(include_deployment_checks=True) if w.id == "django_sse.W008"]
+    assert len(deploy) == 1 and "collectstatic" in deploy[0].hint
+    assert not [w for w in run_checks() if w.id == "django_sse.W008"]  # deploy checks only
+    call_command("collectstatic", interactive=False, verbosity=0)
+    deploy = [w for w in run_checks(include_deployment_checks=True) if w.id == "django_sse.W008"]
+    assert deploy == []
