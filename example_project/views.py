@@ -2,6 +2,7 @@ import asyncio
 import json
 import logging
 
+from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -57,14 +58,23 @@ def notifications(request: HttpRequest) -> HttpResponse:
     return render(request, "example/notifications.html", {"usernames": names})
 
 
+class SendForm(forms.Form):
+    to = forms.CharField(max_length=150)
+    title = forms.CharField(max_length=200)
+    level = forms.CharField(max_length=10, required=False)
+
+
 @require_POST
 @login_required
 def notifications_send(request: HttpRequest) -> HttpResponse:
     if refused := limits.too_many(request, "notify"):
         return refused
-    recipient = get_user_model().objects.filter(username=request.POST.get("to")).first()
+    form = SendForm(request.POST)
+    if not form.is_valid():  # refuses a NUL, as every CharField does
+        return JsonResponse({"error": form.errors.get_json_data(), "status": 400}, status=400)
+    recipient = get_user_model().objects.filter(username=form.cleaned_data["to"]).first()
     if recipient is None:
-        return JsonResponse({"error": "no such user"}, status=400)
+        return JsonResponse({"error": "no such user", "status": 400}, status=400)
     if recipient != request.user and not request.user.is_staff:
         return JsonResponse(
             {"error": "Only staff may notify other users.", "status": 403}, status=403
@@ -72,8 +82,8 @@ def notifications_send(request: HttpRequest) -> HttpResponse:
     try:
         notify(
             recipient,
-            request.POST.get("title", ""),
-            level=request.POST.get("level", "info"),
+            form.cleaned_data["title"],
+            level=form.cleaned_data["level"] or "info",
             actor=request.user,
             body=f"Sent by {request.user.get_username()} from the demo page.",
         )

@@ -365,3 +365,18 @@ def test_demo_header_and_links_as_each_user_sees_them(demo_urls, settings):
     signed_out = client.post("/accounts/logout/")
     assert signed_out.status_code == 200 and "Signed out" in signed_out.content.decode()
     assert "Sign in" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_demo_send_refuses_a_nul_with_a_400(demo_urls):
+    from django.test import Client
+
+    from tests.users import User
+
+    alice = User.objects.create_user("alice")
+    client = Client()
+    client.force_login(alice)
+    answer = client.post("/notifications/send/", {"to": "alice\x00", "title": "hi"})
+    assert answer.status_code == 400 and "to" in answer.json()["error"]
+    answer = client.post("/notifications/send/", {"to": "alice", "title": "h\x00i"})
+    assert answer.status_code == 400 and "title" in answer.json()["error"]
