@@ -360,6 +360,14 @@ def recent(topic: str, limit: int, *, event: str | None = None) -> list[Row]:
     return rows[::-1]
 
 
+def revoked_since(user_pk: Any, position: int) -> bool:
+    """Whether all of the user's streams were revoked after ``position``
+    (``revoke(user)``: signing out, a password change, deactivation)."""
+    whole = encode_data({"user": str(user_pk), "topic": None})
+    qs = Event.objects.using(_alias()).filter(topic=CONTROL_TOPIC, event="revoke", id__gt=position)
+    return qs.filter(data=whole).exists()
+
+
 def max_id() -> int:
     last = Event.objects.using(_alias()).order_by("-id").values_list("id", flat=True).first()
     return last or 0

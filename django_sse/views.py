@@ -37,7 +37,7 @@ from django_sse.logs import log_event, topic_families, user_hash
 from django_sse.presence import PERMISSION, deployment_streams, summarise
 from django_sse.streaming import stream_response
 from django_sse.streams import Cursor, event_stream
-from django_sse.tokens import InvalidToken, make_token, read_token
+from django_sse.tokens import InvalidToken, auth_digest, make_token, read_token
 from django_sse.topics import InvalidTopic, can_subscribe, is_private, parse_topics
 
 MAX_TOKEN_BODY = 10_000
@@ -55,14 +55,21 @@ async def _token_user(request: HttpRequest, topics: list[str]) -> Any:
     from django.contrib.auth import get_user_model
 
     try:
-        user_pk, allowed = read_token(request.GET["token"], conf.DJANGO_SSE_TOKEN_MAX_AGE)
+        token = read_token(request.GET["token"], conf.DJANGO_SSE_TOKEN_MAX_AGE)
     except InvalidToken as exc:
         return json_error(401, str(exc))
-    if not set(topics) <= set(allowed):
+    if not set(topics) <= set(token.topics):
         return json_error(403, "The stream token does not cover these topics.")
-    user = await get_user_model()._default_manager.filter(pk=user_pk, is_active=True).afirst()
+    manager = get_user_model()._default_manager
+    user = await manager.filter(pk=token.user_pk, is_active=True).afirst()
     if user is None:
         return json_error(401, "The stream token is not valid.")
+    if auth_digest(user) != token.auth or await sync_to_async(eventlog.revoked_since)(
+        token.user_pk, token.position
+    ):
+        return json_error(
+            401, "The stream token is from before a sign-out or a password change; sign in again."
+        )
     return user
 
 
@@ -226,7 +233,7 @@ def _token(request: HttpRequest) -> HttpResponseBase:
             return json_error(403, f"You may not subscribe to {topic!r}.")
     return JsonResponse(
         {
-            "token": make_token(request.user, topics),
+            "token": make_token(request.user, topics, eventlog.max_id()),
             "expires_in": conf.DJANGO_SSE_TOKEN_MAX_AGE,
             "topics": topics,
         }

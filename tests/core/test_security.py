@@ -67,7 +67,7 @@ def test_token_endpoint_needs_login_post_csrf_and_valid_input():
 
 async def test_token_opens_only_its_topics_and_expires(async_client, caplog):
     alice = await User.objects.acreate(username="alice")
-    token = make_token(alice, [f"user:{alice.pk}", "news"])
+    token = make_token(alice, [f"user:{alice.pk}", "news"], 0)
     ok = await async_client.get(f"{STREAM}?topics=user:{alice.pk}&token={token}")
     assert ok.status_code == 200
     wider = await async_client.get(f"{STREAM}?topics=user:{alice.pk},other&token={token}")
@@ -80,6 +80,40 @@ async def test_token_opens_only_its_topics_and_expires(async_client, caplog):
     await User.objects.filter(pk=alice.pk).aupdate(is_active=False)
     assert (await async_client.get(f"{STREAM}?topics=news&token={token}")).status_code == 401
     assert token not in caplog.text
+
+
+@pytest.mark.parametrize("change", ["sign-out", "password", "password-by-update"])
+async def test_a_token_made_before_a_sign_out_or_a_password_change_is_refused(async_client, change):
+    from django.contrib.auth import logout
+    from django.test import Client, RequestFactory
+
+    from django_sse.eventlog import max_id
+
+    alice = await sync_to_async(User.objects.create_user)("alice", password="one-password")
+    topics = f"user:{alice.pk},news"
+    token = make_token(alice, topics.split(","), await sync_to_async(max_id)())
+    opened = await async_client.get(f"{STREAM}?topics={topics}&token={token}")
+    assert opened.status_code == 200
+
+    def change_it() -> None:
+        if change == "sign-out":  # in another browser: every session of hers ends
+            request = RequestFactory().get("/")
+            request.user, request.session = alice, Client().session
+            logout(request)
+        elif change == "password":
+            alice.set_password("another-password")
+            alice.save()
+        else:  # no signal: the token's digest of her session auth hash catches it
+            alice.set_password("another-password")
+            User.objects.filter(pk=alice.pk).update(password=alice.password)
+
+    await sync_to_async(change_it)()
+    refused = await async_client.get(f"{STREAM}?topics={topics}&token={token}")
+    assert refused.status_code == 401 and "sign in again" in json.loads(refused.content)["error"]
+    again = await User.objects.aget(pk=alice.pk)
+    fresh = make_token(again, topics.split(","), await sync_to_async(max_id)())
+    renewed = await async_client.get(f"{STREAM}?topics={topics}&token={fresh}")
+    assert renewed.status_code == 200
 
 
 # CORS -------------------------------------------------------------------------
