@@ -4,7 +4,7 @@ Receivers of Django's signals revoke (``eventlog.revoke``) what a user may
 no longer read, in every server process, when the change commits:
 
 - removed from a group (``remove``, ``clear``, either side of the relation),
-  or the group deleted: that group's topic;
+  the group deleted, or renamed: that group's (old) topic;
 - deactivated, password changed, logged out: all the user's streams.
 
 A revoked client reconnects and is authorized again: refused, or (another
@@ -83,6 +83,21 @@ def group_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 @_never_raises
+def group_renaming(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Before a group is saved: the members of a group whose name changes
+    lose its old topic (a later group that takes the old name is not
+    theirs)."""
+    if instance.pk is None or kwargs.get("raw"):
+        return
+    before = sender.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+    if before is None:
+        return
+    old = sender(pk=instance.pk, name=before)
+    if group_topic(old) != group_topic(instance):  # a topic by name, not by pk
+        _revoke_groups(instance.user_set.values_list("pk", flat=True), [old])
+
+
+@_never_raises
 def user_saving(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     """Before a user is saved: will this save withdraw their access?"""
     instance._django_sse_revoke = False
@@ -133,3 +148,4 @@ def connect_receivers() -> None:
         return
     m2m_changed.connect(memberships_changed, sender=groups.through, weak=False, dispatch_uid=uid)
     pre_delete.connect(group_deleted, sender=Group, weak=False, dispatch_uid=uid)
+    pre_save.connect(group_renaming, sender=Group, weak=False, dispatch_uid=uid)

@@ -312,6 +312,21 @@ async def test_every_way_out_of_a_group_ends_its_streams(async_client, withdraw,
     assert (await async_client.get(STREAM, {"topics": topic})).status_code == 403
 
 
+async def test_renaming_a_group_ends_the_streams_of_its_old_name(async_client):
+    """A later group that takes the old name is not the old members'."""
+    group = await Group.objects.acreate(name="team")
+    alice = await User.objects.acreate(username="alice")
+    await alice.groups.aadd(group)
+    await async_client.aforce_login(alice)
+    chunks = await _open(async_client, "group:team")
+    group.name = "team-b"
+    await group.asave()
+    await _ends(chunks)
+    await Group.objects.acreate(name="team")  # someone else's now
+    assert (await async_client.get(STREAM, {"topics": "group:team"})).status_code == 403
+    assert (await async_client.get(STREAM, {"topics": "group:team-b"})).status_code == 200
+
+
 def _deactivate(user, client):
     user.is_active = False
     user.save()
