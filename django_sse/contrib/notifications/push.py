@@ -163,12 +163,25 @@ def session_hash(session_key: str | None) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest() if session_key else ""
 
 
+class EndpointTaken(Exception):
+    """A known endpoint, sent with other keys by another user."""
+
+
 def subscribe(
     user: Any, data: Any, *, user_agent: str = "", session_key: str | None = None
 ) -> PushSubscription:
     """Keep a browser's subscription for ``user``. A browser belongs to
-    whoever subscribed it last: its endpoint moves to them."""
+    whoever subscribed it last: its endpoint moves to them, but only with
+    the keys it has (a browser that holds them); an endpoint alone, which
+    another user may have seen, moves nothing (``EndpointTaken``)."""
     fields = read_subscription(data)
+    known = PushSubscription.objects.filter(endpoint=fields["endpoint"]).first()
+    if (
+        known is not None
+        and known.user_id != user.pk
+        and (known.p256dh, known.auth) != (fields["p256dh"], fields["auth"])
+    ):
+        raise EndpointTaken("This push endpoint belongs to another subscription.")
     item, _ = PushSubscription.objects.update_or_create(
         endpoint=fields["endpoint"],
         defaults={

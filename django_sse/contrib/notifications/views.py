@@ -330,6 +330,8 @@ def push_subscribe(request: HttpRequest) -> HttpResponseBase:
             user_agent=request.headers.get("User-Agent", ""),
             session_key=getattr(getattr(request, "session", None), "session_key", None),
         )
+    except push.EndpointTaken as exc:
+        return json_error(409, str(exc))
     except ValueError as exc:
         return json_error(400, str(exc))
     return JsonResponse({"ok": True, "id": item.pk}, status=201)

@@ -369,6 +369,19 @@ def test_a_browser_moves_to_whoever_subscribed_it_last_and_only_its_owner_remove
     assert not PushSubscription.objects.exists()
 
 
+def test_an_endpoint_known_to_another_user_moves_only_with_its_keys(settings_push, push_service):
+    ann, mallory = User.objects.create_user("ann"), User.objects.create_user("mallory")
+    anns = push_service.subscribe(KEY)
+    url = "/sse/notifications/push/subscriptions/"
+    assert post(signed_in(ann), url, anns.as_json())[0] == 201
+    # Mallory saw Ann's endpoint: with keys of her own, it stays Ann's.
+    other = push_service.subscribe(KEY).as_json()
+    stolen = {**other, "endpoint": anns.endpoint}
+    status, answer = post(signed_in(mallory), url, stolen)
+    assert status == 409 and "another subscription" in answer["error"]
+    assert PushSubscription.objects.get(endpoint=anns.endpoint).user == ann
+
+
 def test_signing_out_forgets_the_subscriptions_of_that_session(settings_push, push_service):
     ann = User.objects.create_user("ann")
     client = signed_in(ann)
