@@ -8,12 +8,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django_sse import eventlog, unlogged
 from django_sse.http import open_streams
 from django_sse.hub import Hub
-from django_sse.internals import run_before_thread_pools_stop
+from django_sse.internals import finish_requests_on, run_before_thread_pools_stop
 
 # How long a process that exits lets its streams finish (seconds).
 EXIT_GRACE = 2.0
@@ -118,12 +119,21 @@ def deliver_to_local_hubs(message: str) -> None:
 _exit_hook_registered = False
 
 
+# A thread started while starting threads is allowed, for the requests
+# that end at exit (``internals.finish_requests_on``): Python starts none then.
+_exit_thread: ThreadPoolExecutor | None = None
+
+
 def _end_streams_before_exit() -> None:
     """Have ``end_streams_at_exit`` run when Python exits, before it stops
     the thread pools (``internals.run_before_thread_pools_stop``)."""
-    global _exit_hook_registered
+    global _exit_hook_registered, _exit_thread
     if not _exit_hook_registered:
         _exit_hook_registered = run_before_thread_pools_stop(end_streams_at_exit)
+        if _exit_hook_registered and threading.current_thread() is not threading.main_thread():
+            # runserver: the server's loop ends after the main thread (below).
+            _exit_thread = ThreadPoolExecutor(1, thread_name_prefix="django-sse-exit")
+            _exit_thread.submit(int).result()  # its thread runs from now on
 
 
 def end_streams_at_exit(grace: float = EXIT_GRACE) -> None:
@@ -138,6 +148,8 @@ def end_streams_at_exit(grace: float = EXIT_GRACE) -> None:
     reconnect to the next server and resume."""
     with _hubs_lock:
         hubs = list(_hubs.items())
+    if _exit_thread is not None:
+        finish_requests_on(_exit_thread)
     deadline = time.monotonic() + grace
     for loop, hub in hubs:
         if loop.is_closed() or not loop.is_running():

@@ -52,6 +52,13 @@ middleware's ``autorefresh``, ``static_prefix``, ``directories``,
 
 Python: ``threading._register_atexit``, a hook that runs before Python
 stops the thread pools at exit (``run_before_thread_pools_stop``).
+
+And at exit only (runserver's Ctrl-C, ``hubs.end_streams_at_exit``), where
+Python starts no new thread: asgiref's ``ThreadSensitiveContext._executor``
+and ``SyncToAsync.context_to_thread_executor``, so the requests of the
+streams that end then do their last sync work (``response.close()``) on
+a thread that already runs, and asgiref does not start one to join it
+(``finish_requests_on``).
 """
 
 from __future__ import annotations
@@ -265,3 +272,20 @@ def mark_handled(response: HttpResponseBase, handler_class: type) -> None:
     """Name ``handler_class`` as the sender of the ``request_finished``
     signal the response sends when it closes, as Django's handler does."""
     response._handler_class = handler_class  # type: ignore[attr-defined]
+
+
+def finish_requests_on(executor: Any) -> int:
+    """At exit: every ASGI request still open does the rest of its sync
+    work on ``executor``, whose thread already runs, as a context the
+    caller owns (asgiref starts no thread to shut it down). Python refuses
+    new threads then, and Django's handler needs one to close a response
+    whose request let its thread go. Returns how many it took over."""
+    import gc
+
+    taken = 0
+    for found in gc.get_objects():
+        if type(found) is ThreadSensitiveContext and found._executor is None:
+            found._executor = executor
+            SyncToAsync.context_to_thread_executor[found] = executor
+            taken += 1
+    return taken

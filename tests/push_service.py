@@ -50,7 +50,7 @@ TEST_VAPID_SUBJECT = "mailto:push-tests@example.test"
 PUSH_SETTINGS = {
     "DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY": TEST_VAPID_KEY,
     "DJANGO_SSE_PUSH_VAPID_SUBJECT": TEST_VAPID_SUBJECT,
-    "DJANGO_SSE_PUSH_SERVICES": ["http://127.0.0.1"],
+    "DJANGO_SSE_PUSH_SERVICES": ["http://127.0.0.1:*"],  # its port is a free one
 }
 
 

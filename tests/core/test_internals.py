@@ -200,3 +200,23 @@ def test_python_runs_a_hook_before_the_thread_pools_stop():
     import threading
 
     assert callable(threading._register_atexit)
+
+
+async def test_at_exit_open_requests_finish_on_a_running_thread():
+    """runserver's Ctrl-C: Python starts no thread then, so the streams'
+    requests end their sync work on one started before, which asgiref
+    does not shut down (``ThreadSensitiveContext._executor``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    exit_thread = ThreadPoolExecutor(1, thread_name_prefix="exit-test")
+    exit_thread.submit(int).result()
+    try:
+        async with ThreadSensitiveContext():
+            await sync_to_async(int)()  # the request's own thread ...
+            internals.release_request_thread()  # ... let go, as a stream does
+            assert internals.finish_requests_on(exit_thread) >= 1
+            name = await sync_to_async(lambda: threading.current_thread().name)()
+        assert name.startswith("exit-test")
+        assert not exit_thread._shutdown  # the context's exit left it running
+    finally:
+        exit_thread.shutdown()

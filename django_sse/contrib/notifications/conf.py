@@ -114,8 +114,9 @@ conf = register_settings(
             "list of str",
             _push_services,
             "sse_notifications.E006",
-            "the push services subscriptions may point at ('*.' matches subdomains); "
-            "nothing else is ever posted to",
+            "the push services subscriptions may point at ('*.' matches subdomains; the "
+            "scheme's port only, unless one is named, or ':*'); nothing else is ever posted "
+            "to, and no redirect is followed",
         ),
         Setting(
             "DJANGO_SSE_PUSH_SENDER",

@@ -117,13 +117,23 @@ def endpoint_problem(endpoint: Any) -> str | None:
     for service in conf.DJANGO_SSE_PUSH_SERVICES:
         scheme, _, allowed = service.partition("://")
         allowed_host, _, allowed_port = allowed.partition(":")
-        if scheme != parts.scheme or (allowed_port and str(port) != allowed_port):
+        if scheme != parts.scheme or not _port_allowed(port, allowed_port, scheme):
             continue
         if host == allowed_host or (
             allowed_host.startswith("*.") and host.endswith(allowed_host[1:])
         ):
             return None
     return "endpoint is not on a push service this site sends to (DJANGO_SSE_PUSH_SERVICES)."
+
+
+def _port_allowed(port: int | None, allowed: str, scheme: str) -> bool:
+    """A service names its port (``host:8443``), or any (``host:*``, for a
+    local test service); without one, only the scheme's own port."""
+    if allowed == "*":
+        return True
+    if allowed:
+        return str(port) == allowed
+    return port in (None, 443 if scheme == "https" else 80)
 
 
 def _key(value: Any, name: str, size: int) -> str:
@@ -367,6 +377,9 @@ def _post(info: dict[str, Any], data: bytes, topic: str) -> tuple[str, str]:
     session = getattr(_sessions, "session", None)
     if session is None:
         session = _sessions.session = requests.Session()
+        # A push service answers; it never sends the message elsewhere: a
+        # redirect (to an address outside DJANGO_SSE_PUSH_SERVICES) fails.
+        session.max_redirects = 0
     try:
         webpush(
             info,
@@ -386,6 +399,8 @@ def _post(info: dict[str, Any], data: bytes, topic: str) -> tuple[str, str]:
         if status is None or status == 429 or status >= 500:
             return "retry", detail
         return "drop", detail
+    except requests.TooManyRedirects:
+        return "drop", "the push service answered with a redirect, which is not followed"
     except requests.RequestException as exc:
         return "retry", f"{type(exc).__name__}: {str(exc)[:250]}"
     return "sent", ""

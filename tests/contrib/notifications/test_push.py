@@ -338,6 +338,58 @@ def test_the_default_services_are_the_browsers_push_services(settings_push):
     assert push.endpoint_problem("https://127.0.0.1/x") is not None
 
 
+def test_a_service_is_its_scheme_host_and_port(settings_push):
+    settings_push.DJANGO_SSE_PUSH_SERVICES = ["https://fcm.googleapis.com", "https://a.test:8443"]
+    assert push.endpoint_problem("https://fcm.googleapis.com/x") is None
+    assert push.endpoint_problem("https://fcm.googleapis.com:443/x") is None
+    assert push.endpoint_problem("https://fcm.googleapis.com:8260/x") is not None
+    assert push.endpoint_problem("https://a.test:8443/x") is None
+    assert push.endpoint_problem("https://a.test/x") is not None
+
+
+def test_a_redirect_from_a_push_service_is_not_followed(settings_push, push_service):
+    """A 307 from an allowed service would send the encrypted body to an
+    address outside DJANGO_SSE_PUSH_SERVICES: it is a failed send."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    reached: list[str] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_POST(self):
+            reached.append(self.path)
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+
+    class Redirecting(Elsewhere):
+        def do_POST(self):
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{sink.server_port}/stolen")
+            self.end_headers()
+
+    redirector = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    for server in (sink, redirector):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ann = User.objects.create_user("ann")
+        sub = push_service.subscribe(KEY).as_json()
+        sub["endpoint"] = f"http://127.0.0.1:{redirector.server_port}/push/x"
+        assert post(signed_in(ann), "/sse/notifications/push/subscriptions/", sub)[0] == 201
+        notify(ann, "Hello")
+        call_command("sse_send_push")
+    finally:
+        for server in (sink, redirector):
+            server.shutdown()
+            server.server_close()
+    assert reached == []
+    assert not PushMessage.objects.exists()  # dropped, not retried
+
+
 def test_without_a_key_there_is_no_push(settings, push_service):
     ann = User.objects.create_user("ann")
     client = signed_in(ann)
