@@ -202,8 +202,10 @@ async def test_notification_from_another_process_reaches_only_its_recipient(uvic
         assert await bob.silence(0.5) == []
 
 
-async def test_large_payload_travels_whole(uvicorn_server):
-    big = {"blob": "x" * 200_000, "n": 1}  # far over NOTIFY's 8000-byte limit
+async def test_large_payload_travels_whole(uvicorn_server, settings):
+    # Far over NOTIFY's 8000-byte limit, and over the client buffer's 256 KiB.
+    settings.DJANGO_SSE_MAX_EVENT_BYTES = 400_000
+    big = {"blob": "x" * 300_000, "n": 1}
     async with open_stream(f"{uvicorn_server.url}/sse/stream/?topics=big") as stream:
         await stream.wait_cursor()
         await sync_to_async(publish)("big", big)

@@ -131,8 +131,8 @@ class Notification(models.Model):
     # Set when an email (alone or in a digest) took it: never two emails.
     emailed_at = models.DateTimeField(null=True, blank=True)
     # Sends of its own email that failed, and when to try it again.
-    email_failures = models.PositiveSmallIntegerField(default=0)
-    email_retry_at = models.DateTimeField(null=True, blank=True)
+    email_failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    email_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
     count = models.PositiveIntegerField(default=1)
 
     objects = NotificationQuerySet.as_manager()
