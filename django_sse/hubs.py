@@ -119,8 +119,8 @@ def deliver_to_local_hubs(message: str) -> None:
 _exit_hook_registered = False
 
 
-# A thread started while starting threads is allowed, for the requests
-# that end at exit (``internals.finish_requests_on``): Python starts none then.
+# A thread started while Python still starts threads, for the requests that
+# end at exit (``internals.finish_requests_on``): it starts none by then.
 _exit_thread: ThreadPoolExecutor | None = None
 
 
