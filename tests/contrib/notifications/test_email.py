@@ -260,57 +260,57 @@ class PickyInbox(Inbox):
         return "250 OK"
 
 
-def test_a_title_with_line_breaks_is_one_line_and_injects_no_header(ann):
+@pytest.fixture
+def picky_smtp():
+    """A real SMTP server refusing one address, and Django's SMTP backend
+    pointed at it: yields its inbox."""
+    inbox = PickyInbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        with smtp_settings(port):
+            yield inbox
+    finally:
+        smtp.stop()
+
+
+def test_a_title_with_line_breaks_is_one_line_and_injects_no_header(ann, picky_smtp):
     register_type("note", "Notes", title="{text}", channels=("inapp", "email"))
     [item] = notify(ann, "note", context={"text": "Hi\r\nBcc: mallory@example.test"})
     assert item.title == "Hi Bcc: mallory@example.test"
     [free] = notify(ann, "Done\nBcc: x@example.test")
     assert free.title == "Done Bcc: x@example.test"
     age(20)
-    inbox = PickyInbox()
-    port = free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
-        with smtp_settings(port):
-            assert send() == "Sent 1 notification emails and 0 digests."
-    finally:
-        smtp.stop()
-    [message] = inbox.messages
+    assert send() == "Sent 1 notification emails and 0 digests."
+    [message] = picky_smtp.messages
     assert message["Subject"] == "Hi Bcc: mallory@example.test" and message["Bcc"] is None
 
 
-def test_one_failing_email_never_blocks_the_others_and_is_given_up_after_a_bound(ann, caplog):
+def test_one_failing_email_never_blocks_the_others_and_is_given_up_after_a_bound(
+    ann, caplog, picky_smtp
+):
     from django_sse.contrib.notifications import emails
 
     refused = User.objects.create_user("refused", email="refused@example.test")
     notify([refused, ann], "comment", context={"actor": "bob"})
     age(20)
-    inbox = PickyInbox()
-    port = free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
-        with smtp_settings(port):
-            assert send() == "Sent 1 notification emails and 0 digests."  # ann's
-            assert [m["To"] for m in inbox.messages] == ["ann@example.test"]
-            failing = Notification.objects.get(recipient=refused)
-            assert failing.email_failures == 1 and failing.emailed_at is None
-            assert failing.email_retry_at > timezone.now()  # backs off
-            assert send() == "Sent 0 notification emails and 0 digests."  # not yet
-            for tries in range(2, emails.MAX_EMAIL_FAILURES + 1):
-                Notification.objects.filter(pk=failing.pk).update(email_retry_at=timezone.now())
-                assert send() == "Sent 0 notification emails and 0 digests."
-                failing.refresh_from_db()
-                assert failing.email_failures == tries
-        assert failing.emailed_at is not None and failing.email_retry_at is None  # given up
-        notify(ann, "comment", context={"actor": "eve"})  # later ones still go
-        age(20)
-        Notification.objects.filter(pk=failing.pk).update(email_retry_at=None)
-        with smtp_settings(port):
-            assert send() == "Sent 1 notification emails and 0 digests."
-    finally:
-        smtp.stop()
+    assert send() == "Sent 1 notification emails and 0 digests."  # ann's
+    assert [m["To"] for m in picky_smtp.messages] == ["ann@example.test"]
+    failing = Notification.objects.get(recipient=refused)
+    assert failing.email_failures == 1 and failing.emailed_at is None
+    assert failing.email_retry_at > timezone.now()  # backs off
+    assert send() == "Sent 0 notification emails and 0 digests."  # not yet
+    for tries in range(2, emails.MAX_EMAIL_FAILURES + 1):
+        Notification.objects.filter(pk=failing.pk).update(email_retry_at=timezone.now())
+        assert send() == "Sent 0 notification emails and 0 digests."
+        failing.refresh_from_db()
+        assert failing.email_failures == tries
+    assert failing.emailed_at is not None and failing.email_retry_at is None  # given up
+    notify(ann, "comment", context={"actor": "eve"})  # later ones still go
+    age(20)
+    Notification.objects.filter(pk=failing.pk).update(email_retry_at=None)
+    assert send() == "Sent 1 notification emails and 0 digests."
     # Logged (a flood of one kind is logged once a minute and counted).
     events = [getattr(r, "event", None) for r in caplog.records]
     assert "sse.email.failed" in events and events.count("sse.email.gave_up") == 1, events
