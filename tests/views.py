@@ -169,6 +169,11 @@ def plain_script(page: str, heading: str) -> str:
 SNIPPET_PAGES = {
     "readme": lambda: plain_script("README.md", "## Install"),
     "tutorial": lambda: plain_script("docs/tutorial.md", "## 3. Watch a stream, publish an event"),
+    "client": lambda: (
+        "{% load django_sse %}{% sse_script %}\n<script type=\"module\">\n"
+        + snippets.block("docs/guides/client.md", "# The browser client", "js")
+        + "</script>\n"
+    ),
     "ask": lambda: snippets.block(
         "docs/guides/streaming.md", "# Streaming anything (AI tokens) and htmx", "html"
     ),

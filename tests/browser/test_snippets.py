@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
     [
         ("readme", "orders", "order-created", {"id": 7}, "7"),
         ("tutorial", "news", "headline", {"title": "Hello"}, "Hello"),
+        ("client", "orders", "order-created", {"id": 9}, "dom 9"),
     ],
 )
 async def test_a_plain_script_subscribes_before_the_client_has_loaded(
