@@ -170,7 +170,7 @@ SNIPPET_PAGES = {
     "readme": lambda: plain_script("README.md", "## Install"),
     "tutorial": lambda: plain_script("docs/tutorial.md", "## 3. Watch a stream, publish an event"),
     "client": lambda: (
-        "{% load django_sse %}{% sse_script %}\n<script type=\"module\">\n"
+        '{% load django_sse %}{% sse_script %}\n<script type="module">\n'
         + snippets.block("docs/guides/client.md", "# The browser client", "js")
         + "</script>\n"
     ),
