@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
-from asgiref.sync import SyncToAsync
-from django.db import connection, connections
+from django.db import connection
 
 from django_sse.hubs import stop_hub
+from tests import cleanup
 from tests.servers import ROOT, Server, database_url, server_env
 
 
@@ -51,25 +51,14 @@ def _fresh_log_limits():
 
 @pytest.fixture(autouse=True)
 def _close_sync_thread_connections():
-    """Close the connection of asgiref's sync thread after each test: the
-    test database cannot be dropped while it stays open."""
     yield
-    # Async tests run their sync_to_async calls in this one shared thread.
-    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+    cleanup.close_sync_thread_connections()
 
 
 @pytest.fixture(autouse=True)
 def _forget_running_jobs():
-    """A job a test left running stops beating with the test: its rows are
-    gone, and the beating thread must not reach for the database between
-    tests (it closes its connection once it has nothing to do)."""
     yield
-    from django_sse.contrib.progress.background import background
-
-    with background._cond:
-        background._running.clear()
-        background._due.clear()
-        background._cond.notify()
+    cleanup.forget_running_jobs()
 
 
 @pytest.fixture(scope="session", autouse=True)

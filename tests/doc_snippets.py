@@ -201,17 +201,12 @@ def evaluate_template(example: Any) -> None:
 def flush_the_database(namespace: dict[str, Any]) -> None:
     """After a page: no job left beating, asgiref's shared thread's
     connection closed (the test database can be dropped), tables empty."""
-    from asgiref.sync import SyncToAsync
     from django.core.management import call_command
-    from django.db import connections
 
-    from django_sse.contrib.progress.background import background
+    from tests import cleanup
 
-    with background._cond:
-        background._running.clear()
-        background._due.clear()
-        background._cond.notify()
-    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+    cleanup.forget_running_jobs()
+    cleanup.close_sync_thread_connections()
     blocker = namespace.get("django_db_blocker")
     if blocker is not None:
         with blocker.unblock():
