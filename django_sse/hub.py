@@ -207,6 +207,7 @@ class Hub(Subscriptions):
         ``retry:`` hint and closes, so clients reconnect elsewhere and resume."""
         for sub in list(self._subscribers):
             sub.end("shutdown")
+            self.release(sub)
 
     async def stop(self) -> None:
         await self.stop_tasks()
@@ -536,14 +537,18 @@ class Hub(Subscriptions):
         self.stats.deliveries += len(subs)
         to_wake = self._to_wake
         scheduled = bool(to_wake)
+        overflowed = []
         for sub in subs:
             if sub.queue(event_id, frame):
-                self.stats.overflows += 1
-                _log_cut(sub, "overflow")
+                overflowed.append(sub)
                 continue
             if ends and event in sub.end_after:
                 sub.complete = True
             to_wake.append(sub)
+        for sub in overflowed:  # out of ``subs``, which ``release`` changes
+            self.stats.overflows += 1
+            _log_cut(sub, "overflow")
+            self.release(sub)
         if not scheduled:
             self._wake_queued()
 

@@ -207,6 +207,11 @@ class Subscriptions:
         # Subscribers whose stream has not started yet, with what releases
         # them if it never does (``release_when_dropped``).
         self._unstarted: dict[Subscriber, weakref.finalize[Any, Any]] = {}
+        # Subscribers ended (overflow, revoked, shutdown) whose streams
+        # still write their last words: not counted, not reached by topic
+        # or user, but still watched by the clock, which cuts a write that
+        # does not go out (``release``).
+        self._ending: set[Subscriber] = set()
 
     def subscribe(
         self,
@@ -268,12 +273,8 @@ class Subscriptions:
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.started(sub)  # nothing left to release when dropped
-        for topic in sub.topics:
-            subs = self._topics.get(topic)
-            if subs is not None and sub in subs:
-                subs.discard(sub)
-                if not subs:
-                    del self._topics[topic]
+        self._ending.discard(sub)
+        self._forget(sub)
         if sub not in self._subscribers:
             return
         self._subscribers.discard(sub)
@@ -283,6 +284,22 @@ class Subscriptions:
                 self._end_events[name] = left
             else:
                 del self._end_events[name]
+
+    def release(self, sub: Subscriber) -> None:
+        """``sub`` was ended: it leaves the counts, the topics and its
+        user's streams at once, while its stream (and the clock) see its
+        last write out; ``unsubscribe`` removes it for good."""
+        if sub in self._subscribers:
+            self._ending.add(sub)
+        self._forget(sub)
+
+    def _forget(self, sub: Subscriber) -> None:
+        for topic in sub.topics:
+            subs = self._topics.get(topic)
+            if subs is not None and sub in subs:
+                subs.discard(sub)
+                if not subs:
+                    del self._topics[topic]
         if sub.user_key is not None:
             mine = self._per_user.get(sub.user_key)
             if mine is not None:
@@ -292,7 +309,7 @@ class Subscriptions:
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return len(self._subscribers) - len(self._ending)
 
     def streams_of(self, user_key: str) -> int:
         return len(self._per_user.get(user_key, ()))
@@ -304,6 +321,7 @@ class Subscriptions:
         for sub in list(self._per_user.get(user_key, ())):
             if topic is None or topic in sub.topics:
                 sub.end("revoked")
+                self.release(sub)
                 ended += 1
         return ended
 

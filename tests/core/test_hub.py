@@ -183,6 +183,8 @@ async def test_slow_subscriber_overflows_and_is_cut_others_unaffected(caplog):
         await frames_of(fast, 1)
     assert slow.ended == "overflow" and slow.frames == []
     assert hub.stats.overflows == 1
+    # Not counted any longer, though its stream may still be writing.
+    assert (hub.subscriber_count, hub.streams_of("42"), hub.topic_counts()) == (1, 0, {"t": 1})
     # One structured line: no user id, no personal topic, no traceback.
     [record] = [r for r in caplog.records if getattr(r, "event", None) == "sse.stream.cut"]
     assert record.levelname == "INFO" and not record.exc_info
