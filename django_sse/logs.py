@@ -32,7 +32,7 @@ def log_event(
     level: int = logging.WARNING,
     key: str | None = None,
     interval: float | None = REPEAT_INTERVAL,
-    exc_info: bool = False,
+    exc_info: bool | BaseException = False,
     **fields: Any,
 ) -> bool:
     """Log ``event`` unless the same ``key`` (default: the event) was
@@ -54,7 +54,7 @@ def log_event(
         event,
         message,
         f" [{text}]" if text else "",
-        exc_info=exc_info and seen is None,
+        exc_info=exc_info if seen is None else False,
         extra={"event": event, "sse": fields},
     )
     _last[key] = (now, 0)

@@ -178,6 +178,33 @@ def test_an_update_whose_write_failed_is_written_again(owner, monkeypatch, caplo
     job.succeed()
 
 
+def test_a_failing_job_finished_receiver_is_logged_not_raised_into_the_job(owner, caplog):
+    from django_sse.contrib.progress.signals import job_finished
+
+    told = []
+
+    def broken(sender, job, **kwargs):
+        raise ValueError("receiver bug")
+
+    def later(sender, job, **kwargs):
+        told.append(job.label)
+
+    job_finished.connect(broken)
+    job_finished.connect(later)
+    try:
+        job = Progress.start(owner=owner, label="report")
+        job.succeed()  # committed: the receiver's error is not the job's
+    finally:
+        job_finished.disconnect(broken)
+        job_finished.disconnect(later)
+    assert told == ["report"]
+    assert TaskProgress.objects.get(pk=job.id).status == "succeeded"
+    [record] = [
+        r for r in caplog.records if getattr(r, "event", "") == "sse.progress.receiver_failed"
+    ]
+    assert "receiver bug" in record.getMessage() and record.exc_info[0] is ValueError
+
+
 def test_job_finished_is_sent_once_per_job_after_commit(owner):
     from django.db import transaction
 
