@@ -7,7 +7,10 @@ process of its own. Its progress reaches the page through the database.
 
 import time
 
+from django.core.exceptions import ValidationError
+
 from django_sse.contrib.notifications import notify
+from django_sse.contrib.notifications.models import validate_link
 from django_sse.contrib.progress import Progress, with_progress
 from django_sse.contrib.progress.models import TaskProgress
 
@@ -51,9 +54,23 @@ def tell_the_owner(sender: object, job: TaskProgress, **kwargs: object) -> None:
     if job.owner_id is None or job.group_id is not None:
         return
     level, outcome = OUTCOMES[job.status]
-    url = (job.result or {}).get("url", "") if job.status == "succeeded" else f"/jobs/{job.pk}/"
+    url = f"/jobs/{job.pk}/"
+    if job.status == "succeeded":
+        url = _safe_link((job.result or {}).get("url")) or url
     context = {"label": job.label or "Your job", "outcome": outcome}
     notify(job.owner, "report", context=context, body=job.error, level=level, url=url)
+
+
+def _safe_link(url: object) -> str:
+    """A job's result URL if a notification may link to it (a path or an
+    http(s) URL); "" for anything else, such as ``javascript:``."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        validate_link(url)
+    except ValidationError:
+        return ""
+    return url
 
 
 PUSH_DELAY = 15  # seconds: time to close every tab of the demo

@@ -2,6 +2,7 @@ import asyncio
 import json
 import logging
 
+from asgiref.sync import sync_to_async
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -152,6 +153,8 @@ async def story_stream(request: HttpRequest) -> HttpResponse:
     """POST: this request's own answer, streamed word by word (CSRF-checked)."""
     if request.method != "POST":
         return JsonResponse({"error": "POST a prompt"}, status=405)
+    if refused := await sync_to_async(limits.too_many)(request, "story"):
+        return refused
     prompt = request.POST.get("prompt", "")[:200]
     return await stream_response(request, words(prompt))
 

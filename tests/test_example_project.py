@@ -288,6 +288,9 @@ def test_the_demo_tells_the_owner_how_a_report_ended(demo_types):
         done.succeed(result={"url": f"/jobs/{done.id}/"})
         broken = Progress.start(owner=alice, label="Failing report")
         broken.fail("The renderer ran out of paper.")
+        # A result link the bell must not carry: the job's page instead.
+        odd = Progress.start(owner=alice, label="Odd report")
+        odd.succeed(result={"url": "javascript:alert(1)"})
         Progress.start(label="Nobody's").succeed()
     finally:
         job_finished.disconnect(tell_the_owner, dispatch_uid="demo-job-finished")
@@ -295,6 +298,7 @@ def test_the_demo_tells_the_owner_how_a_report_ended(demo_types):
     assert [(n.title, n.level, n.url, n.body) for n in told] == [
         ("Report is ready", "success", f"/jobs/{done.id}/", ""),
         ("Failing report failed", "error", f"/jobs/{broken.id}/", "The renderer ran out of paper."),
+        ("Odd report is ready", "success", f"/jobs/{odd.id}/", ""),
     ]
 
 
@@ -380,3 +384,18 @@ def test_demo_send_refuses_a_nul_with_a_400(demo_urls):
     assert answer.status_code == 400 and "to" in answer.json()["error"]
     answer = client.post("/notifications/send/", {"to": "alice", "title": "h\x00i"})
     assert answer.status_code == 400 and "title" in answer.json()["error"]
+
+
+@pytest.mark.django_db
+async def test_the_story_stream_is_rate_limited(demo_urls):
+    from django.test import AsyncClient
+
+    from example_project.limits import PER_MINUTE
+
+    client = AsyncClient()
+    codes = []
+    for _ in range(PER_MINUTE + 1):
+        response = await client.post("/story/stream/", {"prompt": "x"})
+        codes.append(response.status_code)
+    assert codes == [200] * PER_MINUTE + [429]
+    assert response.json()["status"] == 429 and response["Retry-After"] == "60"
