@@ -267,3 +267,40 @@ async def test_unlogged_events_and_token_batches_reach_every_tab_once(browser, s
     for tab in chat + answer:
         assert tab.errors == []
     await context.close()
+
+
+async def test_a_stale_tab_never_relays_the_next_users_events(browser, server, streams):
+    """Alice's tabs stay open while Bob signs in in the same browser
+    profile (the session cookie becomes his, Alice's streams are revoked
+    as her sign-out does). Her tabs' leader reconnects with Bob's cookie:
+    it is refused her topics, so nothing of Bob's reaches her tabs."""
+    from django_sse import revoke
+
+    alice = await User.objects.acreate(username="alice-stale")
+    bob = await User.objects.acreate(username="bob-next")
+    context = await signed_in(browser, server.url, alice)
+    stale = [await open_tab(context, f"{server.url}/page/?extra=user:{alice.pk}") for _ in range(2)]
+    for tab in stale:
+        await tab.live()
+    await sync_to_async(publish)(f"user:{alice.pk}", "for alice", event="item")
+    for tab in stale:
+        await tab.until(f"{ITEMS}.length === 1")
+
+    bobs = await signed_in(browser, server.url, bob)
+    [cookie] = [c for c in await bobs.cookies() if c["name"] == "sessionid"]
+    await bobs.close()
+    await context.add_cookies([{"name": "sessionid", "value": cookie["value"], "url": server.url}])
+    await sync_to_async(revoke)(alice)
+    for tab in stale:
+        await tab.until("document.documentElement.dataset.sseStatus === 'unauthorized'")
+    fresh = await open_tab(context, f"{server.url}/page/?extra=user:{bob.pk}")
+    await fresh.live()
+    assert await settled(streams, 1) == 1  # Bob's tab's own; the stale tabs hold none
+    await sync_to_async(publish)(f"user:{bob.pk}", "for bob", event="item")
+    await fresh.until(f"{ITEMS}.length === 1")
+    await asyncio.sleep(0.5)
+    for tab in stale:
+        assert await items(tab) == ["for alice"]
+        # The refused reconnect is the browser's only complaint.
+        assert {e for e in tab.errors if "403 (Forbidden)" not in e} == set()
+    await context.close()
