@@ -58,3 +58,29 @@ def test_a_broken_link_fails_the_docs_build_as_make_docs_runs_it(tmp_path):
         page.write("\nSee [the missing page](missing.md).\n")
     done = subprocess.run(build, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode != 0 and "missing.md" in done.stderr, done.stderr
+
+
+def test_the_architecture_page_lists_every_module_of_the_package():
+    """The tree on docs/architecture.md is the tree: every module and
+    folder of django_sse/ (and every contrib app), and nothing else."""
+    page = (DOCS / "architecture.md").read_text()
+    tree = page.split("## The package", 1)[1].split("Imports flow", 1)[0]
+    core, contrib = tree.split("    django_sse/contrib/", 1)
+    # Each line: the names (from column 6), two spaces or more, what they are.
+    names = [
+        re.split(r"\s{2,}", line[6:])[0] for line in core.splitlines() if re.match(r" {6}\S", line)
+    ]
+    listed = {name for entry in names for name in re.split(r",\s*", entry)}
+    package = DOCS.parent / "django_sse"
+    present = {
+        entry.name + ("/" if entry.is_dir() else "")
+        for entry in package.iterdir()
+        if entry.name not in ("__pycache__", "contrib", "py.typed")
+    }
+    assert listed == present
+    apps = set(re.findall(r"^      ([a-z_]+)/", contrib, re.M))
+    assert apps == {
+        entry.name
+        for entry in (package / "contrib").iterdir()
+        if entry.is_dir() and entry.name != "__pycache__"
+    }
