@@ -3,7 +3,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-
 APPS = ["django_sse", "sse_notifications", "sse_progress", "sse_dashboards"]
 
 
