@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction
 from django.core.handlers.asgi import ASGIRequest
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
@@ -107,45 +108,46 @@ def require_methods(*methods: str) -> Callable[[View], View]:
     A view that allows only safe methods is exempt from the CSRF
     middleware: a POST to it gets this JSON 405, not Django's HTML 403
     page, and the view never runs for it."""
-    from asgiref.sync import iscoroutinefunction
-
     read_only = set(methods) <= SAFE_METHODS
 
     def decorator(view: View) -> View:
-        wrapped = _guarded(view)
+        wrapped = _guarded(view, methods)
         if read_only:
             wrapped.csrf_exempt = True  # type: ignore[attr-defined]
         return wrapped
 
-    def _guarded(view: View) -> View:
-        def refused(request: HttpRequest) -> HttpResponseBase | None:
-            if request.method in methods:
-                return None
-            response = json_error(405, f"Use {' or '.join(methods)} here.")
-            response["Allow"] = ", ".join(methods)
-            return response
+    return decorator
 
-        if iscoroutinefunction(view):
 
-            @wraps(view)
-            async def async_wrapper(request: HttpRequest, *args: Any, **kw: Any) -> Any:
-                try:
-                    return refused(request) or await view(request, *args, **kw)
-                except DatabaseError as exc:
-                    return _database_unavailable(exc)
+def _refusal(request: HttpRequest, methods: tuple[str, ...]) -> HttpResponseBase | None:
+    """A JSON 405 naming ``methods`` unless the request uses one of them."""
+    if request.method in methods:
+        return None
+    response = json_error(405, f"Use {' or '.join(methods)} here.")
+    response["Allow"] = ", ".join(methods)
+    return response
 
-            return async_wrapper
+
+def _guarded(view: View, methods: tuple[str, ...]) -> View:
+    if iscoroutinefunction(view):
 
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kw: Any) -> Any:
+        async def async_wrapper(request: HttpRequest, *args: Any, **kw: Any) -> Any:
             try:
-                return refused(request) or view(request, *args, **kw)
+                return _refusal(request, methods) or await view(request, *args, **kw)
             except DatabaseError as exc:
                 return _database_unavailable(exc)
 
-        return wrapper
+        return async_wrapper
 
-    return decorator
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kw: Any) -> Any:
+        try:
+            return _refusal(request, methods) or view(request, *args, **kw)
+        except DatabaseError as exc:
+            return _database_unavailable(exc)
+
+    return wrapper
 
 
 def csrf_protect_json(view: View) -> View:
