@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import IO, Any, cast
@@ -201,9 +201,7 @@ async def serve_stream(
                 elif request is not None:
                     response = await handler.run_get_response(request)
                 response = cast(HttpResponseBase, response)  # the view's, or the error's
-                stream = None
-                if request is not None and isinstance(response, EventStreamResponse):
-                    stream = response.own_stream()
+                stream = _own_stream(request, response)
                 if stream is None:
                     await handler.send_response(response, send)
                 else:
@@ -216,23 +214,42 @@ async def serve_stream(
         except* (_Sent, RequestAborted):
             pass
     except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1:
-            raise group.exceptions[0] from None
-        raise
+        raise _unwrapped(group) from None
     finally:
         if held is not None:
             held.close()
 
     if made_in_thread is not None and response is None:
-        # The client left during the hop. Before the view starts, asgiref's
-        # cancellation does not wait for the thread, and it copies the
-        # thread's context back half-way (with a thread executor that is
-        # about to quit): wait for the thread, and close what it made in
-        # the context from before the hop.
-        _, response, started = await asyncio.wrap_future(made_in_thread)
-        await asyncio.create_task(_finish(handler, response, started), context=before_hop)
+        await _finish_after_hop(handler, made_in_thread, before_hop)
     else:
         await _finish(handler, response, started)
+
+
+def _own_stream(
+    request: HttpRequest | None, response: HttpResponseBase
+) -> AsyncGenerator[bytes, None] | None:
+    """The stream of an event stream response, to send ourselves; None for
+    any other response (Django's handler sends it)."""
+    if request is not None and isinstance(response, EventStreamResponse):
+        return response.own_stream()
+    return None
+
+
+def _unwrapped(group: BaseExceptionGroup) -> BaseException:
+    """What the task group raised: its one exception, or the group."""
+    return group.exceptions[0] if len(group.exceptions) == 1 else group
+
+
+async def _finish_after_hop(
+    handler: ASGIHandler, made_in_thread: Future[Made], before_hop: contextvars.Context | None
+) -> None:
+    """The client left during the hop. Before the view starts, asgiref's
+    cancellation does not wait for the thread, and it copies the thread's
+    context back half-way (with a thread executor that is about to quit):
+    wait for the thread, and close what it made in the context from before
+    the hop."""
+    _, response, started = await asyncio.wrap_future(made_in_thread)
+    await asyncio.create_task(_finish(handler, response, started), context=before_hop)
 
 
 def _start_in_thread(
