@@ -445,28 +445,30 @@ class Hub(Subscriptions):
                 gap.resolved = await self._gap_resolved(gap)
             rows = await self._read(eventlog.read_after, self.frontier, BATCH)
             self.stats.reads += 1
-            expected = self.frontier + 1
-            ready = 0
-            blocked = False
-            for row in rows:
-                if row.id != expected:
-                    if not (gap and gap.resolved and row.id - 1 <= gap.bound):
-                        blocked = True
-                        break
-                    if gap.gave_up and self._late_possible:  # their transaction may commit
-                        self._watch(set(range(expected, row.id)), gap.writers)
-                ready += 1
-                expected = row.id + 1
+            ready, blocked = self._final_rows(rows, gap)
             if ready:
                 self._fan_out(rows[:ready])
                 self.frontier = rows[ready - 1].id
             if blocked:
-                if gap is None or gap.resolved or gap.bound < expected:
+                if gap is None or gap.resolved or gap.bound <= self.frontier:
                     self._gap = await self._new_gap(rows[-1].id)
                 return True
             self._gap = None
             if len(rows) < BATCH:
                 return False
+
+    def _final_rows(self, rows: list[eventlog.Row], gap: Gap | None) -> tuple[int, bool]:
+        """How many of ``rows`` (read from the frontier on) are final, and
+        whether a missing id holds back the rest."""
+        expected = self.frontier + 1
+        for ready, row in enumerate(rows):
+            if row.id != expected:
+                if not (gap and gap.resolved and row.id - 1 <= gap.bound):
+                    return ready, True
+                if gap.gave_up and self._late_possible:  # their transaction may commit
+                    self._watch(set(range(expected, row.id)), gap.writers)
+            expected = row.id + 1
+        return len(rows), False
 
     async def _new_gap(self, bound: int) -> Gap:
         self.stats.gaps += 1
