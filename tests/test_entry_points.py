@@ -45,6 +45,7 @@ IMPORT_SAFE = [
     "django_sse",
     "django_sse.asgi",
     "django_sse.static",
+    "django_sse.urls",
     "django_sse.contrib.notifications",
     "django_sse.contrib.progress",
     "django_sse.contrib.dashboards",
