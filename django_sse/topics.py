@@ -41,10 +41,13 @@ CONTROL_PREFIX = "_sse."
 
 
 class InvalidTopic(ValueError):
-    pass
+    """A topic name that cannot be used; the message says why."""
 
 
 def validate_topic(topic: str) -> str:
+    """``topic``, if it is a valid topic name; else ``InvalidTopic``: 1-200
+    characters from ``A-Z a-z 0-9 _ . : @ / + -``, a private family's
+    prefix in lower case, and nothing under the reserved ``_sse.``."""
     if not isinstance(topic, str) or not TOPIC_RE.fullmatch(topic):
         raise InvalidTopic(
             f"Invalid topic {topic!r}: use 1-200 characters from A-Z a-z 0-9 _ . : @ / + -"
@@ -85,6 +88,8 @@ def retention(topic: str) -> Retention:
 
 
 def user_topic(user_or_pk: Any) -> str:
+    """The personal topic of a user (or a pk): ``user:<pk>``, which only
+    that user may subscribe to."""
     pk = getattr(user_or_pk, "pk", user_or_pk)
     return f"user:{pk}"
 
