@@ -177,6 +177,14 @@ SNIPPET_PAGES = {
     "ask": lambda: snippets.block(
         "docs/guides/streaming.md", "# Streaming anything (AI tokens) and htmx", "html"
     ),
+    # The npm client as a front end served by Django imports it (an import
+    # map stands in for the front end's bundler).
+    "spa": lambda: (
+        '<script type="importmap">{"imports": {"django-sse-hub": "/spa-client/index.js"}}'
+        '</script>\n<script type="module">\n'
+        + snippets.block("docs/guides/spa.md", "## Same origin", "js")
+        + "</script>\n"
+    ),
 }
 
 

@@ -2,11 +2,14 @@
 and the tutorial's ``DjangoSSE.subscribe`` line in a plain script after
 ``{% sse_script %}``, and the streaming guide's POST form (CSRF)."""
 
+import subprocess
+
 import pytest
 from asgiref.sync import sync_to_async
 
 from django_sse import publish
 from tests.browser.conftest import open_tab
+from tests.servers import ROOT, npm_client_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,5 +52,28 @@ async def test_the_guides_post_form_streams_the_answer_with_djangos_csrf_check(b
     answer = await tab.page.text_content("#answer")
     assert answer == "You asked: why <b>blue</b>? "
     assert await tab.page.locator("#answer b").count() == 0
+    assert tab.errors == []
+    await context.close()
+
+
+async def test_the_spa_guides_same_origin_snippet_runs_with_the_npm_client(browser, server):
+    subprocess.run(
+        ["node", "build.js"], cwd=ROOT / "clients" / "js", env=npm_client_env(), check=True
+    )
+    context = await browser.new_context()
+    tab = await open_tab(context, f"{server.url}/snippet-page/spa/")
+    logged: list[str] = []
+    tab.page.on("console", lambda m: logged.append(m.text))
+    for _ in range(200):
+        if "live" in logged:
+            break
+        await tab.page.wait_for_timeout(50)
+    event_id = await sync_to_async(publish)("orders", {"id": 11}, event="order-created")
+    expected = f"11 orders {event_id}"
+    for _ in range(100):
+        if expected in logged:
+            break
+        await tab.page.wait_for_timeout(50)
+    assert "live" in logged and expected in logged, logged
     assert tab.errors == []
     await context.close()
