@@ -18,6 +18,7 @@ from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from django_sse import tracing, unlogged
+from django_sse.brokers import broker_class
 from django_sse.conf import conf
 from django_sse.internals import binds_on_server, insert_bound
 from django_sse.logs import describe, log_event, topic_families
@@ -161,18 +162,22 @@ def _insert_sql(alias: str) -> str:
 
 
 # Called after every local commit that published: this process's hubs
-# (``hubs.py`` adds itself when the first one starts) are woken at once,
-# without waiting for the broker's round trip or the next poll.
-local_wakers: list[Callable[[], None]] = []
+# are woken at once, without waiting for the broker's round trip or the
+# next poll (``hubs.py`` registers them when the first one starts).
+_local_wakers: list[Callable[[], None]] = []
+
+
+def wake_after_local_commits(wake: Callable[[], None]) -> None:
+    """Call ``wake()`` after every commit in this process that published."""
+    if wake not in _local_wakers:
+        _local_wakers.append(wake)
 
 
 def _after_commit() -> None:
     """The events are committed: a failing wake-up is logged and counted,
     never raised to a caller who would publish them again (the hubs' safety
     read still delivers them)."""
-    from django_sse.brokers import broker_class
-
-    for wake in local_wakers:
+    for wake in _local_wakers:
         wake()
     try:
         broker_class().after_commit()
@@ -193,8 +198,6 @@ def _wake_on_commit(alias: str) -> None:
 def _unlogged_broker(topic: str, broker: type[Broker] | None = None) -> type[Broker] | None:
     """The broker that carries ``topic``'s events itself (retention
     ``none``: ``django_sse.unlogged``), or None: they go into the log."""
-    from django_sse.brokers import broker_class
-
     broker = broker or broker_class()
     if broker.carries_events and retention(topic) == "none":
         return broker
@@ -231,8 +234,6 @@ def publish(topic: str, data: Any = None, *, event: str | None = None) -> int:
 def publish_many(items: Iterable[tuple[str, Any, str | None]]) -> list[int]:
     """Append many ``(topic, data, event)`` events in one bulk insert
     (events of ``none`` topics as ``publish()`` says: their ids are 0)."""
-    from django_sse.brokers import broker_class
-
     alias = _alias()
     checked = [_checked(*item) for item in items]
     broker = broker_class()

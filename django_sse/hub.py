@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from django.db import DatabaseError
 
 from django_sse import eventlog, hooks, tracing, unlogged
+from django_sse.brokers import create_broker
 from django_sse.conf import conf
 from django_sse.dbthreads import DatabaseThreads
 from django_sse.logs import (
@@ -153,8 +154,6 @@ def tick_period() -> float:
 
 class Hub(Subscriptions):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        from django_sse.brokers import create_broker
-
         super().__init__()
         self.loop = loop
         self.frontier = 0

@@ -48,9 +48,8 @@ def _hub_of_this_loop() -> Hub:
     with _hubs_lock:
         hub = _hubs.get(loop)
         if hub is None:
-            if wake_local_hubs not in eventlog.local_wakers:
-                eventlog.local_wakers.append(wake_local_hubs)
-                unlogged.local_receivers.append(deliver_to_local_hubs)
+            eventlog.wake_after_local_commits(wake_local_hubs)
+            unlogged.receive_locally(deliver_to_local_hubs)
             hub = _hubs[loop] = Hub(loop)
             hub.start()
             _chain_sigterm(hub)

@@ -39,8 +39,15 @@ TOO_LARGE = (
 _numbers = itertools.count(1)
 _process = f"{os.getpid():x}"
 
-# This process's hubs take the memory broker's messages (``hubs.py``).
-local_receivers: list[Callable[[str], None]] = []
+# This process's hubs take the memory broker's messages (``hubs.py``
+# registers them when the first one starts).
+_local_receivers: list[Callable[[str], None]] = []
+
+
+def receive_locally(receive: Callable[[str], None]) -> None:
+    """Hand every message the memory broker delivers in this process to ``receive``."""
+    if receive not in _local_receivers:
+        _local_receivers.append(receive)
 
 
 def encode(topic: str, event: str, text: str) -> str:
@@ -69,7 +76,7 @@ def check_size(message: str, broker: str, limit: int = MAX_PAYLOAD_BYTES) -> Non
 
 
 def deliver_locally(messages: Sequence[str]) -> None:
-    for receive in list(local_receivers):
+    for receive in list(_local_receivers):
         for message in messages:
             receive(message)
 

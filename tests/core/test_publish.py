@@ -15,7 +15,7 @@ from django_sse.models import Event
 @pytest.fixture
 def wakes(monkeypatch):
     woken = []
-    monkeypatch.setattr(eventlog, "local_wakers", [lambda: woken.append(1)])
+    monkeypatch.setattr(eventlog, "_local_wakers", [lambda: woken.append(1)])
     return woken
 
 
