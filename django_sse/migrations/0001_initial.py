@@ -102,6 +102,9 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["topic", "id"], name="django_sse_topic_id")],
             },
         ),
-        migrations.RunPython(binary_topics, migrations.RunPython.noop, elidable=False),
+        # MySQL cannot alter a table inside a transaction.
+        migrations.RunPython(
+            binary_topics, migrations.RunPython.noop, atomic=False, elidable=False
+        ),
         migrations.RunPython(notify_on_insert, no_notify, elidable=False),
     ]
