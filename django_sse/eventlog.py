@@ -393,7 +393,7 @@ def writers_in_flight() -> frozenset[str]:
     An INSERT takes its table lock before it draws an id, and keeps the
     lock until its transaction ends. So an id that is missing from the log
     while a higher one is visible belongs to one of these transactions, or
-    is gone for good (rolled back). See ``hub.Gap``.
+    is gone for good (rolled back). See ``logreader.Gap``.
     """
     with connections[_alias()].cursor() as cursor:
         cursor.execute(

@@ -1,7 +1,7 @@
 """Prometheus metrics (``pip install 'django-sse-hub[metrics]'``).
 
 The stream path never touches ``prometheus_client``: the hub counts in
-plain integers (``hub.Stats``, ``counters``), and a hub task copies them
+plain integers (``fanout.Stats``, ``counters``), and a hub task copies them
 into the metrics below every ``DJANGO_SSE_METRICS_INTERVAL`` seconds; a
 scrape copies the scraping process's counts first. A delivery to 5,000
 streams stays one integer addition, not 5,000 metric updates.

@@ -70,7 +70,7 @@ async def test_every_stream_gets_every_frame_of_a_fan_out_larger_than_a_batch():
     subs, got, tasks = await streams(hub, hub_module.WAKE_BATCH * 4 + 7)
     try:
         for event_id in (1, 2, 3):
-            hub._push(set(subs), event_id, f"id: {event_id}\ndata: x\n\n".encode(), "message")
+            hub.fanout.push(set(subs), event_id, f"id: {event_id}\ndata: x\n\n".encode(), "message")
         await settle(got, 3)
         expected = b"".join(f"id: {i}\ndata: x\n\n".encode() for i in (1, 2, 3))
         assert all(b"".join(g) == expected for g in got)  # in order, once, no heartbeat
@@ -86,7 +86,7 @@ async def test_streams_are_woken_a_batch_per_turn_of_the_loop():
     subs = [hub.subscribe(["fan"]) for _ in range(hub_module.WAKE_BATCH * 3)]
     waiters = [sub.waiter(in_30s()) for sub in subs]
     try:
-        hub._push(set(subs), 1, FRAME, "message")
+        hub.fanout.push(set(subs), 1, FRAME, "message")
         assert sum(w.done() for w in waiters) == hub_module.WAKE_BATCH
         await asyncio.sleep(0)
         assert sum(w.done() for w in waiters) == hub_module.WAKE_BATCH * 2
@@ -105,7 +105,7 @@ async def test_a_stream_that_drained_before_its_turn_is_not_woken_for_nothing():
     for sub in subs:
         sub.waiter(in_30s())
     try:
-        hub._push(set(subs), 1, FRAME, "message")
+        hub.fanout.push(set(subs), 1, FRAME, "message")
         late = next(sub for sub in subs if sub._waiter is not None and not sub._waiter.done())
         assert woken(late) and taken(late) == ([1], [FRAME])  # its clock woke it first
         again = late.waiter(in_30s())  # waiting for the next event
@@ -129,7 +129,7 @@ async def young_collections_during_fan_outs(hub, monkeypatch, batch: int) -> int
     gc.callbacks.append(count)
     try:
         for event_id in range(1, 6):
-            hub._push(set(subs), event_id, FRAME, "message")
+            hub.fanout.push(set(subs), event_id, FRAME, "message")
             await settle(got, event_id)
     finally:
         gc.callbacks.remove(count)

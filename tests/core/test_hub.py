@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from django_sse import publish
 from django_sse.brokers.postgres import listener_params
-from django_sse.hub import tick_period
+from django_sse.clock import tick_period
 from django_sse.hubs import get_hub
 from django_sse.logs import user_hash
 from django_sse.protocol import parse
@@ -265,7 +265,7 @@ class CountedWalks(set):
 async def test_the_clock_walks_the_streams_only_once_a_wait_or_write_may_be_due():
     hub = await get_hub()
     loop = asyncio.get_running_loop()
-    hub._subscribers = walked = CountedWalks(hub._subscribers)
+    hub.registry._subscribers = walked = CountedWalks(hub.registry._subscribers)
     try:
         hub.due.at = float("inf")  # what came before this test is not watched
         waiting = [hub.subscribe(["due"]) for _ in range(3)]
@@ -285,7 +285,7 @@ async def test_the_clock_walks_the_streams_only_once_a_wait_or_write_may_be_due(
         assert hub.due.at == now + 60  # the next that may fall due: the first wait
         assert not any(sub.ended for sub in waiting)
     finally:
-        hub._subscribers = set(walked)
+        hub.registry._subscribers = set(walked)
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="Task.get_context() is new in 3.12")
@@ -338,7 +338,7 @@ async def test_a_row_that_cannot_be_framed_is_skipped_and_logged_once(caplog):
 async def test_the_reader_restarts_after_an_unexpected_failure(monkeypatch, caplog):
     hub = await get_hub()
     sub = hub.subscribe(["t"])
-    real = hub._fan_out
+    real = hub.fanout.fan_out
     calls = 0
 
     def fails_once(rows):
@@ -348,7 +348,7 @@ async def test_the_reader_restarts_after_an_unexpected_failure(monkeypatch, capl
             raise RuntimeError("boom")
         real(rows)
 
-    monkeypatch.setattr(hub, "_fan_out", fails_once)
+    monkeypatch.setattr(hub.fanout, "fan_out", fails_once)
     await sync_to_async(publish)("t", "first")
     [(_, frame)] = await frames_of(sub, 1)  # delivered by the restarted reader
     assert parse(frame)[0].data == "first"
@@ -366,7 +366,8 @@ async def test_an_open_transaction_holds_delivery_up_only_so_long(caplog):
     no client misses its event silently: live streams get a reset, and so
     does a client reconnecting with a cursor past T1's id; one with a cursor
     before it gets the event in its replay."""
-    from django_sse.streams import Cursor, event_stream
+    from django_sse.catchup import Cursor
+    from django_sse.streams import event_stream
 
     hub = await get_hub()
     sub = hub.subscribe(["orders"])

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from django_sse import publish, revoke
+from django_sse.catchup import MAX_CURSOR, Cursor
 from django_sse.contrib.progress import Progress
 from django_sse.models import Event, LogState
-from django_sse.streams import MAX_CURSOR, Cursor
 from django_sse.tokens import make_token
 from django_sse.topics import InvalidTopic, parse_topics
 from tests.users import User, grant
@@ -206,7 +206,7 @@ async def test_a_started_stream_keeps_no_finalizer_and_gives_its_place_back_at_t
     finalizers = [f for f in weakref.finalize._registry if f.peek()[0] is stream]  # type: ignore[attr-defined]
     assert len(finalizers) == 1 and finalizers[0].alive
     await anext(stream)  # the opening frames
-    assert not finalizers[0].alive and sub not in hub._unstarted
+    assert not finalizers[0].alive and sub not in hub.registry._unstarted
     assert hub.streams_of("8") == 1
     await stream.aclose()
     assert hub.streams_of("8") == 0 and hub.subscriber_count == 0
