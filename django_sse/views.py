@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from django_sse import eventlog
 from django_sse.asgi import stream_view
+from django_sse.catchup import Cursor
 from django_sse.conf import conf
 from django_sse.cors import add_cors_headers, preflight
 from django_sse.counters import count_connect
@@ -36,7 +37,7 @@ from django_sse.internals import outside_request_thread
 from django_sse.logs import log_event, topic_families, user_hash
 from django_sse.presence import PERMISSION, deployment_streams, summarise
 from django_sse.streaming import stream_response
-from django_sse.streams import Cursor, event_stream
+from django_sse.streams import event_stream
 from django_sse.tokens import InvalidToken, auth_digest, make_token, read_token
 from django_sse.topics import InvalidTopic, can_subscribe, is_private, parse_topics
 

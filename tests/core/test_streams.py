@@ -8,9 +8,10 @@ from asgiref.sync import sync_to_async
 from django.test import override_settings
 
 from django_sse import publish
+from django_sse.catchup import Cursor
 from django_sse.hubs import get_hub
 from django_sse.protocol import Parser
-from django_sse.streams import Cursor, event_stream
+from django_sse.streams import event_stream
 from tests.users import User
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hub_cleanup")]

@@ -8,9 +8,10 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from django_sse import publish, stream_to
+from django_sse.catchup import Cursor
 from django_sse.eventlog import MAX_BATCH, publish_batch
 from django_sse.models import Event
-from django_sse.streams import Cursor, _without_partial
+from django_sse.streams import _without_partial
 from tests.servers import open_stream, uvicorn_and_daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)

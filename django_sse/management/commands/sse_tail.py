@@ -3,9 +3,10 @@ import contextlib
 
 from django.core.management.base import BaseCommand, CommandError
 
+from django_sse.catchup import Cursor
 from django_sse.hubs import get_hub, stop_hub
 from django_sse.protocol import Parser
-from django_sse.streams import Cursor, event_stream
+from django_sse.streams import event_stream
 from django_sse.topics import InvalidTopic, parse_topics
 
 
