@@ -1,4 +1,5 @@
-"""For operators: Prometheus metrics and health probes for orchestrators.
+"""For operators: Prometheus metrics, health probes for orchestrators, and
+the open streams for staff (``/sse/stats/``, ``/sse/deployment/``).
 
 ``GET /sse/metrics/``: the Prometheus text format (``prometheus_client``,
 the ``[metrics]`` extra), for a scraper with the bearer token
@@ -15,7 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from collections.abc import AsyncIterator
+from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -23,11 +27,14 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 
 from django_sse import eventlog
+from django_sse.asgi import stream_view
 from django_sse.conf import conf
-from django_sse.http import json_error, require_methods
+from django_sse.http import json_error, require_asgi, require_methods
 from django_sse.hub import UNAVAILABLE
 from django_sse.hubs import running_hub, start_hub
 from django_sse.internals import outside_request_thread
+from django_sse.presence import deployment_streams, summarise
+from django_sse.streaming import stream_response
 from django_sse.views import staff_only
 
 NO_CLIENT = "Metrics need prometheus_client: pip install 'django-sse-hub[metrics]'."
@@ -107,3 +114,56 @@ async def ready(request: HttpRequest) -> HttpResponseBase:
 
 def _not_ready(problems: list[str]) -> HttpResponse:
     return json_error(503, " ".join(problems), Retry_After="5")
+
+
+@never_cache
+@require_methods("GET")
+async def stats(request: HttpRequest) -> HttpResponseBase:
+    """Staff with ``PERMISSION``: this process's open streams per
+    topic (personal topics per family) and hub counters."""
+    refused = await staff_only(request)
+    if refused is not None:
+        return refused
+    hub = running_hub()
+    if hub is None:
+        return JsonResponse({"streams": 0, "topics": {}, "running": False})
+    return JsonResponse(
+        {
+            "running": True,
+            "notify_queue_usage": await hub.query(eventlog.notification_queue_usage),
+            "streams": hub.subscriber_count,
+            "topics": summarise(hub.topic_counts()),
+            "frontier": hub.frontier,
+            "broker": hub.broker.name,
+            "broker_connected": hub.broker.connected,
+            "events_read": hub.stats.events,
+            "log_reads": hub.stats.reads,
+            "gaps": hub.stats.gaps,
+            "overflows": hub.stats.overflows,
+            "errors": hub.stats.errors,
+            "skipped_rows": hub.stats.skipped,
+            "reader_restarts": hub.stats.restarts,
+            "last_error": hub.last_error,
+        }
+    )
+
+
+@stream_view
+@never_cache
+@require_methods("GET")
+@require_asgi
+async def deployment(request: HttpRequest) -> HttpResponseBase:
+    """Staff only: the deployment's open streams (``presence``), as a
+    ``streams`` event every ``DJANGO_SSE_PRESENCE_INTERVAL`` seconds, for
+    the admin's open-streams page."""
+    refused = await outside_request_thread(staff_only(request))
+    if refused is not None:
+        return refused
+
+    async def snapshots() -> AsyncIterator[dict[str, Any]]:
+        while True:
+            yield await outside_request_thread(sync_to_async(deployment_streams)())
+            await asyncio.sleep(conf.DJANGO_SSE_PRESENCE_INTERVAL)
+
+    response: HttpResponseBase = await stream_response(request, snapshots(), event="streams")
+    return response

@@ -23,8 +23,8 @@ def _patterns() -> list[URLPattern | URLResolver]:
 
     patterns: list[URLPattern | URLResolver] = [
         path("stream/", views.stream, name="stream"),
-        path("stats/", views.stats, name="stats"),
-        path("deployment/", views.deployment, name="deployment"),
+        path("stats/", operations.stats, name="stats"),
+        path("deployment/", operations.deployment, name="deployment"),
         path("token/", views.token, name="token"),
         path("metrics/", operations.metrics, name="metrics"),
         path("health/live/", operations.live, name="live"),

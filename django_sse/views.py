@@ -3,9 +3,8 @@ endpoint (the contrib apps' included) opens a stream."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -27,7 +26,6 @@ from django_sse.http import (
     csrf_protect_json,
     json_body,
     json_error,
-    require_asgi,
     require_methods,
     sse_response,
 )
@@ -35,8 +33,7 @@ from django_sse.hub import UNAVAILABLE
 from django_sse.hubs import running_hub, start_hub
 from django_sse.internals import outside_request_thread
 from django_sse.logs import log_event, topic_families, user_hash
-from django_sse.presence import PERMISSION, deployment_streams, summarise
-from django_sse.streaming import stream_response
+from django_sse.presence import PERMISSION
 from django_sse.streams import event_stream
 from django_sse.tokens import InvalidToken, auth_digest, make_token, read_token
 from django_sse.topics import InvalidTopic, can_subscribe, is_private, parse_topics
@@ -248,59 +245,6 @@ async def staff_only(request: HttpRequest) -> HttpResponseBase | None:
     if not (user.is_staff and await user.ahas_perm(PERMISSION)):
         return json_error(403, f"Staff with the {PERMISSION!r} permission only.")
     return None
-
-
-@never_cache
-@require_methods("GET")
-async def stats(request: HttpRequest) -> HttpResponseBase:
-    """Staff with ``PERMISSION``: this process's open streams per
-    topic (personal topics per family) and hub counters."""
-    refused = await staff_only(request)
-    if refused is not None:
-        return refused
-    hub = running_hub()
-    if hub is None:
-        return JsonResponse({"streams": 0, "topics": {}, "running": False})
-    return JsonResponse(
-        {
-            "running": True,
-            "notify_queue_usage": await hub.query(eventlog.notification_queue_usage),
-            "streams": hub.subscriber_count,
-            "topics": summarise(hub.topic_counts()),
-            "frontier": hub.frontier,
-            "broker": hub.broker.name,
-            "broker_connected": hub.broker.connected,
-            "events_read": hub.stats.events,
-            "log_reads": hub.stats.reads,
-            "gaps": hub.stats.gaps,
-            "overflows": hub.stats.overflows,
-            "errors": hub.stats.errors,
-            "skipped_rows": hub.stats.skipped,
-            "reader_restarts": hub.stats.restarts,
-            "last_error": hub.last_error,
-        }
-    )
-
-
-@stream_view
-@never_cache
-@require_methods("GET")
-@require_asgi
-async def deployment(request: HttpRequest) -> HttpResponseBase:
-    """Staff only: the deployment's open streams (``presence``), as a
-    ``streams`` event every ``DJANGO_SSE_PRESENCE_INTERVAL`` seconds, for
-    the admin's open-streams page."""
-    refused = await outside_request_thread(staff_only(request))
-    if refused is not None:
-        return refused
-
-    async def snapshots() -> AsyncIterator[dict[str, Any]]:
-        while True:
-            yield await outside_request_thread(sync_to_async(deployment_streams)())
-            await asyncio.sleep(conf.DJANGO_SSE_PRESENCE_INTERVAL)
-
-    response: HttpResponseBase = await stream_response(request, snapshots(), event="streams")
-    return response
 
 
 @csrf_exempt  # a 404 for every method, in JSON: it changes nothing
