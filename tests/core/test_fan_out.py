@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from django_sse import hub as hub_module
+from django_sse import fanout as fanout_module
 from django_sse.hubs import get_hub
 from django_sse.subscriber import Subscriber
 
@@ -67,7 +67,7 @@ async def settle(got: list[list[bytes]], frames: int) -> None:
 
 async def test_every_stream_gets_every_frame_of_a_fan_out_larger_than_a_batch():
     hub = await get_hub()
-    subs, got, tasks = await streams(hub, hub_module.WAKE_BATCH * 4 + 7)
+    subs, got, tasks = await streams(hub, fanout_module.WAKE_BATCH * 4 + 7)
     try:
         for event_id in (1, 2, 3):
             hub.fanout.push(set(subs), event_id, f"id: {event_id}\ndata: x\n\n".encode(), "message")
@@ -83,13 +83,13 @@ async def test_every_stream_gets_every_frame_of_a_fan_out_larger_than_a_batch():
 
 async def test_streams_are_woken_a_batch_per_turn_of_the_loop():
     hub = await get_hub()
-    subs = [hub.subscribe(["fan"]) for _ in range(hub_module.WAKE_BATCH * 3)]
+    subs = [hub.subscribe(["fan"]) for _ in range(fanout_module.WAKE_BATCH * 3)]
     waiters = [sub.waiter(in_30s()) for sub in subs]
     try:
         hub.fanout.push(set(subs), 1, FRAME, "message")
-        assert sum(w.done() for w in waiters) == hub_module.WAKE_BATCH
+        assert sum(w.done() for w in waiters) == fanout_module.WAKE_BATCH
         await asyncio.sleep(0)
-        assert sum(w.done() for w in waiters) == hub_module.WAKE_BATCH * 2
+        assert sum(w.done() for w in waiters) == fanout_module.WAKE_BATCH * 2
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         assert all(w.done() for w in waiters)
@@ -101,7 +101,7 @@ async def test_streams_are_woken_a_batch_per_turn_of_the_loop():
 
 async def test_a_stream_that_drained_before_its_turn_is_not_woken_for_nothing():
     hub = await get_hub()
-    subs = [hub.subscribe(["fan"]) for _ in range(hub_module.WAKE_BATCH + 1)]
+    subs = [hub.subscribe(["fan"]) for _ in range(fanout_module.WAKE_BATCH + 1)]
     for sub in subs:
         sub.waiter(in_30s())
     try:
@@ -117,7 +117,7 @@ async def test_a_stream_that_drained_before_its_turn_is_not_woken_for_nothing():
 
 
 async def young_collections_during_fan_outs(hub, monkeypatch, batch: int) -> int:
-    monkeypatch.setattr(hub_module, "WAKE_BATCH", batch)
+    monkeypatch.setattr(fanout_module, "WAKE_BATCH", batch)
     subs, got, tasks = await streams(hub, 3000)
     collections = []
 
@@ -146,7 +146,7 @@ async def test_a_fan_out_in_batches_brings_on_few_collections(monkeypatch):
     (and promotes them, which brings on full passes over every stream's
     objects); a batch at a time, it hardly runs."""
     hub = await get_hub()
-    default = hub_module.WAKE_BATCH
+    default = fanout_module.WAKE_BATCH
     at_once = await young_collections_during_fan_outs(hub, monkeypatch, 10**9)
     batched = await young_collections_during_fan_outs(hub, monkeypatch, default)
     print(f"collections: all at once {at_once}, in batches {batched}")
