@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.auth.models import AnonymousUser
@@ -38,52 +39,70 @@ from django_sse.streams import event_stream
 from django_sse.tokens import InvalidToken, auth_digest, make_token, read_token
 from django_sse.topics import InvalidTopic, can_subscribe, is_private, parse_topics
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+User: TypeAlias = "AbstractBaseUser | AnonymousUser"  # the project's user model, or anonymous
+
 MAX_TOKEN_BODY = 10_000
 
 
-async def request_user(request: HttpRequest) -> Any:
+@dataclass(frozen=True)
+class Refused:
+    """A stream refused: the JSON answer, and for the counters and the log
+    line, what kind (``None``: by its status) and whose stream it was."""
+
+    response: HttpResponseBase
+    outcome: str | None = None
+    user_key: str | None = None
+
+
+async def request_user(request: HttpRequest) -> User:
     """The session's user (AnonymousUser without AuthenticationMiddleware)."""
     if hasattr(request, "auser"):
         return await request.auser()
     return AnonymousUser()
 
 
-async def _token_user(request: HttpRequest, topics: list[str]) -> Any:
-    """The user a ``?token=`` stands for, or a JSON error response."""
+async def _token_user(request: HttpRequest, topics: list[str]) -> User | Refused:
+    """The user a ``?token=`` stands for, or why not."""
     from django.contrib.auth import get_user_model
 
     try:
         token = read_token(request.GET["token"], conf.DJANGO_SSE_TOKEN_MAX_AGE)
     except InvalidToken as exc:
-        return json_error(401, str(exc))
+        return Refused(json_error(401, str(exc)))
     if not set(topics) <= set(token.topics):
-        return json_error(403, "The stream token does not cover these topics.")
+        return Refused(json_error(403, "The stream token does not cover these topics."))
     manager = get_user_model()._default_manager
     user = await manager.filter(pk=token.user_pk, is_active=True).afirst()
     if user is None:
-        return json_error(401, "The stream token is not valid.")
+        return Refused(json_error(401, "The stream token is not valid."))
     if auth_digest(user) != token.auth or await sync_to_async(eventlog.revoked_since)(
         token.user_pk, token.position
     ):
-        return json_error(
-            401, "The stream token is from before a sign-out or a password change; sign in again."
+        return Refused(
+            json_error(
+                401,
+                "The stream token is from before a sign-out or a password change; sign in again.",
+            )
         )
     return user
 
 
-async def _authorize(request: HttpRequest, topics: list[str]) -> Any:
-    """The user, if they may subscribe to every topic; else a JSON error."""
+async def _authorize(request: HttpRequest, topics: list[str]) -> User | Refused:
+    """The user, if they may subscribe to every topic; else why not."""
     if "token" in request.GET:
         user = await _token_user(request, topics)
-        if isinstance(user, HttpResponse):
+        if isinstance(user, Refused):
             return user
     else:
         user = await request_user(request)
     for topic in topics:
         if not await can_subscribe(user, topic):
             if not user.is_authenticated and is_private(topic):
-                return json_error(401, f"Sign in to subscribe to {topic!r}.")
-            return json_error(403, f"You may not subscribe to {topic!r}.")
+                return Refused(json_error(401, f"Sign in to subscribe to {topic!r}."))
+            return Refused(json_error(403, f"You may not subscribe to {topic!r}."))
     return user
 
 
@@ -98,12 +117,13 @@ async def subscribe_response(
     ``end_after``, the stream ends right after sending an event of one of
     those names (a job's final state), in replay or live.
     """
-    response = await _subscribe_response(request, topics, end_after)
-    outcome = count_connect(response.status_code, getattr(response, "sse_outcome", None))
-    if response.status_code != 200:
-        user_key = getattr(response, "sse_user_key", None)
-        _log_refusal(outcome, response.status_code, topics, user_key)
-    return response
+    answer = await _subscribe_response(request, topics, end_after)
+    if not isinstance(answer, Refused):
+        count_connect(answer.status_code)
+        return answer
+    status = answer.response.status_code
+    _log_refusal(count_connect(status, answer.outcome), status, topics, answer.user_key)
+    return answer.response
 
 
 def _log_refusal(
@@ -125,18 +145,18 @@ def _log_refusal(
 
 async def _subscribe_response(
     request: HttpRequest, topics: list[str], end_after: Iterable[str]
-) -> HttpResponseBase:
+) -> HttpResponseBase | Refused:
     if not isinstance(request, ASGIRequest):
-        return json_error(501, NEEDS_ASGI)
+        return Refused(json_error(501, NEEDS_ASGI))
     user = await outside_request_thread(_authorize(request, topics))
-    if isinstance(user, HttpResponse):
+    if isinstance(user, Refused):
         return user
     hub = running_hub()
     if hub is None or not hub.ready.done():
         hub = await start_hub()
         if not hub.ready.done():
             reason = hub.unavailable or UNAVAILABLE
-            return json_error(503, reason, Retry_After="5")
+            return Refused(json_error(503, reason, Retry_After="5"))
     raw_cursor = request.headers.get("Last-Event-ID")
     if raw_cursor is None:
         # htmx's SSE extension and hand-made URLs pass the cursor this way.
@@ -146,13 +166,11 @@ async def _subscribe_response(
     # of them is counted.
     if hub.subscriber_count >= conf.DJANGO_SSE_MAX_STREAMS:
         full = json_error(503, "This server holds all the streams it can.", Retry_After="10")
-        full.sse_outcome = "full"  # type: ignore[attr-defined]
-        return full
+        return Refused(full, outcome="full")
     user_key = str(user.pk) if user.is_authenticated else None
     if user_key is not None and hub.streams_of(user_key) >= conf.DJANGO_SSE_MAX_STREAMS_PER_USER:
         too_many = json_error(429, "Too many open streams for this user.", Retry_After="10")
-        too_many.sse_user_key = user_key  # type: ignore[attr-defined]
-        return too_many
+        return Refused(too_many, user_key=user_key)
     sub, upto = hub.subscribe_at_frontier(topics, user_key, frozenset(end_after))
     stream = event_stream(hub, topics, Cursor.parse(raw_cursor), subscriber=(sub, upto))
     response = sse_response(request, stream)
@@ -242,7 +260,9 @@ async def staff_only(request: HttpRequest) -> HttpResponseBase | None:
     user = await request_user(request)
     if not user.is_authenticated:
         return json_error(401, "Sign in as staff.")
-    if not (user.is_staff and await user.ahas_perm(PERMISSION)):
+    # A custom user model may have neither (no PermissionsMixin): not staff.
+    has_perm = getattr(user, "ahas_perm", None)
+    if not (getattr(user, "is_staff", False) and has_perm and await has_perm(PERMISSION)):
         return json_error(403, f"Staff with the {PERMISSION!r} permission only.")
     return None
 
