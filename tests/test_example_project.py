@@ -207,11 +207,18 @@ def demo_types():
 
 
 @pytest.fixture
-def demo_urls(settings):
+def demo_urls(settings, monkeypatch):
     settings.ROOT_URLCONF = "example_project.urls"
+    from types import SimpleNamespace
+
     from django.core.cache import cache
 
+    from example_project import limits
+
     cache.clear()
+    # The limits count per minute of the clock: one minute for the whole
+    # test, or a test that crosses into the next one starts a new count.
+    monkeypatch.setattr(limits, "time", SimpleNamespace(time=lambda: 60.0 * 29_000_000))
 
 
 @pytest.mark.django_db
