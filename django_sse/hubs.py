@@ -147,15 +147,23 @@ def end_streams_at_exit(grace: float = EXIT_GRACE) -> None:
     reconnect to the next server and resume."""
     with _hubs_lock:
         hubs = list(_hubs.items())
-    if _exit_thread is not None:
-        finish_requests_on(_exit_thread)
     deadline = time.monotonic() + grace
     for loop, hub in hubs:
         if loop.is_closed() or not loop.is_running():
             continue
         future = asyncio.run_coroutine_threadsafe(_end(hub, deadline), loop)
-        with contextlib.suppress(Exception):
-            future.result(max(0.0, deadline - time.monotonic()) + 0.5)
+        # Requests keep coming while the streams end (a browser reconnects
+        # at once): each round hands the new ones the exit thread too.
+        while not future.done() and time.monotonic() < deadline + 0.5:
+            _take_over_requests()
+            with contextlib.suppress(Exception):
+                future.result(0.1)
+    _take_over_requests()
+
+
+def _take_over_requests() -> None:
+    if _exit_thread is not None:
+        finish_requests_on(_exit_thread)
 
 
 async def _end(hub: Hub, deadline: float) -> None:
