@@ -319,3 +319,22 @@ def test_sse_publish_sends_json_as_json_and_text_as_text(args, data):
     event = Event.objects.get(topic="cmd")
     assert event.data == data
     assert out.getvalue().strip() == f"Published event {event.id} to 'cmd' (message)."
+
+
+async def test_a_user_model_without_permissions_is_not_staff():
+    """A custom user model without PermissionsMixin has neither ``is_staff``
+    nor ``ahas_perm``: the staff endpoints refuse it (403), not a 500."""
+    from django.test import RequestFactory
+
+    from django_sse.views import staff_only
+
+    class Member:  # what such a model's instance offers
+        is_authenticated = True
+
+    async def auser():
+        return Member()
+
+    request = RequestFactory().get("/sse/stats/")
+    request.auser = auser
+    refused = await staff_only(request)
+    assert refused is not None and refused.status_code == 403
