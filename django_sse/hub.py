@@ -2,7 +2,7 @@
 
 One hub runs per event loop (one per server process). It is made of four
 parts, each in its own module: the registry of subscribers
-(``subscriber.Subscriptions``), the log reader (``logreader``: reads every
+(``registry.Subscriptions``), the log reader (``logreader``: reads every
 row past its frontier in id order, holding gaps), the fan-out (``fanout``:
 frames each event once and queues it to the streams of its topic) and the
 clock (``clock``: heartbeats, time limits, stuck writes). A broker wakes

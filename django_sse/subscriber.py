@@ -36,7 +36,7 @@ class Subscriber:
     response, is cancelled, so the response ends, not only the subscription.
 
     A wait has no timer of its own: it records when it must end
-    (``wake_at``) and the hub's clock ends it then (``Hub._clock``), so
+    (``wake_at``) and the hub's clock ends it then (``clock.run_clock``), so
     thousands of idle streams cost one timer, not one each. ``due``, shared
     by the hub's subscribers, is lowered to every ``wake_at`` and
     ``cut_at`` set.
