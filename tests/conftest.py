@@ -93,23 +93,37 @@ def test_db_url(django_db_setup, django_db_blocker) -> str:
         return database_url(connection.settings_dict)
 
 
-@pytest.fixture(scope="session", params=["uvicorn", "daphne"])
-def server(request, test_db_url) -> Server:
-    """A real ASGI server process sharing the test database (one per kind
-    per xdist worker, shared by the tests). The uvicorn one runs behind
-    ``django_sse.asgi.SharedSyncThread``, the daphne one without it, so
-    every test on this fixture covers both ways of serving streams."""
-    env = {"DJANGO_SSE_TEST_SHARED_THREAD": "1"} if request.param == "uvicorn" else {}
-    srv = Server(request.param, test_db_url, **env).start()
+@pytest.fixture(scope="session")
+def uvicorn_server(test_db_url) -> Server:
+    """A real ASGI server process sharing the test database, as users
+    serve it: uvicorn and Django's own handler (one per xdist worker,
+    shared by the tests)."""
+    srv = Server("uvicorn", test_db_url).start()
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="session")
-def uvicorn_server(test_db_url) -> Server:
-    srv = Server("uvicorn", test_db_url).start()
+def server(uvicorn_server) -> Server:
+    """The server of the tests where which one serves makes no difference
+    to what they check (the widgets, the pages): uvicorn."""
+    return uvicorn_server
+
+
+@pytest.fixture(scope="session")
+def daphne_shared_thread_server(test_db_url) -> Server:
+    """daphne, behind ``django_sse.asgi.SharedSyncThread``."""
+    srv = Server("daphne", test_db_url, DJANGO_SSE_TEST_SHARED_THREAD="1").start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(params=["uvicorn_server", "daphne_shared_thread_server"])
+def each_server(request) -> Server:
+    """For the tests of the live path itself: once on uvicorn with Django's
+    handler, once on daphne behind ``SharedSyncThread``, so both servers
+    and both ways of serving streams deliver, replay and refuse."""
+    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture

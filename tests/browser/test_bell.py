@@ -1,4 +1,4 @@
-"""The bell and the shared client in real Chromium, on uvicorn and daphne."""
+"""The bell and the shared client in real Chromium (the live path on uvicorn and daphne both)."""
 
 import asyncio
 import json
@@ -31,14 +31,14 @@ async def badge(tab) -> str:
 
 
 async def test_notification_from_another_process_updates_bell_without_reload(
-    browser, server, alice
+    browser, each_server, alice
 ):
-    context = await signed_in(browser, server.url, alice)
-    tab = await open_tab(context, f"{server.url}/page/")
+    context = await signed_in(browser, each_server.url, alice)
+    tab = await open_tab(context, f"{each_server.url}/page/")
     await tab.live()
     assert await badge(tab) == ""
     await asyncio.to_thread(
-        manage, server.db_url, "sse_notify", "alice", XSS, "--body", XSS, "--url", "/next/"
+        manage, each_server.db_url, "sse_notify", "alice", XSS, "--body", XSS, "--url", "/next/"
     )
     await tab.until("document.querySelector('.sse-bell__count').textContent === '1'")
     item = tab.page.locator(".sse-bell__item").first

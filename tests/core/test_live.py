@@ -17,14 +17,14 @@ from tests.servers import manage, open_stream
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def test_event_from_another_process_reaches_the_stream(server):
-    async with open_stream(f"{server.url}/sse/stream/?topics=orders,news") as stream:
+async def test_event_from_another_process_reaches_the_stream(each_server):
+    async with open_stream(f"{each_server.url}/sse/stream/?topics=orders,news") as stream:
         assert stream.response.headers["content-type"] == "text/event-stream; charset=utf-8"
         assert stream.response.headers["x-accel-buffering"] == "no"
         await stream.wait_cursor()
         out = await asyncio.to_thread(
             manage,
-            server.db_url,
+            each_server.db_url,
             "sse_publish",
             "orders",
             "--event",
@@ -39,12 +39,12 @@ async def test_event_from_another_process_reaches_the_stream(server):
         assert out.strip() == f"Published event {event_id} to 'orders' (order-created)."
 
 
-async def test_replay_100_missed_events_in_order_once_then_live(server):
-    async with open_stream(f"{server.url}/sse/stream/?topics=news") as stream:
+async def test_replay_100_missed_events_in_order_once_then_live(each_server):
+    async with open_stream(f"{each_server.url}/sse/stream/?topics=news") as stream:
         cursor = await stream.wait_cursor()
     ids = await sync_to_async(publish_many)(("news", i, "n") for i in range(100))
     headers = {"Last-Event-ID": cursor}
-    async with open_stream(f"{server.url}/sse/stream/?topics=news", headers=headers) as stream:
+    async with open_stream(f"{each_server.url}/sse/stream/?topics=news", headers=headers) as stream:
         events = await stream.events(100)
         assert [e.json() for e in events] == list(range(100))
         assert [e.last_event_id for e in events] == [f"{i} news" for i in ids]
@@ -54,14 +54,14 @@ async def test_replay_100_missed_events_in_order_once_then_live(server):
         assert await stream.silence(0.3) == []
 
 
-async def test_rolled_back_event_is_never_delivered(server):
+async def test_rolled_back_event_is_never_delivered(each_server):
     @sync_to_async
     def rolled_back():
         with pytest.raises(ZeroDivisionError), transaction.atomic():
             publish("orders", "rolled back")
             raise ZeroDivisionError
 
-    async with open_stream(f"{server.url}/sse/stream/?topics=orders") as stream:
+    async with open_stream(f"{each_server.url}/sse/stream/?topics=orders") as stream:
         await stream.wait_cursor()
         await rolled_back()
         await sync_to_async(publish)("orders", "committed")
@@ -221,7 +221,7 @@ def test_sse_tail_prints_the_stream_of_a_topic(test_db_url):
     assert "data: two\n" in out
 
 
-async def test_streams_hold_neither_a_thread_nor_a_database_connection_each(server):
+async def test_streams_hold_neither_a_thread_nor_a_database_connection_each(each_server):
     import psutil
     from django.test import Client
 
@@ -242,12 +242,12 @@ async def test_streams_hold_neither_a_thread_nor_a_database_connection_each(serv
             ).fetchone()[0]
 
     cookies = await cookie()
-    server_process = psutil.Process(server.process.pid)
-    async with open_stream(f"{server.url}/sse/notifications/", cookies=cookies) as s:
+    server_process = psutil.Process(each_server.process.pid)
+    async with open_stream(f"{each_server.url}/sse/notifications/", cookies=cookies) as s:
         await s.wait_cursor()  # the hub and its reader threads are running
     before = await server_connections()
     threads_before = server_process.num_threads()
-    streams = [open_stream(f"{server.url}/sse/notifications/", cookies=cookies) for _ in range(15)]
+    streams = [open_stream(f"{each_server.url}/sse/notifications/", cookies=cookies) for _ in range(15)]
     opened = [await s.__aenter__() for s in streams]
     try:
         for s in opened:
@@ -260,8 +260,8 @@ async def test_streams_hold_neither_a_thread_nor_a_database_connection_each(serv
             await s.__aexit__(None, None, None)
 
 
-async def test_private_topics_are_refused_through_a_real_server(server):
-    """Over HTTP, behind SharedSyncThread (uvicorn) and without it (daphne)."""
+async def test_private_topics_are_refused_through_a_real_server(each_server):
+    """Over HTTP, with Django's handler (uvicorn) and behind SharedSyncThread (daphne)."""
     from django.test import Client
 
     from tests.users import User
@@ -274,9 +274,9 @@ async def test_private_topics_are_refused_through_a_real_server(server):
         return {"sessionid": client.cookies["sessionid"].value}, bob.pk
 
     cookies, bob = await signed_in()
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=each_server.url, timeout=10) as http:
         anonymous = await http.get(f"/sse/stream/?topics=user:{bob}")
-    async with httpx.AsyncClient(base_url=server.url, timeout=10, cookies=cookies) as http:
+    async with httpx.AsyncClient(base_url=each_server.url, timeout=10, cookies=cookies) as http:
         other = await http.get(f"/sse/stream/?topics=user:{bob}")
     assert anonymous.status_code == 401 and "error" in anonymous.json()
     assert other.status_code == 403 and "error" in other.json()
