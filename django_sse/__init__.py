@@ -4,6 +4,7 @@ Public API::
 
     from django_sse import publish, apublish, publish_many, publish_html, stream_to
     from django_sse import stream_response  # an async iterator as an SSE response
+    from django_sse import max_id, recent  # the log's position; a topic's last events
 
 Everything is imported lazily so ``import django_sse`` works before Django's
 app registry is ready (settings modules, AppConfig).
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 
 _SOURCES = {
     "eventlog": ["apublish", "publish", "publish_many", "publish_html", "revoke"],
+    "logqueries": ["max_id", "recent"],
     "streaming": ["stream_response", "stream_to"],
 }
 __all__ = [name for names in _SOURCES.values() for name in names]

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import cast
 
-from django_sse import eventlog
+from django_sse import logqueries
 from django_sse.hub import Hub
 from django_sse.protocol import format_event
 from django_sse.topics import retention
@@ -77,13 +77,13 @@ async def _passed_late(hub: Hub, topics: list[str], after: int) -> bool:
     """Did an event of ``topics`` commit late (``logreader.Late``) with an id below
     ``after``, announced after it? The client may have missed it."""
     wanted = set(topics)
-    for _, events in await hub.query(eventlog.late_markers_after, after):
+    for _, events in await hub.query(logqueries.late_markers_after, after):
         if any(topic in wanted and event_id < after for event_id, topic in events):
             return True
     return False
 
 
-def _frames(rows: list[eventlog.Row]) -> bytes:
+def _frames(rows: list[logqueries.Row]) -> bytes:
     return b"".join(row.frame() for row in rows)
 
 
@@ -102,8 +102,8 @@ def _pieces(frames: list[bytes]) -> Iterator[bytes]:
 
 
 def _through_final(
-    rows: list[eventlog.Row], end_after: frozenset[str], start: Start
-) -> list[eventlog.Row]:
+    rows: list[logqueries.Row], end_after: frozenset[str], start: Start
+) -> list[logqueries.Row]:
     """``rows`` up to the first ``end_after`` event (marking the start complete)."""
     for i, row in enumerate(rows):
         if row.event in end_after:
@@ -138,7 +138,7 @@ async def catch_up(
     if reason:
         hub.stats.resets[reason] += 1
         yield _reset(reason)
-    pending = await hub.query(eventlog.latest, latest, upto) if latest else []
+    pending = await hub.query(logqueries.latest, latest, upto) if latest else []
     pending = [row for row in pending if row.id > replay.sent]
     if history and after is not None:
         async for piece in _replay_history(
@@ -165,14 +165,14 @@ class _Replay:
     def __init__(self, after: int | None, owed: bool) -> None:
         self.sent = -1 if after is None else after
         self.owed = owed
-        self.pending: list[eventlog.Row] = []
+        self.pending: list[logqueries.Row] = []
 
 
 async def _ahead(hub: Hub, cursor: Cursor, upto: int) -> bool:
     """Has the client's cursor passed this process's frontier, within the
     log (it came from a process that has read further)?"""
     after = cursor.value
-    return after is not None and after > upto and after <= await hub.query(eventlog.max_id)
+    return after is not None and after > upto and after <= await hub.query(logqueries.max_id)
 
 
 async def _usable_cursor(
@@ -185,7 +185,7 @@ async def _usable_cursor(
         return None, cursor.problem
     if after > upto:  # and past the log's end: not ``_ahead``
         return None, "unknown-cursor"
-    if history and after < await hub.query(eventlog.pruned_through):
+    if history and after < await hub.query(logqueries.pruned_through):
         return None, "expired-cursor"
     if after < hub.last_late_marker and await _passed_late(hub, topics, after):
         return None, "late-event"
@@ -197,7 +197,7 @@ async def _replay_history(
     history: list[str],
     replay: _Replay,
     upto: int,
-    pending: list[eventlog.Row],
+    pending: list[logqueries.Row],
     start: Start,
     cursor: Cursor,
     end_after: frozenset[str],
@@ -207,7 +207,7 @@ async def _replay_history(
     grow; what is left of ``pending`` goes back in ``replay.pending``."""
     replay_from: int | None = replay.sent
     while replay_from is not None and not start.complete:
-        rows = await hub.query(eventlog.replay, history, replay_from, upto, REPLAY_BATCH)
+        rows = await hub.query(logqueries.replay, history, replay_from, upto, REPLAY_BATCH)
         batch = [row for row in pending if not rows or row.id < rows[-1].id]
         pending = pending[len(batch) :]
         batch = _through_final(sorted(batch + rows), end_after, start)
@@ -223,7 +223,7 @@ async def _replay_history(
     replay.pending = pending
 
 
-def _replay_frame(row: eventlog.Row, cursor: Cursor) -> bytes:
+def _replay_frame(row: logqueries.Row, cursor: Cursor) -> bytes:
     """A replayed row: a batch row the client has part of, without that part."""
     if cursor.partial and row.id == cursor.partial[0]:
         return row.frame(cursor.partial[1])

@@ -11,7 +11,7 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
-from django_sse import eventlog, tracing, unlogged
+from django_sse import logqueries, tracing, unlogged
 from django_sse.logs import log_event, topic_families, user_hash
 from django_sse.protocol import format_event
 from django_sse.registry import Subscriptions
@@ -82,7 +82,7 @@ class FanOut:
         lags, self.lags = self.lags or [], []
         return lags
 
-    def fan_out(self, rows: list[eventlog.Row]) -> None:
+    def fan_out(self, rows: list[logqueries.Row]) -> None:
         """Queue each row's frame to the streams of its topic (its trace, if
         any, spans the delivery)."""
         if tracing.enabled():
@@ -97,7 +97,7 @@ class FanOut:
                 return
         self._deliver(rows)
 
-    def _deliver(self, rows: list[eventlog.Row]) -> None:
+    def _deliver(self, rows: list[logqueries.Row]) -> None:
         topics = self.registry.by_topic
         lags = self.lags
         if lags is not None and len(lags) < MAX_LAGS:
@@ -105,7 +105,7 @@ class FanOut:
             lags.extend(now - row.created.timestamp() for row in rows if row.created)
         for row in rows:
             self.stats.events += 1
-            if row.topic == eventlog.CONTROL_TOPIC:
+            if row.topic == logqueries.CONTROL_TOPIC:
                 self._control(row)
                 continue
             subs = topics.get(row.topic)
@@ -182,12 +182,12 @@ class FanOut:
         # move the client's cursor back.
         self.push(subs, frontier + 1, frame, event)
 
-    def _control(self, row: eventlog.Row) -> None:
+    def _control(self, row: logqueries.Row) -> None:
         try:
             message = json.loads(row.data)
         except ValueError:
             return
-        if row.event == eventlog.LATE and isinstance(message, dict):
+        if row.event == logqueries.LATE and isinstance(message, dict):
             self.last_late_marker = max(self.last_late_marker, row.id)
             topics = {topic for _, topic in message.get("events", ())}
             for topic in topics:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from django.db import DatabaseError
 
-from django_sse import eventlog
+from django_sse import eventlog, logqueries
 from django_sse.conf import conf
 from django_sse.dbthreads import DatabaseThreads
 from django_sse.fanout import FanOut, Stats
@@ -119,17 +119,17 @@ class LogReader:
     async def init_frontier(self) -> None:
         """Start at the log's end, once the transactions writing to it now
         have ended (PostgreSQL: their lower ids may still appear)."""
-        vendor = await self._read(eventlog.vendor)
+        vendor = await self._read(logqueries.vendor)
         self._exact_gaps = vendor == "postgresql"
         # SQLite has one writer at a time: an id passed over never commits later.
         self._late_possible = vendor != "sqlite"
-        highest = await self._read(eventlog.max_id)
+        highest = await self._read(logqueries.max_id)
         if self._exact_gaps:
             # Ids below the highest visible one may still be in flight:
             # wait for the transactions writing now before calling them final.
-            writers = await self._read(eventlog.writers_in_flight)
+            writers = await self._read(logqueries.writers_in_flight)
             waited = 0.0
-            while writers & await self._read(eventlog.writers_in_flight):
+            while writers & await self._read(logqueries.writers_in_flight):
                 await asyncio.sleep(0.02)
                 waited += 0.02
                 if waited > 5 and int(waited * 50) % 250 == 0:
@@ -139,16 +139,16 @@ class LogReader:
                         waited=f"{waited:.0f}s",
                     )
         self.frontier = highest
-        self.fanout.last_late_marker = await self._read(eventlog.last_late_marker)
+        self.fanout.last_late_marker = await self._read(logqueries.last_late_marker)
 
     async def _gap_resolved(self, gap: Gap) -> bool:
         if self._exact_gaps:
-            open_writers = gap.writers & await self._read(eventlog.writers_in_flight)
+            open_writers = gap.writers & await self._read(logqueries.writers_in_flight)
             if not open_writers:
                 return True
             if time.monotonic() < gap.deadline:
                 return False
-            pids = await self._read(eventlog.writer_pids, open_writers)
+            pids = await self._read(logqueries.writer_pids, open_writers)
             log_event(
                 "sse.hub.gap_timeout",
                 f"delivery waited {conf.DJANGO_SSE_GAP_TIMEOUT:.1f} s for a transaction that "
@@ -168,7 +168,7 @@ class LogReader:
             gap = self._gap
             if gap is not None and not gap.resolved:
                 gap.resolved = await self._gap_resolved(gap)
-            rows = await self._read(eventlog.read_after, self.frontier, BATCH)
+            rows = await self._read(logqueries.read_after, self.frontier, BATCH)
             self.stats.reads += 1
             ready, blocked = self._final_rows(rows, gap)
             if ready:
@@ -182,7 +182,7 @@ class LogReader:
             if len(rows) < BATCH:
                 return False
 
-    def _final_rows(self, rows: list[eventlog.Row], gap: Gap | None) -> tuple[int, bool]:
+    def _final_rows(self, rows: list[logqueries.Row], gap: Gap | None) -> tuple[int, bool]:
         """How many of ``rows`` (read from the frontier on) are final, and
         whether a missing id holds back the rest."""
         expected = self.frontier + 1
@@ -199,7 +199,7 @@ class LogReader:
         self.stats.gaps += 1
         deadline = time.monotonic() + conf.DJANGO_SSE_GAP_TIMEOUT
         if self._exact_gaps:
-            writers = await self._read(eventlog.writers_in_flight)
+            writers = await self._read(logqueries.writers_in_flight)
             return Gap(bound, writers=writers, deadline=deadline)
         return Gap(bound, deadline=deadline)
 
@@ -210,12 +210,12 @@ class LogReader:
     async def _check_late(self) -> None:
         """Announce watched ids that have appeared (``eventlog.mark_late``);
         stop watching once their transactions have ended."""
-        in_flight = await self._read(eventlog.writers_in_flight) if self._exact_gaps else None
+        in_flight = await self._read(logqueries.writers_in_flight) if self._exact_gaps else None
         now = time.monotonic()
         for late in list(self._late):
             ended = now >= late.until or (in_flight is not None and not (late.writers & in_flight))
             if in_flight is None or ended:  # a transaction's ids appear when it ends
-                rows = await self._read(eventlog.rows_with_ids, sorted(late.ids))
+                rows = await self._read(logqueries.rows_with_ids, sorted(late.ids))
                 if rows:
                     await self._read(eventlog.mark_late, rows)
                     late.ids -= {row.id for row in rows}

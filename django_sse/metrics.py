@@ -34,7 +34,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from django_sse import counters, eventlog, hooks
+from django_sse import counters, hooks, logqueries
 from django_sse.conf import conf
 
 if TYPE_CHECKING:
@@ -168,10 +168,10 @@ def sync(hub: Hub | None) -> None:
 
 async def sample_database(hub: Hub) -> None:
     """The log's position and the NOTIFY queue (one query each)."""
-    usage = await hub.query(eventlog.notification_queue_usage)
+    usage = await hub.query(logqueries.notification_queue_usage)
     if usage is not None:
         QUEUE_USAGE.set(usage)
-    LOG_PRUNED.set(await hub.query(eventlog.pruned_through))
+    LOG_PRUNED.set(await hub.query(logqueries.pruned_through))
 
 
 async def run(hub: Hub) -> None:

@@ -26,7 +26,7 @@ from django.http.response import HttpResponseBase
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 
-from django_sse import eventlog
+from django_sse import logqueries
 from django_sse.asgi import stream_view
 from django_sse.conf import conf
 from django_sse.http import json_error, require_asgi, require_methods
@@ -92,7 +92,7 @@ async def ready(request: HttpRequest) -> HttpResponseBase:
     if away > conf.DJANGO_SSE_READY_MAX_OUTAGE:
         problems.append(f"The broker's listener has been disconnected for {away:.0f} s.")
     try:
-        usage = await hub.query(eventlog.notification_queue_usage)
+        usage = await hub.query(logqueries.notification_queue_usage)
     except DatabaseError as exc:
         return _not_ready([f"The event log cannot be read ({exc})."])
     if usage is not None and usage > conf.DJANGO_SSE_READY_MAX_QUEUE_USAGE:
@@ -130,7 +130,7 @@ async def stats(request: HttpRequest) -> HttpResponseBase:
     return JsonResponse(
         {
             "running": True,
-            "notify_queue_usage": await hub.query(eventlog.notification_queue_usage),
+            "notify_queue_usage": await hub.query(logqueries.notification_queue_usage),
             "streams": hub.subscriber_count,
             "topics": summarise(hub.topic_counts()),
             "frontier": hub.frontier,

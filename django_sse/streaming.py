@@ -19,9 +19,10 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from django_sse.conf import conf
-from django_sse.eventlog import MAX_BATCH, publish, publish_batch
+from django_sse.eventlog import publish, publish_batch
 from django_sse.http import require_asgi, sse_response
 from django_sse.hubs import get_hub
+from django_sse.logqueries import MAX_BATCH
 from django_sse.logs import log_event
 from django_sse.protocol import encode_comment, encode_data, format_event
 

@@ -16,7 +16,7 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from django_sse import eventlog
+from django_sse import logqueries
 from django_sse.asgi import stream_view
 from django_sse.catchup import Cursor
 from django_sse.conf import conf
@@ -78,7 +78,7 @@ async def _token_user(request: HttpRequest, topics: list[str]) -> User | Refused
     user = await manager.filter(pk=token.user_pk, is_active=True).afirst()
     if user is None:
         return Refused(json_error(401, "The stream token is not valid."))
-    if auth_digest(user) != token.auth or await sync_to_async(eventlog.revoked_since)(
+    if auth_digest(user) != token.auth or await sync_to_async(logqueries.revoked_since)(
         token.user_pk, token.position
     ):
         return Refused(
@@ -249,7 +249,7 @@ def _token(request: HttpRequest) -> HttpResponseBase:
             return json_error(403, f"You may not subscribe to {topic!r}.")
     return JsonResponse(
         {
-            "token": make_token(request.user, topics, eventlog.max_id()),
+            "token": make_token(request.user, topics, logqueries.max_id()),
             "expires_in": conf.DJANGO_SSE_TOKEN_MAX_AGE,
             "topics": topics,
         }

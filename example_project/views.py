@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from django_sse import eventlog, publish, stream_response, stream_to
+from django_sse import max_id, publish, recent, stream_response, stream_to
 from django_sse.contrib.notifications import notify
 from django_sse.contrib.progress import enqueue
 from django_sse.contrib.progress.models import TaskProgress
@@ -28,8 +28,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def feed(request: HttpRequest) -> HttpResponse:
-    cursor = eventlog.max_id()  # before the history: what follows it comes live
-    rows = eventlog.recent(FEED_TOPIC, 20, event="post")
+    cursor = max_id()  # before the history: what follows it comes live
+    rows = recent(FEED_TOPIC, 20, event="post")
     history = [{"id": row.id, **json.loads(row.data)} for row in reversed(rows)]
     return render(
         request, "example/feed.html", {"topic": FEED_TOPIC, "history": history, "cursor": cursor}

@@ -214,7 +214,7 @@ async def test_a_tab_rendered_earlier_gets_what_was_published_since(browser, ser
     """A page rendered at event N (resumeFrom) that joins after N+1 was
     published: the leader replays from N for it; the others do not see
     N+1 twice."""
-    from django_sse.eventlog import max_id
+    from django_sse.logqueries import max_id
 
     user = await User.objects.acreate(username="rendered-earlier")
     context = await signed_in(browser, server.url, user)

@@ -327,9 +327,9 @@ async def test_a_row_that_cannot_be_framed_is_skipped_and_logged_once(caplog):
     [(event_id, frame)] = await frames_of(sub, 1)
     assert event_id > bad.id and parse(frame)[0].data == "after"
     assert hub.stats.skipped == 1
-    from django_sse import eventlog
+    from django_sse import logqueries
 
-    replayed = await hub.query(eventlog.replay, ["t"], 0, hub.frontier, 10)
+    replayed = await hub.query(logqueries.replay, ["t"], 0, hub.frontier, 10)
     assert [row.frame() for row in replayed][0] == b""  # a replay skips it too
     warnings = [r for r in caplog.records if f"event {bad.id} " in r.getMessage()]
     assert len(warnings) == 1

@@ -247,7 +247,8 @@ async def test_streams_hold_neither_a_thread_nor_a_database_connection_each(each
         await s.wait_cursor()  # the hub and its reader threads are running
     before = await server_connections()
     threads_before = server_process.num_threads()
-    streams = [open_stream(f"{each_server.url}/sse/notifications/", cookies=cookies) for _ in range(15)]
+    url = f"{each_server.url}/sse/notifications/"
+    streams = [open_stream(url, cookies=cookies) for _ in range(15)]
     opened = [await s.__aenter__() for s in streams]
     try:
         for s in opened:

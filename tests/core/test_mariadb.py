@@ -5,6 +5,7 @@ database's default collation ignores case (``user:3`` must never match
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import httpx
@@ -38,6 +39,13 @@ def database(worker_id):
     mariadb(f"DROP DATABASE IF EXISTS {name}")
 
 
+def publish(database: str, *events: tuple[str, str]) -> None:
+    """Publish ``(topic, text)`` events in order, from a ``manage.py shell``;
+    each carries its text as a JSON string."""
+    calls = "; ".join(f"publish({topic!r}, {json.dumps(text)!r})" for topic, text in events)
+    manage(database, "shell", "-c", f"from django_sse import publish; {calls}")
+
+
 def test_the_default_collation_ignores_case_but_topics_do_not(database):
     name = database.rsplit("/", 1)[1]
     collation = mariadb(
@@ -54,9 +62,10 @@ def test_the_default_collation_ignores_case_but_topics_do_not(database):
 
 
 async def test_replay_latest_and_live_match_topics_exactly(database):
-    for topic, data in (("abc", '"lower"'), ("ABC", '"upper"'), ("state:k", '"lower"')):
-        manage(database, "sse_publish", topic, "--data", data)
-    manage(database, "sse_publish", "STATE:K", "--data", '"upper"')
+    # From another process, as the shell would (one process for the four).
+    publish(
+        database, ("abc", "lower"), ("ABC", "upper"), ("state:k", "lower"), ("STATE:K", "upper")
+    )
     server = Server("uvicorn", database, DJANGO_SSE_BROKER="polling").start()
     try:
         url = f"{server.url}/sse/stream/?topics=abc,state:k&last_event_id=0"
@@ -64,8 +73,7 @@ async def test_replay_latest_and_live_match_topics_exactly(database):
             # History (abc) and latest value (state:k, see tests/settings.py).
             replayed = await stream.events(2)
             assert sorted(e.json() for e in replayed) == ["lower", "lower"]
-            manage(database, "sse_publish", "ABC", "--data", '"upper again"')
-            manage(database, "sse_publish", "abc", "--data", '"live"')
+            publish(database, ("ABC", "upper again"), ("abc", "live"))
             [live] = await stream.events(1)
             assert live.json() == "live"
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:

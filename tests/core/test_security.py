@@ -87,7 +87,7 @@ async def test_a_token_made_before_a_sign_out_or_a_password_change_is_refused(as
     from django.contrib.auth import logout
     from django.test import Client, RequestFactory
 
-    from django_sse.eventlog import max_id
+    from django_sse.logqueries import max_id
 
     alice = await sync_to_async(User.objects.create_user)("alice", password="one-password")
     topics = f"user:{alice.pk},news"

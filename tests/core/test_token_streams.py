@@ -9,7 +9,8 @@ from asgiref.sync import sync_to_async
 
 from django_sse import publish, stream_to
 from django_sse.catchup import Cursor
-from django_sse.eventlog import MAX_BATCH, publish_batch
+from django_sse.eventlog import publish_batch
+from django_sse.logqueries import MAX_BATCH
 from django_sse.models import Event
 from django_sse.streams import _without_partial
 from tests.servers import open_stream, uvicorn_and_daphne

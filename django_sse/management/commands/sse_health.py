@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from django_sse import eventlog
+from django_sse import logqueries
 from django_sse.brokers import broker_path
 from django_sse.presence import deployment_streams
 
@@ -18,11 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--max-queue-usage", type=float, default=0.5)
 
     def handle(self, max_queue_usage, **options):
-        usage = eventlog.notification_queue_usage()
+        usage = logqueries.notification_queue_usage()
         report = {
             "broker": broker_path(),
-            "last_event_id": eventlog.max_id(),
-            "pruned_through": eventlog.pruned_through(),
+            "last_event_id": logqueries.max_id(),
+            "pruned_through": logqueries.pruned_through(),
             "notify_queue_usage": usage,
             **deployment_streams(),
         }

@@ -12,7 +12,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString, mark_safe
 
-from django_sse import eventlog
+from django_sse import logqueries
 from django_sse.contrib.dashboards import metrics
 from django_sse.topics import can_subscribe
 from django_sse.widgets import csp_nonce, nonce_attr, once, script_html
@@ -34,7 +34,7 @@ def dashboard_html(context: Any, name: str, inner: str, points: int = 60) -> Saf
     topic = metrics.topic(name)
     history = []
     if async_to_sync(can_subscribe)(_user(context), topic):
-        rows = eventlog.recent(topic, points, event=metrics.EVENT)
+        rows = logqueries.recent(topic, points, event=metrics.EVENT)
         history = [json.loads(row.data) for row in rows]
     head = mark_safe("")
     if "data-sse-chart" in inner and once(context.get("request"), "uplot"):

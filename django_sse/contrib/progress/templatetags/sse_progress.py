@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django_sse.contrib.progress.conf import conf
 from django_sse.contrib.progress.models import TaskProgress
 from django_sse.contrib.progress.rules import jobs_topic
-from django_sse.eventlog import max_id
+from django_sse.logqueries import max_id
 from django_sse.widgets import script_html, signed_in_user
 
 register = template.Library()
