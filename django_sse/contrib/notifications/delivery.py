@@ -238,10 +238,10 @@ def _save_collapsed(items: list[Notification]) -> None:
     if len(shared) > SHARED_UPDATES:
         shared = []
     for group in shared:
-        values = {name: getattr(group[0], name) for name in COLLAPSED_FIELDS}
+        changes = {name: getattr(group[0], name) for name in COLLAPSED_FIELDS}
         ids = [item.pk for item in group]
         for start in range(0, len(ids), UPDATE_CHUNK):
-            Notification.objects.filter(pk__in=ids[start : start + UPDATE_CHUNK]).update(**values)
+            Notification.objects.filter(pk__in=ids[start : start + UPDATE_CHUNK]).update(**changes)
     done = {item.pk for group in shared for item in group}
     rest = [item for item in items if item.pk not in done]
     Notification.objects.bulk_update(rest, list(COLLAPSED_FIELDS), batch_size=1000)
