@@ -5,7 +5,9 @@ import sys
 import pytest
 from django.test import override_settings
 
-from django_sse.checks import ENVIRONMENT_CHECKS, ROUTER, check_asgi, check_database, check_settings
+from django_sse.checks import ENVIRONMENT_CHECKS
+from django_sse.checks.configuration import ROUTER, check_database, check_settings
+from django_sse.checks.serving import check_asgi
 from django_sse.conf import tables
 
 SETTINGS = [setting for table in tables().values() for setting in table]
@@ -137,7 +139,7 @@ def test_runserver_without_daphne_warns_in_debug():
 def test_no_static_file_server_warns():
     from django.conf import settings
 
-    from django_sse.checks import WHITENOISE, check_static_files
+    from django_sse.checks.serving import WHITENOISE, check_static_files
 
     with override_settings(DEBUG=False):
         assert ids(check_static_files()) == ["django_sse.W002"]
@@ -150,7 +152,7 @@ def test_no_static_file_server_warns():
 def test_compressing_middleware_that_django_sse_does_not_know_warns():
     from django.conf import settings
 
-    from django_sse.checks import check_buffering_middleware
+    from django_sse.checks.serving import check_buffering_middleware
 
     assert "django.middleware.gzip.GZipMiddleware" in settings.MIDDLEWARE
     assert check_buffering_middleware() == []  # Django's honours the removed header
@@ -161,7 +163,7 @@ def test_compressing_middleware_that_django_sse_does_not_know_warns():
 
 
 def test_a_heartbeat_near_the_proxy_idle_timeout_warns():
-    from django_sse.checks import check_heartbeat
+    from django_sse.checks.serving import check_heartbeat
 
     assert check_heartbeat() == []  # 15 s against 55 s
     with override_settings(DJANGO_SSE_HEARTBEAT=55):
@@ -180,7 +182,7 @@ def test_a_heartbeat_near_the_proxy_idle_timeout_warns():
 def test_signs_of_a_transaction_pooler_warn(change, monkeypatch):
     from django.conf import settings
 
-    from django_sse.checks import check_pooler
+    from django_sse.checks.configuration import check_pooler
 
     assert check_pooler() == []
     for key, value in change.items():  # overriding DATABASES itself is refused
@@ -194,7 +196,7 @@ def test_signs_of_a_transaction_pooler_warn(change, monkeypatch):
 def test_sync_only_middleware_warns():
     from django.conf import settings
 
-    from django_sse.checks import check_sync_middleware
+    from django_sse.checks.serving import check_sync_middleware
 
     assert check_sync_middleware() == []
     middleware = [*settings.MIDDLEWARE, "tests.middleware.sync_only"]
@@ -253,7 +255,7 @@ def test_urls_not_included_is_an_error_that_shows_the_line_to_add(settings):
 def test_the_redis_broker_without_channels_or_its_layer_is_an_error(settings, monkeypatch, missing):
     import importlib.util
 
-    from django_sse import checks
+    from django_sse.checks import configuration
 
     settings.DJANGO_SSE_BROKER = "redis"
     if missing == "channels":
@@ -267,20 +269,20 @@ def test_the_redis_broker_without_channels_or_its_layer_is_an_error(settings, mo
     else:
         settings.CHANNEL_LAYERS = {}
         expected = "CHANNEL_LAYERS has no 'default' layer"
-    [error] = [e for e in checks.check_database() if e.id == "django_sse.E041"]
+    [error] = [e for e in configuration.check_database() if e.id == "django_sse.E041"]
     assert expected in error.msg and "no server process would be woken" in error.msg
 
 
 def test_a_cors_origin_not_trusted_for_csrf_is_a_warning(settings):
-    from django_sse import checks
+    from django_sse.checks import configuration
 
     settings.DJANGO_SSE_CORS_ORIGINS = ["https://app.example.com", "https://b.example.com"]
     settings.CSRF_TRUSTED_ORIGINS = ["https://b.example.com"]
-    [warning] = checks.check_cors_origins_trusted()
+    [warning] = configuration.check_cors_origins_trusted()
     assert warning.id == "django_sse.W007" and "https://app.example.com" in warning.msg
     assert "b.example.com" not in warning.msg
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://b.example.com"]
-    assert checks.check_cors_origins_trusted() == []
+    assert configuration.check_cors_origins_trusted() == []
 
 
 def test_deploy_without_collected_static_files_is_a_warning(settings, tmp_path):

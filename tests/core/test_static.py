@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import AsyncClient, override_settings
 
-from django_sse.checks import check_static_files, check_sync_middleware
+from django_sse.checks.serving import check_static_files, check_sync_middleware
 
 OURS = "django_sse.static.WhiteNoiseMiddleware"
 THEIRS = "whitenoise.middleware.WhiteNoiseMiddleware"
