@@ -39,6 +39,10 @@ def test_the_npm_client_and_hooks_against_a_real_server(short_lived_server):
     job = Progress.create(owner=user, label="export")
     notify(user, "first")
     notify(user, "second")
+    # The SPA guide's blocks (test/guide.test.js) sign in as a user of their own.
+    reader = User.objects.create_user("guide")
+    guide = Client()
+    guide.force_login(reader)
     env = dict(
         npm_client_env(),
         SSE_TEST_SERVER=short_lived_server.url,
@@ -46,12 +50,15 @@ def test_the_npm_client_and_hooks_against_a_real_server(short_lived_server):
         SSE_TEST_SESSION=client.cookies["sessionid"].value,
         SSE_TEST_CSRF=CSRF,
         SSE_TEST_JOB_ID=str(job.id),
+        SSE_TEST_GUIDE_USER_ID=str(reader.pk),
+        SSE_TEST_GUIDE_SESSION=guide.cookies["sessionid"].value,
+        SSE_TEST_GUIDE_JOB_ID=str(Progress.create(owner=reader, label="guide export").id),
     )
     result = subprocess.run(
         ["npm", "test"], cwd=PACKAGE, env=env, capture_output=True, text=True, timeout=180
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "# fail 0" in result.stdout and "# pass 7" in result.stdout, result.stdout
+    assert "# fail 0" in result.stdout and "# pass 9" in result.stdout, result.stdout
 
 
 def test_the_packed_client_installs_and_imports_in_an_empty_folder(tmp_path):
