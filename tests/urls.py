@@ -17,7 +17,7 @@ urlpatterns = [
     path("test-notify/", views.notify_for_tests),
     path("spa-page/", views.spa_page),
     path("spa-client/<str:name>", views.spa_client),
-    path("spa-csrf/", views.spa_csrf),
+    path("api/csrf/", views.spa_csrf),  # the SPA guide's
     path("tokens/", views.tokens),
     path("progress-page/<uuid:job_id>/", views.progress_page),
     path("jobs-page/", views.jobs_page),

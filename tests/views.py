@@ -2,6 +2,7 @@
 strict Content-Security-Policy with a per-request nonce."""
 
 import asyncio
+import re
 import secrets
 from urllib.parse import quote
 
@@ -125,9 +126,24 @@ SPA_FILES = {"index.js", "parse.js"}
 
 
 def spa_page(request):
-    return render(
-        request, "spa_page.html", {"api": request.GET["api"], "topic": request.GET["topic"]}
+    """The SPA guide's front end (its other-origin block), as written, on
+    this page's origin: the guide's API host is the test server's, ``me``
+    the signed-in user, ``show`` keeps what it is shown; an import map
+    stands in for the bundler."""
+    api, me = request.GET["api"], request.GET["me"]
+    assert re.fullmatch(r"http://[a-z.]+:\d+", api) and me.isdigit(), (api, me)
+    code = snippets.block("docs/guides/spa.md", "## Another origin (a worked example)", "js")
+    source = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body>\n'
+        '<script type="importmap">{"imports": {"django-sse-hub": "/spa-client/index.js"}}'
+        "</script>\n"
+        f"<script>window.me = {{id: {me}}}; window.got = []; "
+        "window.show = (data) => window.got.push(data);</script>\n"
+        '<script type="module">\n'
+        + code.replace("https://api.example.com", api)
+        + "window.spa = sse;\n</script>\n</body></html>"
     )
+    return HttpResponse(source)
 
 
 def spa_client(request, name):

@@ -1,5 +1,5 @@
-"""A single-page front end on another origin of the same site
-(app.example.localhost) using the npm client against the API
+"""The SPA guide's front end on another origin of the same site
+(app.example.localhost), as the guide writes it, against the API
 (api.example.localhost): the session cookie and CSRF token get a stream
 token through CORS, and the private stream is live. An origin that is not
 in DJANGO_SSE_CORS_ORIGINS gets nothing."""
@@ -33,19 +33,18 @@ def spa_server(test_db_url):
 async def front_end(browser, spa_server, user, host):
     api = f"http://api.example.localhost:{spa_server.port}"
     context = await signed_in(browser, api, user)
-    topic = f"user:{user.pk}"
-    url = f"http://{host}:{spa_server.port}/spa-page/?api={api}&topic={topic}"
-    return context, await open_tab(context, url), topic
+    url = f"http://{host}:{spa_server.port}/spa-page/?api={api}&me={user.pk}"
+    return context, await open_tab(context, url), f"user:{user.pk}"
 
 
 async def test_a_front_end_on_an_allowed_origin_streams_with_a_token(browser, spa_server):
     user = await User.objects.acreate(username="spa-user")
     context, tab, topic = await front_end(browser, spa_server, user, "app.example.localhost")
     await tab.until("window.spa?.status === 'live'")
-    await sync_to_async(publish)(topic, {"n": 1}, event="item")
+    await sync_to_async(publish)(topic, {"n": 1}, event="notification")
     await tab.until("window.got.length === 1")
     assert await tab.page.evaluate("window.got") == [{"n": 1}]
-    assert await tab.page.evaluate("window.failures") == []
+    assert tab.errors == []
     stream = [url for url in tab.stream_requests if "token=" in url]
     assert stream and "api.example.localhost" in stream[0]
     await context.close()
