@@ -84,3 +84,80 @@ def test_the_architecture_page_lists_every_module_of_the_package():
         for entry in (package / "contrib").iterdir()
         if entry.is_dir() and entry.name != "__pycache__"
     }
+
+
+# The shell blocks of the README and the docs, line by line. What a line
+# does is run here when it is safe (a management command), checked against
+# the project when it installs (an extra of pyproject.toml, installed in
+# this stack), or run as written by the test named here.
+SHELL_COVERED = {
+    "cd /path/to/django-sse/clients/js && npm pack": "tests/test_js_client.py",
+    "cd /path/to/your-app && npm install /path/to/django-sse/clients/js/django-sse-hub-0.1.0.tgz": (
+        "tests/test_js_client.py"
+    ),
+    "rm -rf /run/django-sse-metrics && mkdir -p /run/django-sse-metrics": (
+        "tests/test_entry_points.py"
+    ),
+    "export PROMETHEUS_MULTIPROC_DIR=/run/django-sse-metrics": "tests/test_entry_points.py",
+    "gunicorn yourproject.asgi:application -k uvicorn_worker.UvicornWorker -w 4": (
+        "tests/test_entry_points.py"
+    ),
+}
+
+
+def shell_lines() -> list[tuple[str, str]]:
+    pages = [DOCS.parent / "README.md", *sorted(DOCS.rglob("*.md"))]
+    lines = []
+    for page in pages:
+        for block in re.findall(r"^```(?:sh|bash)\n(.*?)^```", page.read_text(), re.S | re.M):
+            for line in block.splitlines():
+                command = re.sub(r"(^|\s+)#.*$", "", line).strip()
+                if command:
+                    lines.append((page.name, command))
+    return lines
+
+
+def test_every_shell_line_of_the_docs_is_run_or_checked():
+    import importlib.metadata
+    import tomllib
+
+    from django.core.management import get_commands
+
+    project = tomllib.loads((DOCS.parent / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    seen = set()
+    for page, command in shell_lines():
+        seen.add(command)
+        if command in SHELL_COVERED:
+            continue
+        words = shlex.split(command)
+        if words[:2] == ["pip", "install"]:
+            [requirement] = words[2:]
+            name, wanted = re.fullmatch(r"([\w-]+)\[([\w,]+)\]", requirement).groups()
+            assert name == project["name"], (page, command)
+            for extra in wanted.split(","):
+                assert extra in extras, (page, command)
+                for needed in extras[extra]:
+                    distribution = re.match(r"[\w-]+", needed)[0]
+                    importlib.metadata.distribution(distribution)  # installed in this stack
+        elif words[:2] == ["python", "manage.py"]:
+            assert words[2] in get_commands(), (page, command)
+        else:
+            raise AssertionError(f"{page}: nothing runs or checks `{command}`")
+    assert seen >= set(SHELL_COVERED), set(SHELL_COVERED) - seen  # no stale entries
+
+
+@pytest.mark.django_db
+def test_the_management_commands_the_docs_show_run_here():
+    """As the shell runs them, in this project, against the test database."""
+    import io
+
+    from django.core.management import call_command
+
+    ran = []
+    for _, command in shell_lines():
+        words = shlex.split(command)
+        if words[:2] == ["python", "manage.py"]:
+            call_command(*words[2:], stdout=io.StringIO(), stderr=io.StringIO())
+            ran.append(words[2])
+    assert {"sse_send_emails", "sse_push_keys"} <= set(ran), ran

@@ -14,6 +14,8 @@ import contextlib
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -203,3 +205,79 @@ def test_a_module_a_settings_or_asgi_file_imports_needs_no_app_registry(module):
     )
     env = clean_env(DJANGO_SETTINGS_MODULE="example_project.settings", PYTHONPATH=str(ROOT))
     run([sys.executable, "-c", code], ROOT, env)
+
+
+OPERATING = (ROOT / "docs" / "guides" / "operating.md").read_text()
+
+
+def test_the_operating_guides_gunicorn_block_counts_the_streams_of_every_worker(
+    new_project, tmp_path
+):
+    """The metrics block for several processes, run by bash as written (the
+    metrics folder moved under the test's own, ``yourproject`` the new
+    project, the port through gunicorn's ``GUNICORN_CMD_ARGS``): one scrape,
+    answered by any of the four workers, counts the streams all of them hold."""
+    block = re.search(r"```bash\n(rm -rf /run/django-sse-metrics.*?)```", OPERATING, re.S)[1]
+    script = block.replace("/run/django-sse-metrics", str(tmp_path / "django-sse-metrics"))
+    project = tmp_path / "mysite"
+    shutil.copytree(new_project, project)
+    token = "a-token-for-the-scraper"
+    with open(project / "mysite" / "settings.py", "a") as settings:
+        settings.write(f'DJANGO_SSE_METRICS_TOKEN = "{token}"\nDJANGO_SSE_METRICS_INTERVAL = 0.2\n')
+    port = free_port()
+    env = clean_env(
+        PYTHONPATH=str(project),
+        GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{port}",
+        PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    )
+    LOGS.mkdir(exist_ok=True)
+    log = LOGS / f"operating-gunicorn-{port}.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            ["bash", "-c", script.replace("yourproject", "mysite")],
+            cwd=project,
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with contextlib.ExitStack() as stack:
+            _until_live(base, server, log)
+            readers = []  # an iterator let go would close its stream
+            for _ in range(8):
+                response = stack.enter_context(
+                    httpx.stream("GET", f"{base}/sse/stream/?topics=news", timeout=20)
+                )
+                readers.append(response.iter_raw())
+                next(readers[-1])  # open: its cursor is sent first
+            counted = None
+            for _ in range(100):  # each worker copies its counts every 0.2 s
+                scrape = httpx.get(
+                    f"{base}/sse/metrics/", headers={"Authorization": f"Bearer {token}"}
+                )
+                assert scrape.status_code == 200, scrape.text
+                counted = re.search(r"^django_sse_streams (\S+)$", scrape.text, re.M)
+                if counted and float(counted[1]) == 8:
+                    break
+                time.sleep(0.1)
+            assert counted and float(counted[1]) == 8, scrape.text
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _until_live(base: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        assert server.poll() is None, f"exited:\n{log.read_text()}"
+        assert time.monotonic() < deadline, f"did not answer:\n{log.read_text()}"
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base}/sse/health/live/", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
