@@ -175,7 +175,10 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
             assert all(s.status_code == 200 for s in streams)
             started = time.monotonic()
             os.killpg(server.pid, signal.SIGINT)
-            server.wait(10)
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(_still_running(server.pid, tmp_path)) from None
             assert time.monotonic() - started < 3
             for stream in streams:
                 stream.close()
@@ -192,6 +195,14 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
     tracebacks = output.split("Traceback (most recent call last):")[1:]
     assert all(known in tb for tb in tracebacks), output
     assert "never retrieved" not in output, output
+
+
+def _still_running(group: int, tmp_path) -> str:
+    """What a Ctrl-C left running, and what the demo printed."""
+    ps = subprocess.run(
+        ["ps", "-o", "pid,ppid,stat,etime,args", "-g", str(group)], capture_output=True, text=True
+    )
+    return f"still running after 10 s:\n{ps.stdout}\n{(tmp_path / 'runserver.log').read_text()}"
 
 
 # The demo's write endpoints are limited, so a public demo is no relay.
