@@ -21,7 +21,7 @@ from django.http.response import HttpResponseBase
 from django_sse.internals import csrf_problem, release_request_thread
 from django_sse.logs import describe, log_event
 
-# Set by ``asgi.serve_stream`` in the task that sends a stream: the ASGI
+# Set by ``streamhandler.serve_stream`` in the task that sends a stream: the ASGI
 # ``send`` the live frames are written to from inside the stream, instead
 # of being yielded to a loop that sends them (no step out of the generator
 # and back per event).
@@ -225,7 +225,7 @@ class EventStreamResponse(StreamingHttpResponse):
 
     def own_stream(self) -> AsyncGenerator[bytes, None] | None:
         """The stream's generator itself, for a handler that sends it with no
-        request thread to let go (``asgi.serve_stream``); None once a
+        request thread to let go (``streamhandler.serve_stream``); None once a
         middleware has replaced the content."""
         if self._content_is_the_stream():
             stream: AsyncGenerator[bytes, None] = self._stream._stream

@@ -42,7 +42,7 @@ Django:
 - ``ASGIHandler.read_body``, ``create_request``, ``listen_for_disconnect``,
   ``run_get_response``, ``send_response``, the module's
   ``get_script_prefix`` and ``BaseHandler.load_middleware``: the steps of
-  ``ASGIHandler.handle`` that ``asgi.serve_stream`` takes itself
+  ``ASGIHandler.handle`` that ``streamhandler.serve_stream`` takes itself
   (SharedSyncThread only; ``HANDLER_STEPS``).
 
 WhiteNoise (``django_sse.static.WhiteNoiseMiddleware`` only): its
@@ -246,7 +246,7 @@ async def whitenoise_serve(middleware: Any, static_file: Any, request: HttpReque
     return await sync_to_async(middleware.serve)(static_file, request)
 
 
-# The methods of Django's ASGIHandler that ``asgi.serve_stream`` calls.
+# The methods of Django's ASGIHandler that ``streamhandler.serve_stream`` calls.
 HANDLER_STEPS = (
     "read_body",
     "create_request",
