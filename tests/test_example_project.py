@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -116,7 +117,9 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
     port = free_port()
     log = (tmp_path / "runserver.log").open("wb")
     # As `make run` starts it: the jobs worker beside runserver. A session
-    # of its own: Ctrl-C reaches the whole process group.
+    # of its own: Ctrl-C reaches the whole process group. And Ctrl-C's
+    # signal not ignored, as in a terminal (a test runner's process may
+    # ignore it, and a shell cannot trap a signal ignored when it starts).
     server = subprocess.Popen(
         ["scripts/run-demo", sys.executable, f"127.0.0.1:{port}"],
         env=env,
@@ -124,6 +127,7 @@ def test_demo_pages_and_a_clean_ctrl_c(tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -205,7 +209,10 @@ def _ctrl_c(server: subprocess.Popen, tmp_path) -> float:
             text=True,
         )
         log = (tmp_path / "runserver.log").read_text()
-        raise AssertionError(f"still running after 10 s:\n{ps.stdout}\n{log}") from None
+        ignored = Path(f"/proc/{server.pid}/status").read_text().split("SigIgn:")[1].split()[0]
+        raise AssertionError(
+            f"still running after 10 s (ignored signals: {ignored}):\n{ps.stdout}\n{log}"
+        ) from None
     return time.monotonic() - started
 
 
