@@ -112,8 +112,10 @@ def web_push(users: list[int], pushes: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from django_sse.contrib.notifications import notify, push
+    from django_sse.contrib.notifications import notify
     from django_sse.contrib.notifications.models import PushMessage, PushSubscription
+    from django_sse.contrib.notifications.push import keys as push_keys
+    from django_sse.contrib.notifications.push import sending as push_sending
     from tests.push_service import PUSH_SETTINGS
 
     for name, value in PUSH_SETTINGS.items():
@@ -122,7 +124,7 @@ def web_push(users: list[int], pushes: int) -> None:
     settings.DJANGO_SSE_PUSH_SENDER = "command"  # sent below, timed on its own
     root = Path(__file__).resolve().parent.parent
     service = subprocess.Popen(
-        [sys.executable, "-c", SERVICE, push.application_server_key(), str(len(users))],
+        [sys.executable, "-c", SERVICE, push_keys.application_server_key(), str(len(users))],
         cwd=root,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -155,15 +157,15 @@ def web_push(users: list[int], pushes: int) -> None:
         PushMessage.objects.all().delete()
     notify(User.objects.filter(pk__in=users[:pushes]), "Pushed")
     started = time.perf_counter()
-    taken = push.send_all()
+    taken = push_sending.send_all()
     elapsed = time.perf_counter() - started
     service.stdin.close()
     counts = json.loads(service.stdout.readline())
     service.wait(10)
     print(
         f"sent {taken:,} pushes in {elapsed:.2f} s ({taken / elapsed:,.0f}/s, "
-        f"{push.CONCURRENCY} posts at once); the push service took {counts['delivered']:,}, "
-        f"refused {counts['refused']}"
+        f"{push_sending.CONCURRENCY} posts at once); the push service took "
+        f"{counts['delivered']:,}, refused {counts['refused']}"
     )
 
 

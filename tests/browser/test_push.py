@@ -22,8 +22,10 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from playwright.async_api import async_playwright
 
-from django_sse.contrib.notifications import notify, push
+from django_sse.contrib.notifications import notify, vapid
 from django_sse.contrib.notifications.models import PushMessage, PushSubscription
+from django_sse.contrib.notifications.push import keys as push_keys
+from django_sse.contrib.notifications.push import online as push_online
 from tests.browser.conftest import FLAGS, open_tab
 from tests.browser.test_a11y import axe_violations
 from tests.push_service import PUSH_SETTINGS
@@ -136,7 +138,7 @@ async def test_a_notification_reaches_the_worker_when_no_page_is_open(
     settings.DJANGO_SSE_PRESENCE_INTERVAL = 0.3
     ann = await sync_to_async(User.objects.create_user)("ann")
     await sign_in(profile, push_server, ann)
-    key = push.application_server_key()
+    key = push_keys.application_server_key()
     subscription = push_service.subscribe(key)
     await profile.add_init_script(STAND_IN % json.dumps(subscription.as_json()))
     await profile.grant_permissions(["notifications"], origin=push_server.url)
@@ -154,12 +156,12 @@ async def test_a_notification_reaches_the_worker_when_no_page_is_open(
     assert (stored.user_id, stored.endpoint) == (ann.pk, subscription.endpoint)
 
     # The page is open (its stream is live): the "offline" policy pushes nothing.
-    assert await eventually(lambda: str(ann.pk) in push.online_users())
+    assert await eventually(lambda: str(ann.pk) in push_online.online_users())
     await sync_to_async(notify)(ann, "While you look")
     assert not await sync_to_async(PushMessage.objects.exists)()
 
     await page.close()
-    assert await eventually(lambda: str(ann.pk) not in push.online_users())
+    assert await eventually(lambda: str(ann.pk) not in push_online.online_users())
     await sync_to_async(notify)(ann, "While you are away", body="<b>3</b> new", url="/history/")
     (message,) = await sync_to_async(push_service.wait)(1)
     assert (message["title"], message["body"], message["url"]) == (
@@ -218,7 +220,7 @@ async def test_turning_push_off_forgets_the_subscription(profile, push_server, p
     ann = await sync_to_async(User.objects.create_user)("ann")
     await sign_in(profile, push_server, ann)
     subscription = push_service.subscribe(
-        push.vapid.public_key(push.vapid.load(PUSH_SETTINGS["DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY"]))
+        vapid.public_key(vapid.load(PUSH_SETTINGS["DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY"]))
     )
     await profile.add_init_script(STAND_IN % json.dumps(subscription.as_json()))
     await profile.grant_permissions(["notifications"], origin=push_server.url)

@@ -18,9 +18,11 @@ class NotificationsConfig(hooks.FeatureConfig):
     def ready(self) -> None:
         from django_sse.contrib.notifications import (
             conf,  # noqa: F401  (its settings are checked)
-            push,
         )
         from django_sse.contrib.notifications.announcements import LOOK_EVERY, publish_due
+        from django_sse.contrib.notifications.push import online as push_online
+        from django_sse.contrib.notifications.push import sending as push_sending
+        from django_sse.contrib.notifications.push import subscriptions as push_subscriptions
 
         # Announcements start and end on open pages, on time.
         hooks.register_periodic_query(
@@ -32,14 +34,16 @@ class NotificationsConfig(hooks.FeatureConfig):
         )
         # Web push: which users have a page open ("offline" policy), and
         # messages left behind by a process that stopped before sending.
-        hooks.register_hub_task("push-users-online", push.users_online_loop)
+        hooks.register_hub_task("push-users-online", push_online.users_online_loop)
         hooks.register_periodic_query(
             "push",
-            push.wake_if_overdue,
-            push.IDLE,
+            push_sending.wake_if_overdue,
+            push_sending.IDLE,
             event="sse.push.failed",
             message="could not look for web pushes to send",
         )
-        user_logged_out.connect(push.forget_on_sign_out, dispatch_uid="sse-push-sign-out")
+        user_logged_out.connect(
+            push_subscriptions.forget_on_sign_out, dispatch_uid="sse-push-sign-out"
+        )
         # Notification types live in each app's sse_notification_types.py.
         autodiscover_modules("sse_notification_types")

@@ -22,9 +22,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
-from django_sse.contrib.notifications import grouping, preferences, push
+from django_sse.contrib.notifications import grouping, preferences
 from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import Notification, publish_changes
+from django_sse.contrib.notifications.push import sending as push_sending
 from django_sse.contrib.notifications.signals import notification_created
 from django_sse.contrib.notifications.types import NotificationType, get_type, language_of
 from django_sse.eventlog import atomic
@@ -119,7 +120,7 @@ def notify(
             created += made
             changed += touched
         publish_changes((n.recipient_id, "notification", n.as_event()) for n in changed)
-        push.queue(changed, kind, target)
+        push_sending.queue(changed, kind, target)
     if created:
         notification_created.send(sender=Notification, notifications=created)
     return changed

@@ -4,6 +4,7 @@
 from django.urls import path
 
 from django_sse.contrib.notifications import views
+from django_sse.contrib.notifications.push import views as push_views
 
 urlpatterns = [
     path("", views.stream, name="notifications-stream"),
@@ -15,10 +16,10 @@ urlpatterns = [
     path("preferences/", views.preferences_view, name="notification-preferences"),
     path("mutes/<int:pk>/delete/", views.unmute_view, name="notifications-unmute"),
     path("unsubscribe/<str:token>/", views.unsubscribe_view, name="notifications-unsubscribe"),
-    path("push/worker.js", views.push_worker, name="push-worker"),
-    path("push/subscriptions/", views.push_subscribe, name="push-subscribe"),
-    path("push/subscriptions/delete/", views.push_unsubscribe, name="push-unsubscribe"),
-    path("push/renew/", views.push_renew, name="push-renew"),
+    path("push/worker.js", push_views.push_worker, name="push-worker"),
+    path("push/subscriptions/", push_views.push_subscribe, name="push-subscribe"),
+    path("push/subscriptions/delete/", push_views.push_unsubscribe, name="push-unsubscribe"),
+    path("push/renew/", push_views.push_renew, name="push-renew"),
     path(
         "announcements/<int:pk>/dismiss/",
         views.dismiss_announcement,

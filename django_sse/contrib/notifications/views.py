@@ -8,22 +8,20 @@ the requesting user's own: another user's id is a 404.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from django_sse.asgi import stream_view
-from django_sse.contrib.notifications import emails, preferences, push
+from django_sse.contrib.notifications import emails, preferences
 from django_sse.contrib.notifications.announcements import visible_to
 from django_sse.contrib.notifications.models import (
     AnnouncementDismissal,
@@ -186,7 +184,8 @@ def dismiss_announcement(request: HttpRequest, pk: int) -> HttpResponseBase:
     return JsonResponse({"ok": True})
 
 
-def _json_body(request: HttpRequest) -> dict[str, Any]:
+def json_object(request: HttpRequest) -> dict[str, Any]:
+    """The request's JSON body, which must be an object (else ``BadQuery``)."""
     try:
         body = json_body(request)
     except ValueError as exc:
@@ -205,7 +204,7 @@ def preferences_view(request: HttpRequest) -> HttpResponseBase:
     POST ``{"type": "comment", "channel": "email", "enabled": false}``."""
     if request.method == "POST":
         try:
-            body = _json_body(request)
+            body = json_object(request)
             enabled = body.get("enabled")
             if not isinstance(enabled, bool):
                 raise BadQuery("enabled must be true or false.")
@@ -243,7 +242,7 @@ def mute_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     if notification.target_content_type_id is None or notification.target is None:
         return json_error(400, "This notification is about no object that could be muted.")
     try:
-        hours = _json_body(request).get("hours", 24)
+        hours = json_object(request).get("hours", 24)
         if isinstance(hours, bool) or not isinstance(hours, int | float):
             raise BadQuery("hours must be a number.")
         item = preferences.mute(request.user, notification.target, float(hours))
@@ -290,80 +289,3 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponseBase:
         except PermissionError as exc:
             return json_error(403, f"{exc} are required: they cannot be switched off.")
     return render(request, "django_sse/unsubscribe.html", {"done": done})
-
-
-# -- web push -------------------------------------------------------------------
-
-
-def _push_off() -> HttpResponseBase | None:
-    if not push.enabled():
-        return json_error(404, "Web push is not set up on this site.")
-    return None
-
-
-@never_cache
-@require_methods("GET")
-def push_worker(request: HttpRequest) -> HttpResponseBase:
-    """The service worker (``static/django_sse/push-worker.js``), served here
-    so it is on the site's origin whatever ``STATIC_URL`` is; its scope is
-    this URL's folder, so it never sees the site's pages."""
-    config = {
-        "renewUrl": reverse("django_sse:push-renew"),
-        "key": push.application_server_key(),
-    }
-    script = f"const SSE_PUSH = {json.dumps(config)};\n{push.worker_source()}"
-    return HttpResponse(script, content_type="text/javascript; charset=utf-8")
-
-
-@never_cache
-@require_methods("POST")
-@csrf_protect_json
-@json_login_required
-def push_subscribe(request: HttpRequest) -> HttpResponseBase:
-    """Keep this browser's subscription (``PushSubscription.toJSON()``)."""
-    if (off := _push_off()) is not None:
-        return off
-    try:
-        item = push.subscribe(
-            request.user,
-            _json_body(request),
-            user_agent=request.headers.get("User-Agent", ""),
-            session_key=getattr(getattr(request, "session", None), "session_key", None),
-        )
-    except push.EndpointTaken as exc:
-        return json_error(409, str(exc))
-    except ValueError as exc:
-        return json_error(400, str(exc))
-    return JsonResponse({"ok": True, "id": item.pk}, status=201)
-
-
-@never_cache
-@require_methods("POST")
-@csrf_protect_json
-@json_login_required
-def push_unsubscribe(request: HttpRequest) -> HttpResponseBase:
-    """Forget one of the user's subscriptions: ``{"endpoint": "..."}``."""
-    try:
-        endpoint = _json_body(request).get("endpoint")
-    except ValueError as exc:
-        return json_error(400, str(exc))
-    if not push.unsubscribe(request.user, endpoint):
-        return json_error(404, "No such subscription.")
-    return JsonResponse({"ok": True})
-
-
-@never_cache
-@csrf_exempt  # the old subscription's secret is the authority: a service worker has no CSRF token
-@require_methods("POST")
-def push_renew(request: HttpRequest) -> HttpResponseBase:
-    """``pushsubscriptionchange``: ``{"old": {"endpoint", "auth"}, "new": {...}}``."""
-    if (off := _push_off()) is not None:
-        return off
-    try:
-        body = _json_body(request)
-        item = push.renew(body.get("old"), body.get("new"))
-    except PermissionError as exc:
-        return json_error(403, str(exc))
-    except ValueError as exc:
-        return json_error(400, str(exc))
-    return JsonResponse({"ok": True, "id": item.pk})

@@ -15,7 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from django_sse.contrib.notifications import notify, push
+from django_sse.contrib.notifications import notify, vapid
 from django_sse.contrib.notifications.models import (
     Notification,
     NotificationPreference,
@@ -23,13 +23,16 @@ from django_sse.contrib.notifications.models import (
     PushSubscription,
     UsersOnline,
 )
+from django_sse.contrib.notifications.push import online as push_online
+from django_sse.contrib.notifications.push import sending as push_sending
+from django_sse.contrib.notifications.push import subscriptions as push_subscriptions
 from django_sse.contrib.notifications.types import _types, register_type
 from tests.push_service import PUSH_SETTINGS
 from tests.servers import ROOT, server_env
 from tests.users import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
-KEY = push.vapid.public_key(push.vapid.load(PUSH_SETTINGS["DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY"]))
+KEY = vapid.public_key(vapid.load(PUSH_SETTINGS["DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY"]))
 
 
 @pytest.fixture
@@ -70,7 +73,7 @@ def post(client: Client, url: str, body) -> tuple[int, dict]:
 
 def subscribed(push_service, user):
     sub = push_service.subscribe(KEY)
-    push.subscribe(user, sub.as_json())
+    push_subscriptions.subscribe(user, sub.as_json())
     return sub
 
 
@@ -115,7 +118,7 @@ def test_every_browser_of_the_recipient_and_nobody_else(settings_push, push_serv
         subscribed(push_service, bob),
     )
     notify(ann, "For ann")
-    assert push.send_all() == 2
+    assert push_sending.send_all() == 2
     assert push_service.messages(phone)[0]["title"] == "For ann"
     assert push_service.messages(laptop)[0]["title"] == "For ann"
     assert push_service.messages(bobs) == []
@@ -125,10 +128,10 @@ def test_a_message_the_push_service_cannot_verify_is_refused(settings_push, push
     """The local service is no rubber stamp: a subscription made with another
     application server key (k mismatch) is refused, and the message dropped."""
     ann = User.objects.create_user("ann")
-    sub = push_service.subscribe(push.vapid.generate()[1])  # another site's key
-    push.subscribe(ann, sub.as_json())
+    sub = push_service.subscribe(vapid.generate()[1])  # another site's key
+    push_subscriptions.subscribe(ann, sub.as_json())
     notify(ann, "Hello")
-    push.send_all()
+    push_sending.send_all()
     assert push_service.delivered == []
     assert push_service.refused == [(403, "k is not the key the subscription was made with")]
     assert not PushMessage.objects.exists()  # 403 is final: dropped and logged
@@ -141,36 +144,36 @@ def test_a_gone_subscription_is_pruned(settings_push, push_service, status):
     gone, kept = subscribed(push_service, ann), subscribed(push_service, ann)
     push_service.answers[gone.id] = [status]
     notify(ann, "Hello")
-    push.send_all()
+    push_sending.send_all()
     assert list(PushSubscription.objects.values_list("endpoint", flat=True)) == [kept.endpoint]
     assert len(push_service.messages(kept)) == 1
     assert not PushMessage.objects.exists()
 
 
 def test_a_busy_push_service_gets_the_message_again_later(settings_push, push_service, monkeypatch):
-    monkeypatch.setattr(push, "RETRY_AFTER", timedelta(0))
+    monkeypatch.setattr(push_sending, "RETRY_AFTER", timedelta(0))
     ann = User.objects.create_user("ann")
     sub = subscribed(push_service, ann)
     push_service.answers[sub.id] = [429, 503]
     notify(ann, "Hello")
-    assert push.send_due() == 1  # 429
+    assert push_sending.send_due() == 1  # 429
     message = PushMessage.objects.get()
     assert (message.attempts, message.last_error) == (1, "429 from the push service")
-    assert push.send_due() == 1  # 503
-    assert push.send_due() == 1  # taken
+    assert push_sending.send_due() == 1  # 503
+    assert push_sending.send_due() == 1  # taken
     assert [m["title"] for m in push_service.messages()] == ["Hello"]
     assert not PushMessage.objects.exists()
 
 
 def test_after_the_last_attempt_a_message_is_dropped(settings_push, push_service, monkeypatch):
-    monkeypatch.setattr(push, "RETRY_AFTER", timedelta(0))
+    monkeypatch.setattr(push_sending, "RETRY_AFTER", timedelta(0))
     ann = User.objects.create_user("ann")
     sub = subscribed(push_service, ann)
-    push_service.answers[sub.id] = [500] * push.MAX_ATTEMPTS
+    push_service.answers[sub.id] = [500] * push_sending.MAX_ATTEMPTS
     notify(ann, "Hello")
-    for _ in range(push.MAX_ATTEMPTS):
-        assert push.send_due() == 1
-    assert push.send_due() == 0
+    for _ in range(push_sending.MAX_ATTEMPTS):
+        assert push_sending.send_due() == 1
+    assert push_sending.send_due() == 0
     assert not PushMessage.objects.exists()
     assert push_service.delivered == []
 
@@ -179,10 +182,10 @@ def test_a_message_another_sender_holds_is_not_taken_twice(settings_push, push_s
     ann = User.objects.create_user("ann")
     subscribed(push_service, ann)
     notify(ann, "Hello")
-    PushMessage.objects.update(next_attempt_at=timezone.now() + push.LEASE, claim="other")
-    assert push.send_due() == 0  # leased by a sender still working on it
+    PushMessage.objects.update(next_attempt_at=timezone.now() + push_sending.LEASE, claim="other")
+    assert push_sending.send_due() == 0  # leased by a sender still working on it
     PushMessage.objects.update(next_attempt_at=timezone.now())
-    assert push.send_due() == 1  # the lease ran out: that sender died
+    assert push_sending.send_due() == 1  # the lease ran out: that sender died
 
 
 def test_two_sender_processes_post_each_message_once(settings_push, push_service, test_db_url):
@@ -214,7 +217,7 @@ def test_preferences_mutes_and_types_decide_who_gets_a_push(settings_push, push_
     NotificationPreference.objects.create(user=cat, type="tip", channel="push", enabled=True)
     notify([ann, bob, cat], "comment", context={"actor": "Dan"})
     notify([ann, bob, cat], "tip")
-    push.send_all()
+    push_sending.send_all()
     got = sorted(
         (
             PushSubscription.objects.get(endpoint__endswith=d.subscription).user.username,
@@ -263,14 +266,14 @@ def test_a_server_with_push_records_who_is_online(settings_push, test_db_url):
             assert response.status_code == 200
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
-                if push.online_users() == {str(ann.pk)}:
+                if push_online.online_users() == {str(ann.pk)}:
                     break
                 time.sleep(0.1)
-            assert push.online_users() == {str(ann.pk)}
+            assert push_online.online_users() == {str(ann.pk)}
         deadline = time.monotonic() + 10
-        while push.online_users() and time.monotonic() < deadline:
+        while push_online.online_users() and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert push.online_users() == set()  # the stream closed
+        assert push_online.online_users() == set()  # the stream closed
     finally:
         server.stop()
 
@@ -329,22 +332,25 @@ def test_subscribing_checks_what_it_keeps(settings_push, push_service):
 
 def test_the_default_services_are_the_browsers_push_services(settings_push):
     del settings_push.DJANGO_SSE_PUSH_SERVICES
-    assert push.endpoint_problem("https://fcm.googleapis.com/fcm/send/abc") is None
-    assert push.endpoint_problem("https://web.push.apple.com/QGx") is None
-    assert push.endpoint_problem("https://updates.push.services.mozilla.com/wpush/v2/x") is None
-    assert push.endpoint_problem("https://db5p.notify.windows.com/w/?token=x") is None
-    assert push.endpoint_problem("http://fcm.googleapis.com/fcm/send/abc") is not None
-    assert push.endpoint_problem("https://push.apple.com.evil.test/x") is not None
-    assert push.endpoint_problem("https://127.0.0.1/x") is not None
+    assert push_subscriptions.endpoint_problem("https://fcm.googleapis.com/fcm/send/abc") is None
+    assert push_subscriptions.endpoint_problem("https://web.push.apple.com/QGx") is None
+    assert (
+        push_subscriptions.endpoint_problem("https://updates.push.services.mozilla.com/wpush/v2/x")
+        is None
+    )
+    assert push_subscriptions.endpoint_problem("https://db5p.notify.windows.com/w/?token=x") is None
+    assert push_subscriptions.endpoint_problem("http://fcm.googleapis.com/fcm/send/abc") is not None
+    assert push_subscriptions.endpoint_problem("https://push.apple.com.evil.test/x") is not None
+    assert push_subscriptions.endpoint_problem("https://127.0.0.1/x") is not None
 
 
 def test_a_service_is_its_scheme_host_and_port(settings_push):
     settings_push.DJANGO_SSE_PUSH_SERVICES = ["https://fcm.googleapis.com", "https://a.test:8443"]
-    assert push.endpoint_problem("https://fcm.googleapis.com/x") is None
-    assert push.endpoint_problem("https://fcm.googleapis.com:443/x") is None
-    assert push.endpoint_problem("https://fcm.googleapis.com:8260/x") is not None
-    assert push.endpoint_problem("https://a.test:8443/x") is None
-    assert push.endpoint_problem("https://a.test/x") is not None
+    assert push_subscriptions.endpoint_problem("https://fcm.googleapis.com/x") is None
+    assert push_subscriptions.endpoint_problem("https://fcm.googleapis.com:443/x") is None
+    assert push_subscriptions.endpoint_problem("https://fcm.googleapis.com:8260/x") is not None
+    assert push_subscriptions.endpoint_problem("https://a.test:8443/x") is None
+    assert push_subscriptions.endpoint_problem("https://a.test/x") is not None
 
 
 def test_a_redirect_from_a_push_service_is_not_followed(settings_push, push_service):
@@ -461,7 +467,7 @@ def test_pushsubscriptionchange_renews_with_the_old_secret_only(settings_push, p
     item = PushSubscription.objects.get()
     assert (item.user, item.endpoint) == (ann, new.endpoint)
     notify(ann, "Still here")
-    push.send_all()
+    push_sending.send_all()
     assert [m["title"] for m in push_service.messages(new)] == ["Still here"]
     assert post_plain(anyone, url, {"old": proof, "new": {"endpoint": "x"}})[0] == 400
 
@@ -475,9 +481,9 @@ def test_long_bodies_are_cut_to_fit_a_push(settings_push, push_service):
     ann = User.objects.create_user("ann")
     subscribed(push_service, ann)
     notify(ann, "Long", body="é" * 5000)
-    push.send_all()
+    push_sending.send_all()
     (message,) = push_service.messages()
-    assert len(message["body"]) == push.MAX_TEXT and message["body"].endswith("…")
+    assert len(message["body"]) == push_sending.MAX_TEXT and message["body"].endswith("…")
 
 
 def test_the_service_worker_is_served_with_its_settings(settings_push):
@@ -515,9 +521,9 @@ def test_keys_command_makes_a_pair_the_settings_accept(settings, capsys):
     call_command("sse_push_keys")
     out = capsys.readouterr().out
     private = out[out.index("-----BEGIN") : out.index("-----END PRIVATE KEY-----") + 25]
-    assert push.vapid.key_problem(private) is None
+    assert vapid.key_problem(private) is None
     public = out.rsplit(": ", 1)[1].strip()
-    assert public == push.vapid.public_key(push.vapid.load(private))
+    assert public == vapid.public_key(vapid.load(private))
 
 
 def test_the_loop_command_sends_what_comes_due(settings_push, push_service, test_db_url):
@@ -544,7 +550,7 @@ def test_the_process_of_a_message_stopped_the_hub_wakes_a_sender(settings_push, 
     notify(ann, "Left behind")  # its process "stopped": nothing sent it
     assert PushMessage.objects.count() == 1
     settings_push.DJANGO_SSE_PUSH_SENDER = "thread"
-    push.wake_if_overdue()  # what every hub runs every push.IDLE seconds
+    push_sending.wake_if_overdue()  # what every hub runs every push_sending.IDLE seconds
     assert [m["title"] for m in push_service.wait(1)] == ["Left behind"]
 
 
@@ -579,7 +585,7 @@ def test_a_notification_read_or_dismissed_before_sending_is_not_pushed(settings_
     notify(ann, "Still unread")
     Notification.objects.filter(title="Read in another tab").update(read_at=timezone.now())
     Notification.objects.filter(title="Dismissed").update(deleted=True)
-    assert push.send_all() == 3
+    assert push_sending.send_all() == 3
     assert [m["title"] for m in push_service.messages()] == ["Still unread"]
     assert not PushMessage.objects.exists()
 
@@ -589,4 +595,4 @@ def test_nobody_subscribed_costs_one_query(settings_push, django_assert_num_quer
     ann = User.objects.create_user("ann")
     item = Notification.objects.create(recipient=ann, title="x")
     with django_assert_num_queries(1):
-        assert push.queue([item], None, None) == 0
+        assert push_sending.queue([item], None, None) == 0

@@ -181,11 +181,11 @@ def preferences_html(context: Any) -> SafeString:
 def push_button_html(context: Any) -> SafeString:
     """Opt in to web push on this browser; empty for anonymous users and
     when the site has no VAPID key."""
-    from django_sse.contrib.notifications import push
+    from django_sse.contrib.notifications.push import keys as push_keys
 
     request = context.get("request")
     user = signed_in_user(request)
-    if user is None or not push.enabled():
+    if user is None or not push_keys.enabled():
         return mark_safe("")
     worker_url = reverse("django_sse:push-worker")
     labels = {
@@ -204,7 +204,7 @@ def push_button_html(context: Any) -> SafeString:
     html = render_to_string(
         "django_sse/push_button.html",
         {
-            "key": push.application_server_key(),
+            "key": push_keys.application_server_key(),
             "worker_url": worker_url,
             "scope": worker_url.rsplit("/", 1)[0] + "/",
             "subscribe_url": reverse("django_sse:push-subscribe"),

@@ -2,7 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from django_sse.contrib.notifications import push
+from django_sse.contrib.notifications.push import keys as push_keys
+from django_sse.contrib.notifications.push import sending as push_sending
 
 
 class Command(BaseCommand):
@@ -21,17 +22,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, **options):
-        if not push.enabled():
+        if not push_keys.enabled():
             raise CommandError("Web push is off: set DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY.")
         every = options["loop"]
         if every is not None and every <= 0:
             raise CommandError("--loop needs a positive number of seconds.")
         while True:
-            sent = push.send_all()
+            sent = push_sending.send_all()
             if every is None:
                 self.stdout.write(f"Took {sent} web push messages.")
                 return
             if sent:
                 self.stdout.write(f"Took {sent} web push messages.")
-            due = push.next_due_in()
+            due = push_sending.next_due_in()
             time.sleep(every if due is None else min(max(due, 0.5), every))

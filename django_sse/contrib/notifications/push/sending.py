@@ -1,0 +1,281 @@
+"""Web push messages: queued in ``notify()``'s transaction, then posted
+outside any request (a thread of the process that queued them, every
+hub when they are overdue, or ``manage.py sse_send_push``), encrypted for
+each browser (RFC 8291) and signed with the VAPID key (RFC 8292) by
+pywebpush; retried with backoff, given up after ``MAX_ATTEMPTS``."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from django_sse.contrib.notifications import preferences
+from django_sse.contrib.notifications.conf import conf
+from django_sse.contrib.notifications.models import (
+    Notification,
+    PushMessage,
+    PushSubscription,
+)
+from django_sse.contrib.notifications.types import NotificationType
+from django_sse.logs import log_event
+
+if TYPE_CHECKING:
+    from django.db import models
+
+from django_sse.contrib.notifications.push.keys import enabled, signing_key
+from django_sse.contrib.notifications.push.online import online_users
+
+BATCH = 100
+
+
+CONCURRENCY = 8  # posts in flight at once per sender
+
+
+TIMEOUT = 10.0  # seconds for one post to a push service
+
+
+LEASE = timedelta(minutes=5)  # a claimed message another sender may take after
+
+
+MAX_ATTEMPTS = 5
+
+
+RETRY_AFTER = timedelta(seconds=30)  # doubled after each failed attempt
+
+
+IDLE = 30.0  # the sender thread looks again this often
+
+
+MAX_TEXT = 1000  # characters of a body in a push (payloads stay under 4 KB)
+
+
+def queue(
+    notifications: list[Notification], kind: NotificationType | None, target: models.Model | None
+) -> int:
+    """In ``notify()``'s transaction: a message for each subscription of
+    each recipient who takes this on the push channel (and, with the
+    "offline" policy, has no page open). A bounded number of queries,
+    however many recipients. Returns how many messages were queued."""
+    if not enabled() or not notifications:
+        return 0
+    subscriptions: dict[Any, list[int]] = defaultdict(list)
+    for pk, user_id in PushSubscription.objects.filter(
+        user_id__in={n.recipient_id for n in notifications}
+    ).values_list("pk", "user_id"):
+        subscriptions[user_id].append(pk)
+    if not subscriptions:  # nobody to push to: no more queries
+        return 0
+    ids = preferences.recipients(list(subscriptions), kind, "push", target)
+    if ids and conf.DJANGO_SSE_PUSH_POLICY == "offline":
+        online = online_users()
+        ids = [uid for uid in ids if str(uid) not in online]
+    subscriptions = {uid: subscriptions[uid] for uid in ids}
+    messages = PushMessage.objects.bulk_create(
+        [
+            PushMessage(subscription_id=sub, notification_id=n.pk)
+            for n in notifications
+            for sub in subscriptions.get(n.recipient_id, ())
+        ],
+        batch_size=1000,
+    )
+    if messages and conf.DJANGO_SSE_PUSH_SENDER == "thread":
+        transaction.on_commit(sender.wake, using=router.db_for_write(PushMessage))
+    return len(messages)
+
+
+def payload(notification: Notification) -> bytes:
+    """What the service worker shows (``push-worker.js``)."""
+    body = notification.body
+    if len(body) > MAX_TEXT:
+        body = body[: MAX_TEXT - 1] + "…"
+    return json.dumps(
+        {
+            "id": notification.pk,
+            "title": notification.title,
+            "body": body,
+            "level": notification.level,
+            "url": notification.url,
+            "tag": notification.collapse_key or f"sse-{notification.pk}",
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+_sessions = threading.local()
+
+
+def _post(info: dict[str, Any], data: bytes, topic: str) -> tuple[str, str]:
+    """Post one message; (outcome, detail): "sent", "gone" (the
+    subscription no longer exists), "retry" or "drop"."""
+    import requests
+    from pywebpush import WebPushException, webpush
+
+    session = getattr(_sessions, "session", None)
+    if session is None:
+        session = _sessions.session = requests.Session()
+        # A push service answers; it never sends the message elsewhere: a
+        # redirect (to an address outside DJANGO_SSE_PUSH_SERVICES) fails.
+        session.max_redirects = 0
+    try:
+        webpush(
+            info,
+            data=data.decode(),
+            vapid_private_key=signing_key(),
+            vapid_claims={"sub": conf.DJANGO_SSE_PUSH_VAPID_SUBJECT},
+            ttl=conf.DJANGO_SSE_PUSH_TTL,
+            timeout=TIMEOUT,
+            headers={"Topic": topic, "Urgency": "normal"},
+            requests_session=session,
+        )
+    except WebPushException as exc:
+        status = getattr(exc.response, "status_code", None)
+        detail = f"{status} from the push service" if status else str(exc)[:300]
+        if status in (404, 410):
+            return "gone", detail
+        if status is None or status == 429 or status >= 500:
+            return "retry", detail
+        return "drop", detail
+    except requests.TooManyRedirects:
+        return "drop", "the push service answered with a redirect, which is not followed"
+    except requests.RequestException as exc:
+        return "retry", f"{type(exc).__name__}: {str(exc)[:250]}"
+    return "sent", ""
+
+
+def _claim(now: Any) -> list[PushMessage]:
+    due = list(
+        PushMessage.objects.filter(next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    if not due:
+        return []
+    token = uuid.uuid4().hex
+    PushMessage.objects.filter(pk__in=due, next_attempt_at__lte=now).update(
+        next_attempt_at=now + LEASE, claim=token
+    )
+    return list(
+        PushMessage.objects.filter(claim=token).select_related("subscription", "notification")
+    )
+
+
+def send_due() -> int:
+    """Send one batch of due messages; returns how many were taken (0:
+    nothing is due). Safe with any number of senders at once."""
+    now = timezone.now()
+    claimed = _claim(now)
+    if not claimed:
+        return 0
+    # Read or dismissed since it was queued (a retry, or another tab): not pushed.
+    stale = [m.pk for m in claimed if m.notification.read_at or m.notification.deleted]
+    PushMessage.objects.filter(pk__in=stale).delete()
+    batch = [m for m in claimed if m.pk not in stale]
+    with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="sse-push") as pool:
+        outcomes = list(
+            pool.map(
+                lambda m: _post(m.subscription.info(), payload(m.notification), f"n{m.pk}"),
+                batch,
+            )
+        )
+    sent, gone = [], []
+    for message, (outcome, detail) in zip(batch, outcomes, strict=True):
+        if outcome == "sent":
+            sent.append(message)
+        elif outcome == "gone":
+            gone.append(message.subscription_id)
+        elif outcome == "retry" and message.attempts + 1 < MAX_ATTEMPTS:
+            message.attempts += 1
+            message.next_attempt_at = now + RETRY_AFTER * 2 ** (message.attempts - 1)
+            message.claim, message.last_error = "", detail
+            message.save(update_fields=["attempts", "next_attempt_at", "claim", "last_error"])
+        else:
+            message.delete()
+            log_event(
+                "sse.push.dropped",
+                "a push service refused a message; it is not sent",
+                notification=message.notification_id,
+                service=message.subscription.service,
+                detail=detail,
+            )
+    # Together: a message is never seen gone with its subscription's
+    # last_sent_at not yet set.
+    with transaction.atomic(using=router.db_for_write(PushMessage)):
+        PushMessage.objects.filter(pk__in=[m.pk for m in sent]).delete()
+        PushSubscription.objects.filter(pk__in={m.subscription_id for m in sent}).update(
+            last_sent_at=timezone.now()
+        )
+        if gone:
+            PushSubscription.objects.filter(pk__in=gone).delete()
+    return len(claimed)
+
+
+def send_all() -> int:
+    """Send every message due now; returns how many were taken."""
+    total = 0
+    while taken := send_due():
+        total += taken
+    return total
+
+
+def overdue() -> bool:
+    return PushMessage.objects.filter(next_attempt_at__lte=timezone.now()).exists()
+
+
+def next_due_in() -> float | None:
+    """Seconds until the next message is due, or None if none waits."""
+    first = PushMessage.objects.order_by("next_attempt_at").values_list(
+        "next_attempt_at", flat=True
+    )[:1]
+    if not first:
+        return None
+    return max(0.0, (first[0] - timezone.now()).total_seconds())
+
+
+def wake_if_overdue() -> None:
+    """Run by every server process's hub: wake this process's sender when
+    messages wait (their process stopped before sending, or a retry is due)."""
+    if enabled() and conf.DJANGO_SSE_PUSH_SENDER == "thread" and overdue():
+        sender.wake()
+
+
+class Sender:
+    """One daemon thread per process that sends while messages are due."""
+
+    def __init__(self) -> None:
+        self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="sse-push", daemon=True)
+                self._thread.start()
+        self._wanted.set()
+
+    def _run(self) -> None:
+        wait: float | None = 0.0
+        while True:
+            self._wanted.wait(wait)
+            self._wanted.clear()
+            try:
+                send_all()
+                # Retries come due later: look again then (or when woken).
+                wait = next_due_in()
+                wait = None if wait is None else min(max(wait, 1.0), IDLE)
+            except Exception:
+                log_event("sse.push.failed", "could not send web pushes", exc_info=True)
+                wait = IDLE
+            finally:
+                connections.close_all()
+
+
+sender = Sender()
