@@ -84,14 +84,7 @@ def serving(kind: str, app: str, cwd: Path, env: dict[str, str]) -> Iterator[str
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, f"{kind} exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"{kind} did not answer:\n{log.read_text()}"
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/sse/health/live/", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.2)
+        _until_live(base, server, log, kind)
         yield base
     finally:
         server.terminate()
@@ -272,11 +265,12 @@ def test_the_operating_guides_gunicorn_block_counts_the_streams_of_every_worker(
             server.wait()
 
 
-def _until_live(base: str, server: subprocess.Popen, log: Path) -> None:
+def _until_live(base: str, server: subprocess.Popen, log: Path, name: str = "the server") -> None:
+    """Wait (30 s at most) until the server's liveness probe answers."""
     deadline = time.monotonic() + 30
     while True:
-        assert server.poll() is None, f"exited:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"did not answer:\n{log.read_text()}"
+        assert server.poll() is None, f"{name} exited:\n{log.read_text()}"
+        assert time.monotonic() < deadline, f"{name} did not answer:\n{log.read_text()}"
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{base}/sse/health/live/", timeout=2).status_code == 200:
                 return
