@@ -13,14 +13,12 @@ import { JSDOM } from "jsdom";
 import ts from "typescript";
 
 import { fetchToken } from "../index.js";
-import { CSRF, SERVER, post, publish, until } from "../testing/server.js";
+import { CSRF, SERVER, fetchAs, post, publish, until } from "../testing/server.js";
 
 // A user and a job of the guide's own (the other tests count theirs).
 const USER_ID = process.env.SSE_TEST_GUIDE_USER_ID;
 const JOB_ID = process.env.SSE_TEST_GUIDE_JOB_ID;
-const COOKIE = `sessionid=${process.env.SSE_TEST_GUIDE_SESSION}; csrftoken=${CSRF}`;
-const withCookie = (init = {}) => ({ ...init, headers: { ...(init.headers ?? {}), Cookie: COOKIE } });
-const sessionFetch = (url, init) => fetch(url, withCookie(init));
+const sessionFetch = fetchAs(process.env.SSE_TEST_GUIDE_SESSION);
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const GUIDE = readFileSync(join(HERE, "..", "..", "..", "docs", "guides", "spa.md"), "utf8");
@@ -59,7 +57,7 @@ test("the guide's React block renders live state from a real server", async (t) 
   globalThis.IS_REACT_ACT_ENVIRONMENT = false;
   globalThis.location = dom.window.location;
   const nodeFetch = globalThis.fetch;
-  globalThis.fetch = (url, init) => nodeFetch(new URL(url, SERVER), withCookie(init));
+  globalThis.fetch = (url, init) => sessionFetch(new URL(url, SERVER), init);
   t.after(() => {
     globalThis.fetch = nodeFetch;
     delete globalThis.location;

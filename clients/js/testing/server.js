@@ -10,11 +10,17 @@ export const SESSION = process.env.SSE_TEST_SESSION;
 export const CSRF = process.env.SSE_TEST_CSRF;
 export const JOB_ID = process.env.SSE_TEST_JOB_ID;
 
-// fetch() with the user's session cookie (Node keeps no cookie jar).
-export function sessionFetch(url, init = {}) {
-  const cookie = `sessionid=${SESSION}; csrftoken=${CSRF}`;
-  return fetch(url, { ...init, headers: { ...(init.headers ?? {}), Cookie: cookie } });
+// fetch() with a session's cookie (Node keeps no cookie jar), through the
+// fetch() there is when it is made (a test may put another in its place).
+export function fetchAs(session) {
+  const base = globalThis.fetch;
+  const cookie = `sessionid=${session}; csrftoken=${CSRF}`;
+  return (url, init = {}) =>
+    base(url, { ...init, headers: { ...(init.headers ?? {}), Cookie: cookie } });
 }
+
+// fetch() as the tests' user.
+export const sessionFetch = fetchAs(SESSION);
 
 export async function post(path, body) {
   const response = await fetch(`${SERVER}${path}`, {
