@@ -34,17 +34,32 @@ def topic_of(announcement: Announcement) -> str:
     return SITE_TOPIC if announcement.group_id is None else group_topic(announcement.group)
 
 
-def visible_to(user: Any) -> QuerySet[Announcement]:
-    """What ``user`` sees now: running, for everyone or one of their
-    groups, not dismissed by them."""
+def running_for(user: Any) -> QuerySet[Announcement]:
+    """What runs now for ``user``: for everyone or one of their groups."""
     now = timezone.now()
     running = Announcement.objects.filter(starts_at__lte=now).filter(
         Q(ends_at__isnull=True) | Q(ends_at__gt=now)
     )
     if not user.is_authenticated:
-        return running.filter(group__isnull=True).order_by("-starts_at")
-    mine = Q(group__isnull=True) | Q(group__in=user.groups.all())
-    return running.filter(mine).exclude(dismissals__user=user).order_by("-starts_at")
+        return running.filter(group__isnull=True)
+    return running.filter(Q(group__isnull=True) | Q(group__in=user.groups.all()))
+
+
+def visible_to(user: Any) -> QuerySet[Announcement]:
+    """What ``user`` sees now: running for them, not dismissed by them."""
+    running = running_for(user)
+    if user.is_authenticated:
+        running = running.exclude(dismissals__user=user)
+    return running.order_by("-starts_at")
+
+
+def dismissed_by(user: Any) -> list[int]:
+    """The running announcements ``user`` closed: a page keeps them closed
+    when their start event arrives after the page (it is published up to
+    ``LOOK_EVERY`` after the start, and replayed on reconnect)."""
+    if not user.is_authenticated:
+        return []
+    return list(running_for(user).filter(dismissals__user=user).values_list("pk", flat=True))
 
 
 @functools.cache

@@ -112,7 +112,11 @@ def history_html(context: Any, page_size: int = 20) -> SafeString:
 def announcements_html(context: Any) -> SafeString:
     """The announcements running now for this visitor, as banners that come
     and go live (anonymous visitors see the site-wide ones)."""
-    from django_sse.contrib.notifications.announcements import SITE_TOPIC, visible_to
+    from django_sse.contrib.notifications.announcements import (
+        SITE_TOPIC,
+        dismissed_by,
+        visible_to,
+    )
 
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -126,6 +130,7 @@ def announcements_html(context: Any) -> SafeString:
         "django_sse/announcements.html",
         {
             "items": list(visible_to(user)[:10]),
+            "dismissed": " ".join(str(pk) for pk in dismissed_by(user)),
             "topics": " ".join(topics),
             "signed_in": user.is_authenticated,
             "dismiss_url": reverse("django_sse:announcement-dismiss", args=[0]),

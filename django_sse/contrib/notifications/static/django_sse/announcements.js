@@ -20,6 +20,9 @@ class Announcements {
     this.root = root;
     this.signedIn = root.dataset.signedIn === "true";
     this.timers = new Map();
+    // Closed by this user (signed in): an "announcement" event that comes
+    // after the close (a late start, a replay) leaves it closed.
+    this.closed = new Set((root.dataset.dismissed || "").split(" ").filter(Boolean));
     for (const banner of root.querySelectorAll(".sse-announcement")) {
       if (!this.signedIn && dismissedHere().has(banner.dataset.id)) banner.remove();
       else this.watch(banner);
@@ -31,7 +34,7 @@ class Announcements {
     for (const topic of root.dataset.sseTopics.split(" ")) {
       sse.subscribe(topic, "announcement", (item) => this.show(item));
       sse.subscribe(topic, "announcement-ended", ({ id }) => this.hide(id));
-      sse.subscribe(topic, "announcement-dismissed", ({ id }) => this.hide(id));
+      sse.subscribe(topic, "announcement-dismissed", ({ id }) => this.close(id));
     }
   }
 
@@ -40,6 +43,7 @@ class Announcements {
   }
 
   show(item) {
+    if (this.closed.has(String(item.id))) return;
     if (!this.signedIn && dismissedHere().has(String(item.id))) return;
     if (item.ends_at && Date.parse(item.ends_at) <= Date.now()) return;
     const banner = document.createElement("div");
@@ -85,9 +89,14 @@ class Announcements {
     this.banner(id)?.remove();
   }
 
+  close(id) {
+    this.closed.add(String(id));
+    this.hide(id);
+  }
+
   async dismiss(banner) {
     const id = banner.dataset.id;
-    this.hide(id);
+    this.close(id);
     if (!this.signedIn) {
       const ids = dismissedHere();
       ids.add(id);
