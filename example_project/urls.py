@@ -11,6 +11,7 @@ urlpatterns = [
     path("notifications/send/", views.notifications_send, name="notifications-send"),
     path("notifications/comments/", views.notifications_comments, name="notifications-comments"),
     path("notifications/later/", views.notifications_later, name="notifications-later"),
+    path("notifications/hq/", views.notifications_hq, name="notifications-hq"),
     path("jobs/", views.jobs, name="jobs"),
     path("jobs/start/", views.jobs_start, name="jobs-start"),
     path("jobs/<uuid:job_id>/", views.jobs, name="job"),

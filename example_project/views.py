@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from django_sse import max_id, publish, recent, stream_response, stream_to
-from django_sse.contrib.notifications import notify
+from django_sse.contrib.notifications import hq, notify
 from django_sse.contrib.progress import enqueue
 from django_sse.contrib.progress.models import TaskProgress
 from example_project import limits
@@ -107,6 +107,18 @@ def notifications_comments(request: HttpRequest) -> HttpResponse:
             collapse=("demo-comment", request.user),
             url="/notifications/",
         )
+    return redirect("notifications")
+
+
+@require_POST
+@login_required
+def notifications_hq(request: HttpRequest) -> HttpResponse:
+    """django-notifications' call, as a project switching keeps it."""
+    if refused := limits.too_many(request, "notify"):
+        return refused
+    others = get_user_model().objects.exclude(pk=request.user.pk).order_by("username")
+    actor = others.first() or request.user
+    hq.notify.send(actor, recipient=request.user, verb="mentioned you", level="success")
     return redirect("notifications")
 
 

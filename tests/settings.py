@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django_sse.contrib.progress",
     "django_sse.contrib.dashboards",
     "tests.shop",  # the docs' examples' own models (tests/doc_snippets.py)
+    "notifications",  # django-notifications, whose rows the hq guide imports
 ]
 if UUID_USERS:
     INSTALLED_APPS.append("tests.uuid_users")

@@ -360,6 +360,34 @@ def test_demo_comments_collapse_into_one_item(demo_urls, demo_types):
 
 
 @pytest.mark.django_db
+def test_the_demo_sends_as_django_notifications_does(demo_urls, settings):
+    import copy
+
+    from django.test import Client
+
+    from django_sse.contrib.notifications.models import Notification
+    from tests.users import User
+
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [ROOT / "templates"]
+    settings.TEMPLATES = templates
+    visitor = User.objects.create_user("visitor")
+    User.objects.create_user("ann")
+    client = Client()
+    client.force_login(visitor)
+    assert client.post("/notifications/hq/").status_code == 302
+    [item] = Notification.objects.filter(recipient=visitor)
+    assert (item.title, item.level, item.data["verb"]) == (
+        "ann mentioned you",
+        "success",
+        "mentioned you",
+    )
+    page = client.get("/notifications/").content.decode()
+    assert '<span class="live_notify_badge">1</span>' in page and 'id="notify-config"' in page
+    assert client.get("/notifications/hq/").status_code == 405
+
+
+@pytest.mark.django_db
 def test_the_demo_notifies_later_to_try_web_push(demo_urls, monkeypatch):
     from django.contrib.auth import get_user_model
     from django.test import Client

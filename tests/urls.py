@@ -22,6 +22,7 @@ urlpatterns = [
     path("progress-page/<uuid:job_id>/", views.progress_page),
     path("jobs-page/", views.jobs_page),
     path("announcements-page/", views.announcements_page),
+    path("hq-page/", views.hq_page),
     path("widgets-page/", views.widgets_page),
     path("favicon.ico", lambda request: HttpResponse(status=204)),
 ]

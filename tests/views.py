@@ -47,6 +47,10 @@ def announcements_page(request):
     return render(request, "announcements_page.html")
 
 
+def hq_page(request):
+    return render(request, "hq_page.html")
+
+
 def jobs_page(request):
     return render(request, "jobs_page.html")
 
