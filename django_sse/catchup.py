@@ -70,6 +70,7 @@ class Start:
 
     skip_through = 0  # the client is ahead of this process up to this id
     complete = False  # an ``end_after`` event was sent: the stream ends
+    events = False  # an event (not only the cursor) was sent: a poll ends
     partial: tuple[int, int] | None = None  # a batch row still to send, without its first k
 
 
@@ -137,6 +138,7 @@ async def catch_up(
     replay = _Replay(after, owed=bool(reason))  # a reset sent: no cursor frame needed
     if reason:
         hub.stats.resets[reason] += 1
+        start.events = True
         yield _reset(reason)
     pending = await hub.query(logqueries.latest, latest, upto) if latest else []
     pending = [row for row in pending if row.id > replay.sent]
@@ -150,6 +152,7 @@ async def catch_up(
         pending = _through_final(pending, end_after, start)
         if pending:
             hub.stats.replayed += len(pending)
+            start.events = True
             chunk = _frames(pending)
             replay.owed = replay.owed or bool(chunk)
             yield chunk
@@ -215,6 +218,7 @@ async def _replay_history(
         if batch:
             replay.sent = batch[-1].id
             hub.stats.replayed += len(batch)
+            start.events = True
             frames = [_replay_frame(row, cursor) for row in batch]
             del rows, batch  # while a slow client takes the frames, hold only them
             for piece in _pieces(frames):

@@ -4,6 +4,8 @@ Order of a stream: the catch-up (``catchup``: a ``reset`` if the cursor
 cannot be honoured, the replay from the log up to the hub's frontier, an
 ``sse-cursor`` frame that moves the client's cursor to that frontier) →
 live events and heartbeats. The first frame opens with the ``retry:`` line.
+A poll (``poll``: for networks that hold a stream back until it ends) ends
+after the first write that carries events, or after ``POLL_WAIT``.
 The subscriber is registered before the frontier is read, so nothing falls
 between replay and live, and nothing is sent twice.
 """
@@ -23,6 +25,7 @@ from django_sse.subscriber import Subscriber
 
 INF = math.inf
 HEARTBEAT = encode_comment()
+POLL_WAIT = 20.0  # seconds a poll waits for an event: under proxies' read timeouts
 
 
 # The one function over complexity 10 (C901): its live loop runs once per
@@ -36,9 +39,11 @@ async def event_stream(  # noqa: C901
     *,
     end_after: frozenset[str] = frozenset(),
     subscriber: tuple[Subscriber, int] | None = None,
+    poll: bool = False,
 ) -> AsyncGenerator[bytes, None]:
     """The stream of one connection (see the module docstring); with
-    ``end_after``, it ends right after an event of one of those names.
+    ``end_after``, it ends right after an event of one of those names;
+    with ``poll``, after its first events.
     ``subscriber``: one the caller registered already, with the hub's
     frontier read in the same step (``hub.subscribe_at_frontier``)."""
     sub, upto = subscriber or hub.subscribe_at_frontier(topics, user_key, end_after)
@@ -59,7 +64,7 @@ async def event_stream(  # noqa: C901
             stats.bytes_written += len(piece)
             yield piece
             sub.cut_at, written = INF, loop.time()
-        if start.complete:
+        if start.complete or (poll and start.events):
             return
         # Live: one generator for the whole stream, not one inside another
         # (a generator layer is a step per event and stream). The clock is
@@ -67,6 +72,8 @@ async def event_stream(  # noqa: C901
         heartbeat = conf.DJANGO_SSE_HEARTBEAT
         idle_timeout = conf.DJANGO_SSE_IDLE_TIMEOUT
         ends_at = sub.deadline  # inf: no lifetime limit
+        if poll:
+            ends_at = min(ends_at, loop.time() + POLL_WAIT)
         cut_cap = min(sub.deadline, written + idle)  # a stuck write is cut by then at the latest
         skip_through, partial = start.skip_through, start.partial
         send = ASGI_SEND.get()
@@ -96,7 +103,7 @@ async def event_stream(  # noqa: C901
                 else:
                     chunk, partial = _live_chunk(ids, frames, skip_through, partial)
                 sub.clear()
-                if sub.complete:
+                if sub.complete or poll:
                     ends_at = now
                 if not chunk:
                     continue

@@ -115,7 +115,9 @@ async def subscribe_response(
     session or a signed ``?token=``; per-process and per-user limits,
     revocation, heartbeats, idle and lifetime limits apply. With
     ``end_after``, the stream ends right after sending an event of one of
-    those names (a job's final state), in replay or live.
+    those names (a job's final state), in replay or live. With ``?poll=1``
+    it ends once it has sent events (or after ``streams.POLL_WAIT``): the
+    long-polling of clients behind a proxy that holds streams back.
     """
     answer = await _subscribe_response(request, topics, end_after)
     if not isinstance(answer, Refused):
@@ -157,6 +159,9 @@ async def _subscribe_response(
         if not hub.ready.done():
             reason = hub.unavailable or UNAVAILABLE
             return Refused(json_error(503, reason, Retry_After="5"))
+    poll = request.GET.get("poll")
+    if poll not in (None, "1"):
+        return Refused(json_error(400, "poll is 1 (answer once events come, then end) or absent."))
     raw_cursor = request.headers.get("Last-Event-ID")
     if raw_cursor is None:
         # htmx's SSE extension and hand-made URLs pass the cursor this way.
@@ -172,7 +177,9 @@ async def _subscribe_response(
         too_many = json_error(429, "Too many open streams for this user.", Retry_After="10")
         return Refused(too_many, user_key=user_key)
     sub, upto = hub.subscribe_at_frontier(topics, user_key, frozenset(end_after))
-    stream = event_stream(hub, topics, Cursor.parse(raw_cursor), subscriber=(sub, upto))
+    stream = event_stream(
+        hub, topics, Cursor.parse(raw_cursor), subscriber=(sub, upto), poll=poll == "1"
+    )
     response = sse_response(request, stream)
     hub.release_when_dropped(stream, sub)
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -118,6 +119,47 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+class Nginx:
+    """A real nginx in front of a server, with ``site`` (a ``server {}``
+    block; ``{port}`` is where nginx listens) as its configuration."""
+
+    def __init__(self, site: str, prefix: Path) -> None:
+        executable = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not shutil.which(executable):
+            raise RuntimeError("These tests need nginx: apt-get install nginx-light")
+        self.executable = executable
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.prefix = prefix
+        self.conf = prefix / "nginx.conf"
+        self.conf.write_text(
+            f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+            "events { worker_connections 1024; }\n"
+            f"http {{ access_log off; client_body_temp_path {prefix}; proxy_temp_path {prefix};\n"
+            f"{site.replace('{port}', str(self.port))}\n}}\n"
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Nginx:
+        command = [self.executable, "-p", str(self.prefix), "-c", str(self.conf)]
+        self.process = subprocess.Popen([*command, "-g", "daemon off;"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
+            ):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"nginx did not start:\n{(self.prefix / 'error.log').read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
 
 
 @contextlib.contextmanager

@@ -3,16 +3,14 @@ arrive unbuffered, and heartbeats keep idle streams past proxy_read_timeout."""
 
 import asyncio
 import re
-import shutil
 import statistics
-import subprocess
 import time
 
 import pytest
 from asgiref.sync import sync_to_async
 
 from django_sse import publish
-from tests.servers import ROOT, Server, free_port, open_stream
+from tests.servers import ROOT, Nginx, Server, open_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 READ_TIMEOUT = 2  # seconds; the deploy file says 1h, the test shortens it
@@ -21,36 +19,14 @@ READ_TIMEOUT = 2  # seconds; the deploy file says 1h, the test shortens it
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory, test_db_url):
     """uvicorn (heartbeat 0.5 s) behind nginx started from deploy/nginx.conf."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not shutil.which(nginx):
-        raise pytest.UsageError("These tests need nginx: apt-get install nginx-light")
     server = Server("uvicorn", test_db_url, DJANGO_SSE_HEARTBEAT="0.5").start()
-    port = free_port()
     site = (ROOT / "deploy" / "nginx.conf").read_text()
     site = site.replace("127.0.0.1:8000", f"127.0.0.1:{server.port}")
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    site = site.replace("listen 80;", "listen 127.0.0.1:{port};")
     site = re.sub(r"proxy_read_timeout \S+;", f"proxy_read_timeout {READ_TIMEOUT}s;", site)
-    prefix = tmp_path_factory.mktemp("nginx")
-    conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
-        "events { worker_connections 1024; }\n"
-        f"http {{ access_log off; client_body_temp_path {prefix}; proxy_temp_path {prefix};\n"
-        f"{site}\n}}\n"
-    )
-    process = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        import socket
-
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield server, f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    nginx = Nginx(site, tmp_path_factory.mktemp("nginx")).start()
+    yield server, nginx.url
+    nginx.stop()
     server.stop()
 
 

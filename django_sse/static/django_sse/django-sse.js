@@ -17,6 +17,15 @@
 // so nothing is lost or doubled. Tabs share only within one "scope" (the
 // signed-in user, from the page): another user's tabs never get the events.
 // Without Web Locks or BroadcastChannel, each tab has its own stream.
+//
+// Hostile networks: a stream that brings nothing within FIRST_BYTE_MS of
+// opening (a proxy or antivirus that holds it until it ends) gives way to
+// long-polling the same endpoint from the same cursor (?poll=1: each answer
+// ends once it carries events), and streaming is tried again every
+// STREAM_AGAIN_MS. A page restored from the back/forward cache, or shown
+// again after HIDDEN_RECONNECT_MS hidden (iOS drops background streams
+// without an error), reconnects from its cursor. After an error answer the
+// client retries with backoff, for good, and says so in the console once.
 
 import { readEvents } from "./sse-parse.js";
 
@@ -29,6 +38,9 @@ const UNLOGGED = "~"; // the third part of an unlogged event's id
 const SCOPE = config.sseScope || "";
 const SHARED = Boolean(SCOPE && navigator.locks && window.BroadcastChannel);
 const PEER_GRACE_MS = 1000; // a new leader forgets tabs that did not answer by then
+const FIRST_BYTE_MS = 6000;
+const STREAM_AGAIN_MS = 300000;
+const HIDDEN_RECONNECT_MS = 30000;
 
 // A position in the stream: "57", or "57:3" (the first 3 events of batch
 // row 57, a token stream's), which comes after 56 and before 57.
@@ -63,9 +75,21 @@ class DjangoSSEClient extends EventTarget {
     this.replay = false; // the leader must reopen from an older cursor
     this.peers = new Map(); // other tabs -> their topics (every tab keeps it)
     this.onEvent = this.onEvent.bind(this);
+    this.transport = "stream"; // or "poll"
+    this.hiddenReconnectMs = HIDDEN_RECONNECT_MS;
+    this.hiddenAt = 0;
     window.addEventListener("online", () => this.reconnectNow());
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) this.reconnectNow(true); // from the back/forward cache
+    });
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") this.reconnectNow();
+      if (document.visibilityState !== "visible") {
+        this.hiddenAt = Date.now();
+        return;
+      }
+      const long = this.hiddenAt > 0 && Date.now() - this.hiddenAt >= this.hiddenReconnectMs;
+      this.hiddenAt = 0;
+      this.reconnectNow(long);
     });
   }
 
@@ -148,9 +172,7 @@ class DjangoSSEClient extends EventTarget {
   resign() {
     if (!this.leader) return;
     this.leader = false;
-    clearTimeout(this.timer);
-    this.source?.close();
-    this.source = null;
+    this.stop();
     this.release?.();
     this.release = null;
   }
@@ -260,15 +282,30 @@ class DjangoSSEClient extends EventTarget {
     return url;
   }
 
-  connect() {
+  // Close the stream or poll, and cancel what was to come.
+  stop() {
     clearTimeout(this.timer);
+    clearTimeout(this.firstByte);
     this.source?.close();
     this.source = null;
+    this.polling?.abort();
+    this.polling = null;
+  }
+
+  connect() {
+    this.stop();
     const topics = this.streamTopics();
     this.openTopics = topics.join(",");
     if (!this.leader || !topics.length) return;
+    if (this.transport === "poll" && Date.now() < this.streamAgainAt) {
+      this.poll();
+      return;
+    }
+    this.transport = "stream";
     const source = new EventSource(this.url());
     this.source = source;
+    this.heard = false;
+    this.failed = false;
     for (const type of this.types) source.addEventListener(type, this.onEvent);
     source.onopen = () => {
       this.attempt = 0;
@@ -276,11 +313,61 @@ class DjangoSSEClient extends EventTarget {
     };
     source.onerror = () => {
       if (source !== this.source) return;
+      this.failed = true;
       // CONNECTING: the browser retries by itself, with Last-Event-ID.
       // CLOSED: it gave up (an HTTP error, a proxy page); we take over.
       if (source.readyState === EventSource.CLOSED) this.recover(source);
       else this.setStatus(navigator.onLine ? "reconnecting" : "offline");
     };
+    // Every stream opens with an event: silence without an error is a
+    // network that holds the stream back.
+    this.firstByte = setTimeout(() => {
+      if (source === this.source && !this.heard && !this.failed) this.fallBack();
+    }, FIRST_BYTE_MS);
+  }
+
+  fallBack() {
+    console.warn(
+      `django-sse: the stream brought nothing in ${FIRST_BYTE_MS / 1000} s (a proxy that ` +
+        "holds it back?); long-polling instead",
+    );
+    this.transport = "poll";
+    this.streamAgainAt = Date.now() + STREAM_AGAIN_MS;
+    this.connect();
+  }
+
+  // One long poll: the events after the cursor, once there are some (the
+  // answer ends then), then the next poll; a stream again when it is time.
+  async poll() {
+    const abort = new AbortController();
+    this.polling = abort;
+    const url = this.url();
+    url.searchParams.set("poll", "1");
+    let status = 0;
+    // Live while a poll waits: behind such a proxy even its headers come
+    // only with its events. A failure says otherwise (``retry``).
+    this.setStatus("live");
+    try {
+      const response = await fetch(url, {
+        headers: { Accept: "text/event-stream" },
+        credentials: "same-origin",
+        signal: abort.signal,
+      });
+      status = response.status;
+      if (response.ok) {
+        this.attempt = 0;
+        await readEvents(response.body, (event) => {
+          if (this.polling === abort && event.type) this.relay(event.type, event.data, event.id);
+        });
+      }
+    } catch {
+      if (abort.signal.aborted) return;
+      status = 0; // network down, or the answer was cut
+    }
+    if (this.polling !== abort) return; // stopped: topics changed, or another tab leads
+    this.polling = null;
+    if (status === 200) this.connect();
+    else this.retry(status);
   }
 
   async recover(source) {
@@ -305,6 +392,15 @@ class DjangoSSEClient extends EventTarget {
       status = status || 0; // network down
     }
     abort.abort();
+    this.retry(status);
+  }
+
+  // After an error answer (or none): try again later, for good.
+  retry(status) {
+    if (status && !this.warned && status !== 501) {
+      this.warned = true;
+      console.warn(`django-sse: the stream endpoint answered ${status}; retrying with backoff`);
+    }
     const unauthorized = status === 401 || status === 403;
     this.setStatus(unauthorized ? "unauthorized" : navigator.onLine ? "reconnecting" : "offline");
     const base = unauthorized ? MAX_DELAY_MS : Math.min(MAX_DELAY_MS, RETRY_MS * 2 ** this.attempt);
@@ -313,8 +409,10 @@ class DjangoSSEClient extends EventTarget {
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
-  reconnectNow() {
-    if (!this.started || !this.leader || this.status === "live") return;
+  // Reconnect at once from the cursor (``force``: even a stream that looks
+  // live, which a browser may have dropped without a word).
+  reconnectNow(force = false) {
+    if (!this.started || !this.leader || (this.status === "live" && !force)) return;
     this.attempt = 0;
     this.connect();
   }
@@ -331,10 +429,16 @@ class DjangoSSEClient extends EventTarget {
   // From the leader's EventSource: relay to the other tabs, then deliver here.
   onEvent(event) {
     if (event.target !== this.source) return;
-    const id = event.lastEventId.split(" ")[0];
+    this.heard = true;
+    this.relay(event.type, event.data, event.lastEventId);
+  }
+
+  // An event of the leader's stream or poll: to the other tabs, then here.
+  relay(type, data, lastEventId) {
+    const id = lastEventId.split(" ")[0];
     if (id) this.cursor = id;
-    this.post({ kind: "event", type: event.type, data: event.data, id: event.lastEventId });
-    this.deliver(event.type, event.data, event.lastEventId);
+    this.post({ kind: "event", type, data, id: lastEventId });
+    this.deliver(type, data, lastEventId);
   }
 
   deliver(type, raw, lastEventId) {
