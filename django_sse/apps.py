@@ -15,8 +15,10 @@ class DjangoSSEConfig(AppConfig):
         from django_sse import checks, hooks, topics  # noqa: F401  (checks, built-in topic rules)
         from django_sse.presence import presence_loop
         from django_sse.revocation import connect_receivers
+        from django_sse.viewers import viewers_loop
 
         hooks.register_hub_task("presence", presence_loop)
+        hooks.register_hub_task("viewers", viewers_loop)
         connect_receivers()
         if importlib.util.find_spec("prometheus_client") is not None:
             from django_sse import metrics

@@ -11,6 +11,8 @@ app) registers, usually in its ``AppConfig.ready()``:
   samplers, presence) and cancelled when the hub stops; a query to run
   every few seconds is ``register_periodic_query`` (lost jobs,
   announcements);
+- **presence** for topics (``register_presence``): who views them
+  (``viewers``);
 - a **retention** default for a family (``register_retention``): e.g.
   ``"progress:*"`` keeps only its latest value; the project's
   ``DJANGO_SSE_TOPIC_RETENTION`` still wins;
@@ -26,6 +28,7 @@ path as every stream: limits, revocation, timeouts and heartbeats apply.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +44,13 @@ _topic_rules: dict[str, TopicRule] = {}
 _personal: set[str] = set()
 _hub_tasks: dict[str, HubTask] = {}
 _retention: dict[str, str] = {}
+_presence: dict[str, Callable[[Any], dict[str, Any]]] = {}
+
+
+def describe_user(user: Any) -> dict[str, Any]:
+    """How a viewer is shown in presence events, unless a project says."""
+    pk = user.pk if isinstance(user.pk, int) else str(user.pk)
+    return {"id": pk, "name": user.get_full_name() or user.get_username()}
 
 
 def register_topic_rule(prefix: str, rule: TopicRule, *, personal: bool = True) -> None:
@@ -120,6 +130,34 @@ def register_retention(pattern: str, policy: str) -> None:
 
 def retention_defaults() -> dict[str, str]:
     return dict(_retention)
+
+
+def register_presence(
+    pattern: str, describe: Callable[[Any], dict[str, Any]] | None = None
+) -> None:
+    """Track who views the topics matching ``pattern`` (``fnmatch``, e.g.
+    ``"doc:*"``): ``viewers.viewers_of(topic)``, ``presence`` events on
+    ``presence:<topic>``, ``{% sse_presence %}``. ``describe(user)`` is a
+    signed-in viewer as others see them (a JSON object; by default its pk
+    and full name, else username); the last one registered is used."""
+    if not pattern or pattern.startswith("presence:"):
+        raise ValueError(f"register_presence() takes a topic pattern, not {pattern!r}")
+    _presence[pattern] = describe or describe_user
+
+
+def presence_patterns() -> tuple[str, ...]:
+    return tuple(_presence)
+
+
+def has_presence(topic: str) -> bool:
+    """Whether ``topic`` matches a pattern of ``register_presence``."""
+    return not topic.startswith("presence:") and any(
+        fnmatch.fnmatchcase(topic, pattern) for pattern in _presence
+    )
+
+
+def presence_describer() -> Callable[[Any], dict[str, Any]]:
+    return next(reversed(_presence.values()), describe_user)
 
 
 class FeatureConfig(AppConfig):

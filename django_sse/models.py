@@ -1,4 +1,5 @@
-"""The engine's tables: the event log, how far it was pruned, and presence."""
+"""The engine's tables: the event log, how far it was pruned, the hubs'
+presence, and who views which topic."""
 
 from __future__ import annotations
 
@@ -66,3 +67,36 @@ class HubPresence(models.Model):
 
     def __str__(self) -> str:
         return self.process
+
+
+class Viewer(models.Model):
+    """One server process's open streams of one topic by one user (``""``:
+    anonymous streams, counted together), for topics with presence
+    (``viewers``). Refreshed by the process; stale ones are swept."""
+
+    process = models.CharField(max_length=200)
+    topic = models.CharField(max_length=200)
+    user_key = models.CharField(max_length=64, blank=True)
+    streams = models.PositiveIntegerField(default=1)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process", "topic", "user_key"], name="django_sse_one_viewer_row"
+            )
+        ]
+        indexes = [models.Index(fields=["topic", "seen_at"], name="django_sse_viewer_topic")]
+
+    def __str__(self) -> str:
+        return f"{self.user_key or 'anonymous'} views {self.topic} ({self.process})"
+
+
+class ViewedTopic(models.Model):
+    """A topic with viewers: its row is locked while its viewers change, so
+    two processes never announce the same join (``viewers.write``)."""
+
+    topic = models.CharField(max_length=200, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.topic

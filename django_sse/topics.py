@@ -124,8 +124,17 @@ async def _group_rule(user: Any, topic: str) -> bool:
     return bool(await user.groups.filter(name=name).aexists())
 
 
+async def _presence_rule(user: Any, topic: str) -> bool:
+    """``presence:<topic>``: for whoever may subscribe to ``<topic>``, if it
+    has presence (``hooks.register_presence``)."""
+    viewed = topic.partition(":")[2]
+    return hooks.has_presence(viewed) and await can_subscribe(user, viewed)
+
+
 hooks.register_topic_rule("user", _user_rule)
 hooks.register_topic_rule("group", _group_rule)
+hooks.register_topic_rule("presence", _presence_rule, personal=False)
+hooks.register_retention("presence:*", "latest")  # a new viewer gets the state at once
 
 
 def is_private(topic: str) -> bool:

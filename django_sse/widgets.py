@@ -7,19 +7,23 @@ apps' widgets build on ``script_html`` and ``csp_nonce``.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
 
+from django_sse import hooks, viewers
 from django_sse.conf import conf
 from django_sse.logs import user_hash
-from django_sse.topics import validate_topic
+from django_sse.topics import can_subscribe, validate_topic
 
 _SAFE_LINK = re.compile(r"^(/(?!/)|https?://)", re.IGNORECASE)
 _LOADED = "_django_sse_loaded"
@@ -139,3 +143,37 @@ def text_html(context: Any, topic: str, event: str = "token") -> SafeString:
         event,
     )
     return mark_safe(html + script_html(context, "text"))
+
+
+def presence_html(context: Any, topic: str) -> SafeString:
+    """Who views ``topic`` (which has presence: ``hooks.register_presence``),
+    kept live; rendering it makes the page one of them. Empty for a visitor
+    who may not subscribe to ``topic``."""
+    validate_topic(topic)
+    if not hooks.has_presence(topic):
+        raise ValueError(
+            f"{{% sse_presence %}}: {topic!r} has no presence; register it with "
+            "django_sse.hooks.register_presence() in an AppConfig.ready()"
+        )
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not async_to_sync(can_subscribe)(user, topic):
+        return mark_safe("")
+    state = viewers.viewers_of(topic)
+    labels = {
+        "one": ngettext("%(count)s person is viewing this", "%(count)s people are viewing this", 1),
+        "other": ngettext(
+            "%(count)s person is viewing this", "%(count)s people are viewing this", 2
+        ),
+    }
+    names = format_html_join("", "<li>{}</li>", ((u.get("name", ""),) for u in state["users"]))
+    html = format_html(
+        '<div class="sse-presence" data-sse-widget="presence" data-sse-topic="{}" '
+        'data-i18n="{}"><span class="sse-presence__count" aria-live="polite">{}</span>'
+        '<ul class="sse-presence__users">{}</ul></div>',
+        topic,
+        json.dumps(labels),
+        labels["one" if state["count"] == 1 else "other"] % {"count": state["count"]},
+        names,
+    )
+    return mark_safe(html + script_html(context, "presence"))

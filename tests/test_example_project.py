@@ -388,6 +388,23 @@ def test_the_demo_sends_as_django_notifications_does(demo_urls, settings):
 
 
 @pytest.mark.django_db
+def test_the_demo_feed_shows_who_reads_it(demo_urls, settings):
+    import copy
+
+    from django.test import Client
+
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [ROOT / "templates"]
+    settings.TEMPLATES = templates
+    from django_sse.hooks import register_presence
+
+    register_presence("demo-feed")  # as example_project/apps.py does
+    page = Client().get("/feed/").content.decode()
+    assert 'data-sse-widget="presence" data-sse-topic="demo-feed"' in page
+    assert "0 people are viewing this" in page
+
+
+@pytest.mark.django_db
 def test_the_demo_notifies_later_to_try_web_push(demo_urls, monkeypatch):
     from django.contrib.auth import get_user_model
     from django.test import Client

@@ -23,6 +23,7 @@ urlpatterns = [
     path("jobs-page/", views.jobs_page),
     path("announcements-page/", views.announcements_page),
     path("hq-page/", views.hq_page),
+    path("presence-page/", views.presence_page),
     path("widgets-page/", views.widgets_page),
     path("favicon.ico", lambda request: HttpResponse(status=204)),
 ]

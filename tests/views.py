@@ -47,6 +47,10 @@ def announcements_page(request):
     return render(request, "announcements_page.html")
 
 
+def presence_page(request):
+    return render(request, "presence_page.html", {"topic": request.GET.get("topic", "doc:1")})
+
+
 def hq_page(request):
     return render(request, "hq_page.html")
 

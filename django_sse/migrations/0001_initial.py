@@ -1,4 +1,4 @@
-"""The event log, its state and the hubs' presence.
+"""The event log, its state, the hubs' presence and who views which topic.
 
 Beside the tables, two steps for particular databases:
 
@@ -10,7 +10,7 @@ Beside the tables, two steps for particular databases:
   10,000 events is a single wake-up, and listeners read the rows themselves.
 - MySQL and MariaDB: topics compare exactly on every database, and these
   compare strings without regard to case by default (``_ci`` collations),
-  so ``user:3`` would match ``USER:3``. The topic column gets a binary
+  so ``user:3`` would match ``USER:3``. The topic columns get a binary
   collation there; other databases compare exactly already.
 """
 
@@ -54,9 +54,10 @@ def binary_topics(apps, schema_editor):
     sql = BINARY.get(schema_editor.connection.vendor)
     if sql is None:
         return
-    Event = apps.get_model("django_sse", "Event")
     quote = schema_editor.quote_name
-    schema_editor.execute(sql.format(table=quote(Event._meta.db_table), column=quote("topic")))
+    for name in ("Event", "Viewer", "ViewedTopic"):
+        table = apps.get_model("django_sse", name)._meta.db_table
+        schema_editor.execute(sql.format(table=quote(table), column=quote("topic")))
 
 
 class Migration(migrations.Migration):
@@ -100,6 +101,38 @@ class Migration(migrations.Migration):
             ],
             options={
                 "indexes": [models.Index(fields=["topic", "id"], name="django_sse_topic_id")],
+            },
+        ),
+        migrations.CreateModel(
+            name="ViewedTopic",
+            fields=[
+                ("topic", models.CharField(max_length=200, primary_key=True, serialize=False)),
+            ],
+        ),
+        migrations.CreateModel(
+            name="Viewer",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("process", models.CharField(max_length=200)),
+                ("topic", models.CharField(max_length=200)),
+                ("user_key", models.CharField(blank=True, max_length=64)),
+                ("streams", models.PositiveIntegerField(default=1)),
+                ("seen_at", models.DateTimeField()),
+            ],
+            options={
+                "indexes": [
+                    models.Index(fields=["topic", "seen_at"], name="django_sse_viewer_topic")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("process", "topic", "user_key"), name="django_sse_one_viewer_row"
+                    )
+                ],
             },
         ),
         # MySQL cannot alter a table inside a transaction.

@@ -24,6 +24,13 @@ def sse_text(context: Any, topic: str, event: str = "token") -> SafeString:
     return widgets.text_html(context, topic, event)
 
 
+@register.simple_tag(takes_context=True)
+def sse_presence(context: Any, topic: str) -> SafeString:
+    """Who views ``topic``, live ("3 people are viewing this", and the
+    signed-in ones' names); the page counts as one of them."""
+    return widgets.presence_html(context, topic)
+
+
 @register.filter
 def sse_safe_link(url: str) -> str:
     """``url`` if it is a local path or an http(s) URL, else ``""``."""

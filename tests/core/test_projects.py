@@ -17,7 +17,13 @@ import pytest
 
 from tests.servers import ROOT, Server, open_stream, server_env
 
-CORE = {"django_sse_event", "django_sse_logstate", "django_sse_hubpresence"}
+CORE = {
+    "django_sse_event",
+    "django_sse_logstate",
+    "django_sse_hubpresence",
+    "django_sse_viewer",
+    "django_sse_viewedtopic",
+}
 APP_TABLES = {
     "notifications": {
         "sse_notifications_notification",

@@ -110,6 +110,18 @@ class DjangoSSEClient extends EventTarget {
     return () => this.unsubscribe(topic, type, handler);
   }
 
+  // Be one of the viewers of `topic` (one with presence:
+  // django_sse.hooks.register_presence) and call callback({topic, count,
+  // users, joined, left}) whenever who views it changes. Returns a
+  // function that stops both.
+  presence(topic, callback) {
+    const offs = [
+      this.subscribe(topic, "sse-viewing", () => {}), // on the topic: a viewer
+      this.subscribe(`presence:${topic}`, "presence", callback),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
   // Remove a handler; a topic no handler wants any more leaves the stream.
   unsubscribe(topic, type, handler) {
     const key = `${topic}\n${type}`;
@@ -531,6 +543,7 @@ window.DjangoSSE = client;
 for (const call of early?.queued ?? []) {
   if (call.name === "subscribe" && !call.cancelled) call.off = client.subscribe(...call.args);
   else if (call.name === "unsubscribe") client.unsubscribe(...call.args);
+  else if (call.name === "presence" && !call.cancelled) call.off = client.presence(...call.args);
   else if (call.name === "fetchEvents") fetchEvents(...call.args).then(call.resolve, call.reject);
 }
 if (document.readyState === "loading") {
