@@ -163,6 +163,18 @@ def start_worker(tmp_path):
 
 
 @pytest.fixture
+def chat_service(settings):
+    """The local Slack and Teams of tests/chat_service.py, running, and the
+    site allowed to post to it."""
+    from tests.chat_service import ChatService
+
+    settings.DJANGO_SSE_CHAT_SERVICES = ["http://127.0.0.1:*"]
+    running = ChatService().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
 def push_service():
     """The local web push service of tests/push_service.py, running."""
     from tests.push_service import PushService

@@ -52,6 +52,8 @@ if env.bool("DJANGO_SSE_TEST_PUSH", default=False):
 
     globals().update(PUSH_SETTINGS)
 DJANGO_SSE_SITE_URL = "https://example.test"
+if env.bool("DJANGO_SSE_TEST_CHAT", default=False):  # the local Slack and Teams
+    DJANGO_SSE_CHAT_SERVICES = ["http://127.0.0.1:*"]
 
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/test"),

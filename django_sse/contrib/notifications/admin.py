@@ -15,9 +15,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from django_sse.contrib.notifications.announcements import topic_of
+from django_sse.contrib.notifications.chat.sending import webhook_problem
 from django_sse.contrib.notifications.delivery import notify
 from django_sse.contrib.notifications.models import (
     Announcement,
+    ChatWebhook,
     Mute,
     Notification,
     NotificationPreference,
@@ -232,3 +234,32 @@ class PushMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ChatWebhookForm(forms.ModelForm):
+    """A team's webhook (a group's), or a user's; on a service the site posts to."""
+
+    class Meta:
+        model = ChatWebhook
+        fields = ["group", "user", "service", "url"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("group") is None) == (data.get("user") is None):
+            raise forms.ValidationError("Choose a group (a team's webhook) or a user, not both.")
+        problem = webhook_problem(data.get("service"), data.get("url"))
+        if problem:
+            raise forms.ValidationError(problem)
+        return data
+
+
+@admin.register(ChatWebhook)
+class ChatWebhookAdmin(admin.ModelAdmin):
+    """Slack and Teams webhooks: a team's (a group's: it gets what is sent
+    to the group) or a user's own (added in their preferences)."""
+
+    form = ChatWebhookForm
+    list_display = ["__str__", "service", "group", "user", "created_at", "last_sent_at"]
+    list_filter = ["service"]
+    list_select_related = ["group", "user"]
+    search_fields = ["group__name", "user__username"]

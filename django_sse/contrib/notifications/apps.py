@@ -18,8 +18,10 @@ class NotificationsConfig(hooks.FeatureConfig):
     def ready(self) -> None:
         from django_sse.contrib.notifications import (
             conf,  # noqa: F401  (its settings are checked)
+            outbox,
         )
         from django_sse.contrib.notifications.announcements import LOOK_EVERY, publish_due
+        from django_sse.contrib.notifications.chat import sending as chat_sending
         from django_sse.contrib.notifications.push import online as push_online
         from django_sse.contrib.notifications.push import sending as push_sending
         from django_sse.contrib.notifications.push import subscriptions as push_subscriptions
@@ -38,9 +40,16 @@ class NotificationsConfig(hooks.FeatureConfig):
         hooks.register_periodic_query(
             "push",
             push_sending.wake_if_overdue,
-            push_sending.IDLE,
+            outbox.IDLE,
             event="sse.push.failed",
             message="could not look for web pushes to send",
+        )
+        hooks.register_periodic_query(
+            "chat",
+            chat_sending.wake_if_overdue,
+            outbox.IDLE,
+            event="sse.chat.failed",
+            message="could not look for chat messages to send",
         )
         user_logged_out.connect(
             push_subscriptions.forget_on_sign_out, dispatch_uid="sse-push-sign-out"

@@ -40,18 +40,19 @@ def _vapid_subject(value: Any) -> str | None:
     return "must be None or a 'mailto:' or 'https://' address push services can reach you at"
 
 
-def _push_services(value: Any) -> str | None:
-    problem = (
-        "must be a list of push service addresses such as 'https://fcm.googleapis.com' "
-        "or 'https://*.push.apple.com' (scheme and host, no path)"
-    )
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        return problem
-    for item in value:
-        scheme, sep, host = item.partition("://")
-        if not sep or scheme not in ("http", "https") or not host or "/" in host:
-            return f"has {item!r}: it {problem.removeprefix('must be a list of')}"
-    return None
+def _services(what: str, example: str) -> Any:
+    problem = f"must be a list of {what} addresses such as {example} (scheme and host, no path)"
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return problem
+        for item in value:
+            scheme, sep, host = item.partition("://")
+            if not sep or scheme not in ("http", "https") or not host or "/" in host:
+                return f"has {item!r}: it {problem.removeprefix('must be a list of')}"
+        return None
+
+    return check
 
 
 # Where browsers' push subscriptions may point (nothing else is ever posted
@@ -61,6 +62,15 @@ PUSH_SERVICES = [
     "https://updates.push.services.mozilla.com",
     "https://*.push.apple.com",
     "https://*.notify.windows.com",
+]
+
+# Where chat webhooks may point: Slack's incoming webhooks, and Teams'
+# (workflows, and the connectors that remain).
+CHAT_SERVICES = [
+    "https://hooks.slack.com",
+    "https://*.webhook.office.com",
+    "https://*.logic.azure.com",
+    "https://*.api.powerplatform.com",
 ]
 
 conf = register_settings(
@@ -112,7 +122,7 @@ conf = register_settings(
             "DJANGO_SSE_PUSH_SERVICES",
             PUSH_SERVICES,
             "list of str",
-            _push_services,
+            _services("push service", "'https://fcm.googleapis.com' or 'https://*.push.apple.com'"),
             "sse_notifications.E006",
             "the push services subscriptions may point at ('*.' matches subdomains; the "
             "scheme's port only, unless one is named, or ':*'); nothing else is ever posted "
@@ -134,6 +144,15 @@ conf = register_settings(
             positive_int,
             "sse_notifications.E008",
             "seconds a push service keeps a message for a browser that is offline",
+        ),
+        Setting(
+            "DJANGO_SSE_CHAT_SERVICES",
+            CHAT_SERVICES,
+            "list of str",
+            _services("chat webhook", "'https://hooks.slack.com' or 'https://*.logic.azure.com'"),
+            "sse_notifications.E009",
+            "where Slack and Teams webhooks may point ('*.' matches subdomains, as "
+            "`DJANGO_SSE_PUSH_SERVICES`); nothing else is ever posted to",
         ),
     ],
 )

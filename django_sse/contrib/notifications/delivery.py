@@ -23,6 +23,7 @@ from django.db import models
 from django.utils import timezone
 
 from django_sse.contrib.notifications import grouping, preferences
+from django_sse.contrib.notifications.chat import sending as chat_sending
 from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import Notification, publish_changes
 from django_sse.contrib.notifications.push import sending as push_sending
@@ -121,6 +122,9 @@ def notify(
             changed += touched
         publish_changes((n.recipient_id, "notification", n.as_event()) for n in changed)
         push_sending.queue(changed, kind, target)
+        chat_sending.queue(
+            changed, kind, target, recipient if isinstance(recipient, Group) else None
+        )
     if created:
         notification_created.send(sender=Notification, notifications=created)
     return changed

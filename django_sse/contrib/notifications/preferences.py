@@ -20,10 +20,14 @@ MAX_MUTE = timedelta(days=365)
 
 
 def delivered() -> tuple[str, ...]:
-    """The channels that send anything: web push only with a VAPID key."""
-    if conf.DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY:
-        return CHANNELS
-    return tuple(c for c in CHANNELS if c != "push")
+    """The channels that send anything: web push only with a VAPID key,
+    chat only with services to post to."""
+    off = set()
+    if not conf.DJANGO_SSE_PUSH_VAPID_PRIVATE_KEY:
+        off.add("push")
+    if not conf.DJANGO_SSE_CHAT_SERVICES:
+        off.add("chat")
+    return tuple(c for c in CHANNELS if c not in off)
 
 
 def is_on(kind: NotificationType, channel: str, choice: bool | None) -> bool:

@@ -34,7 +34,7 @@ from django.utils.module_loading import import_string
 
 from django_sse.contrib.notifications.conf import conf
 
-CHANNELS = ("inapp", "push", "email")
+CHANNELS = ("inapp", "push", "email", "chat")
 LEVELS = ("info", "success", "warning", "error")
 
 

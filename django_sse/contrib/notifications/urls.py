@@ -4,6 +4,7 @@
 from django.urls import path
 
 from django_sse.contrib.notifications import views
+from django_sse.contrib.notifications.chat import views as chat_views
 from django_sse.contrib.notifications.push import views as push_views
 
 urlpatterns = [
@@ -20,6 +21,12 @@ urlpatterns = [
     path("push/subscriptions/", push_views.push_subscribe, name="push-subscribe"),
     path("push/subscriptions/delete/", push_views.push_unsubscribe, name="push-unsubscribe"),
     path("push/renew/", push_views.push_renew, name="push-renew"),
+    path("chat/webhooks/", chat_views.chat_webhooks, name="chat-webhooks"),
+    path(
+        "chat/webhooks/<int:pk>/delete/",
+        chat_views.chat_webhook_delete,
+        name="chat-webhook-delete",
+    ),
     path(
         "announcements/<int:pk>/dismiss/",
         views.dismiss_announcement,

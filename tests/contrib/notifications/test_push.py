@@ -15,7 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from django_sse.contrib.notifications import notify, vapid
+from django_sse.contrib.notifications import notify, outbox, vapid
 from django_sse.contrib.notifications.models import (
     Notification,
     NotificationPreference,
@@ -151,7 +151,7 @@ def test_a_gone_subscription_is_pruned(settings_push, push_service, status):
 
 
 def test_a_busy_push_service_gets_the_message_again_later(settings_push, push_service, monkeypatch):
-    monkeypatch.setattr(push_sending, "RETRY_AFTER", timedelta(0))
+    monkeypatch.setattr(outbox, "RETRY_AFTER", timedelta(0))
     ann = User.objects.create_user("ann")
     sub = subscribed(push_service, ann)
     push_service.answers[sub.id] = [429, 503]
@@ -166,12 +166,12 @@ def test_a_busy_push_service_gets_the_message_again_later(settings_push, push_se
 
 
 def test_after_the_last_attempt_a_message_is_dropped(settings_push, push_service, monkeypatch):
-    monkeypatch.setattr(push_sending, "RETRY_AFTER", timedelta(0))
+    monkeypatch.setattr(outbox, "RETRY_AFTER", timedelta(0))
     ann = User.objects.create_user("ann")
     sub = subscribed(push_service, ann)
-    push_service.answers[sub.id] = [500] * push_sending.MAX_ATTEMPTS
+    push_service.answers[sub.id] = [500] * outbox.MAX_ATTEMPTS
     notify(ann, "Hello")
-    for _ in range(push_sending.MAX_ATTEMPTS):
+    for _ in range(outbox.MAX_ATTEMPTS):
         assert push_sending.send_due() == 1
     assert push_sending.send_due() == 0
     assert not PushMessage.objects.exists()
@@ -182,7 +182,7 @@ def test_a_message_another_sender_holds_is_not_taken_twice(settings_push, push_s
     ann = User.objects.create_user("ann")
     subscribed(push_service, ann)
     notify(ann, "Hello")
-    PushMessage.objects.update(next_attempt_at=timezone.now() + push_sending.LEASE, claim="other")
+    PushMessage.objects.update(next_attempt_at=timezone.now() + outbox.LEASE, claim="other")
     assert push_sending.send_due() == 0  # leased by a sender still working on it
     PushMessage.objects.update(next_attempt_at=timezone.now())
     assert push_sending.send_due() == 1  # the lease ran out: that sender died
@@ -550,7 +550,7 @@ def test_the_process_of_a_message_stopped_the_hub_wakes_a_sender(settings_push, 
     notify(ann, "Left behind")  # its process "stopped": nothing sent it
     assert PushMessage.objects.count() == 1
     settings_push.DJANGO_SSE_PUSH_SENDER = "thread"
-    push_sending.wake_if_overdue()  # what every hub runs every push_sending.IDLE seconds
+    push_sending.wake_if_overdue()  # what every hub runs every outbox.IDLE seconds
     assert [m["title"] for m in push_service.wait(1)] == ["Left behind"]
 
 

@@ -71,7 +71,7 @@ def test_preferences_decide_who_gets_it_in_the_app(users):
     answer = post_json(client, PREFS, {"type": "comment", "channel": "inapp", "enabled": False})
     assert answer.status_code == 200
     comment = next(t for t in answer.json()["types"] if t["key"] == "comment")
-    assert comment["channels"] == {"inapp": False, "push": False, "email": True}
+    assert comment["channels"] == {"inapp": False, "push": False, "email": True, "chat": False}
     context = {"actor": "x", "post": "p", "excerpt": "e"}
     made = notify([ann, luc], "comment", context=context)
     assert [n.recipient_id for n in made] == [luc.pk]

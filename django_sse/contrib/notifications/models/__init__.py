@@ -1,10 +1,12 @@
 """The notifications app's models: notifications, announcements, and
-each user's preferences and mutes, and web push subscriptions."""
+each user's preferences and mutes, web push subscriptions and chat
+webhooks."""
 
 from django_sse.contrib.notifications.models.announcement import (
     Announcement,
     AnnouncementDismissal,
 )
+from django_sse.contrib.notifications.models.chat import ChatMessage, ChatWebhook
 from django_sse.contrib.notifications.models.notification import (
     UNREAD_CAP,
     Notification,
@@ -24,6 +26,8 @@ __all__ = [
     "UNREAD_CAP",
     "Announcement",
     "AnnouncementDismissal",
+    "ChatMessage",
+    "ChatWebhook",
     "EmailSettings",
     "Mute",
     "Notification",

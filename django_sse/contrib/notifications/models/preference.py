@@ -17,6 +17,7 @@ class NotificationPreference(models.Model):
         INAPP = "inapp", "In the app"
         PUSH = "push", "Web push"
         EMAIL = "email", "Email"
+        CHAT = "chat", "Slack or Teams"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sse_preferences"

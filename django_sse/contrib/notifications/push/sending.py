@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, router, transaction
+from django.db import router, transaction
 from django.utils import timezone
 
-from django_sse.contrib.notifications import preferences
+from django_sse.contrib.notifications import outbox, preferences
 from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import (
     Notification,
@@ -33,25 +31,10 @@ if TYPE_CHECKING:
 from django_sse.contrib.notifications.push.keys import enabled, signing_key
 from django_sse.contrib.notifications.push.online import online_users
 
-BATCH = 100
-
-
 CONCURRENCY = 8  # posts in flight at once per sender
 
 
 TIMEOUT = 10.0  # seconds for one post to a push service
-
-
-LEASE = timedelta(minutes=5)  # a claimed message another sender may take after
-
-
-MAX_ATTEMPTS = 5
-
-
-RETRY_AFTER = timedelta(seconds=30)  # doubled after each failed attempt
-
-
-IDLE = 30.0  # the sender thread looks again this often
 
 
 MAX_TEXT = 1000  # characters of a body in a push (payloads stay under 4 KB)
@@ -150,28 +133,10 @@ def _post(info: dict[str, Any], data: bytes, topic: str) -> tuple[str, str]:
     return "sent", ""
 
 
-def _claim(now: Any) -> list[PushMessage]:
-    due = list(
-        PushMessage.objects.filter(next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:BATCH]
-    )
-    if not due:
-        return []
-    token = uuid.uuid4().hex
-    PushMessage.objects.filter(pk__in=due, next_attempt_at__lte=now).update(
-        next_attempt_at=now + LEASE, claim=token
-    )
-    return list(
-        PushMessage.objects.filter(claim=token).select_related("subscription", "notification")
-    )
-
-
 def send_due() -> int:
     """Send one batch of due messages; returns how many were taken (0:
     nothing is due). Safe with any number of senders at once."""
-    now = timezone.now()
-    claimed = _claim(now)
+    claimed = outbox.claim(PushMessage, ("subscription", "notification"))
     if not claimed:
         return 0
     # Read or dismissed since it was queued (a retry, or another tab): not pushed.
@@ -191,11 +156,8 @@ def send_due() -> int:
             sent.append(message)
         elif outcome == "gone":
             gone.append(message.subscription_id)
-        elif outcome == "retry" and message.attempts + 1 < MAX_ATTEMPTS:
-            message.attempts += 1
-            message.next_attempt_at = now + RETRY_AFTER * 2 ** (message.attempts - 1)
-            message.claim, message.last_error = "", detail
-            message.save(update_fields=["attempts", "next_attempt_at", "claim", "last_error"])
+        elif outcome == "retry" and outbox.retry_later(message, detail):
+            pass
         else:
             message.delete()
             log_event(
@@ -225,57 +187,11 @@ def send_all() -> int:
     return total
 
 
-def overdue() -> bool:
-    return PushMessage.objects.filter(next_attempt_at__lte=timezone.now()).exists()
-
-
-def next_due_in() -> float | None:
-    """Seconds until the next message is due, or None if none waits."""
-    first = PushMessage.objects.order_by("next_attempt_at").values_list(
-        "next_attempt_at", flat=True
-    )[:1]
-    if not first:
-        return None
-    return max(0.0, (first[0] - timezone.now()).total_seconds())
-
-
 def wake_if_overdue() -> None:
     """Run by every server process's hub: wake this process's sender when
     messages wait (their process stopped before sending, or a retry is due)."""
-    if enabled() and conf.DJANGO_SSE_PUSH_SENDER == "thread" and overdue():
+    if enabled() and conf.DJANGO_SSE_PUSH_SENDER == "thread" and outbox.overdue(PushMessage):
         sender.wake()
 
 
-class Sender:
-    """One daemon thread per process that sends while messages are due."""
-
-    def __init__(self) -> None:
-        self._wanted = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def wake(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="sse-push", daemon=True)
-                self._thread.start()
-        self._wanted.set()
-
-    def _run(self) -> None:
-        wait: float | None = 0.0
-        while True:
-            self._wanted.wait(wait)
-            self._wanted.clear()
-            try:
-                send_all()
-                # Retries come due later: look again then (or when woken).
-                wait = next_due_in()
-                wait = None if wait is None else min(max(wait, 1.0), IDLE)
-            except Exception:
-                log_event("sse.push.failed", "could not send web pushes", exc_info=True)
-                wait = IDLE
-            finally:
-                connections.close_all()
-
-
-sender = Sender()
+sender = outbox.Sender("sse-push", PushMessage, send_all)

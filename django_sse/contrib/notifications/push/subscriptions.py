@@ -8,7 +8,6 @@ import base64
 import binascii
 import hashlib
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 
@@ -17,6 +16,7 @@ from django_sse.contrib.notifications.models import PushSubscription
 
 if TYPE_CHECKING:
     pass
+from django_sse.contrib.notifications.addresses import on_list, valid
 from django_sse.contrib.notifications.push.keys import enabled
 
 
@@ -25,34 +25,11 @@ def endpoint_problem(endpoint: Any) -> str | None:
     address of one of ``DJANGO_SSE_PUSH_SERVICES``."""
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > 1000:
         return "endpoint must be the push service's address (at most 1000 characters)."
-    try:
-        parts = urlsplit(endpoint)
-        port = parts.port
-    except ValueError:
+    if not valid(endpoint):
         return "endpoint is not a valid address."
-    host = parts.hostname or ""
-    if parts.username or parts.password or not host:
-        return "endpoint is not a valid address."
-    for service in conf.DJANGO_SSE_PUSH_SERVICES:
-        scheme, _, allowed = service.partition("://")
-        allowed_host, _, allowed_port = allowed.partition(":")
-        if scheme != parts.scheme or not _port_allowed(port, allowed_port, scheme):
-            continue
-        if host == allowed_host or (
-            allowed_host.startswith("*.") and host.endswith(allowed_host[1:])
-        ):
-            return None
+    if on_list(endpoint, conf.DJANGO_SSE_PUSH_SERVICES):
+        return None
     return "endpoint is not on a push service this site sends to (DJANGO_SSE_PUSH_SERVICES)."
-
-
-def _port_allowed(port: int | None, allowed: str, scheme: str) -> bool:
-    """A service names its port (``host:8443``), or any (``host:*``, for a
-    local test service); without one, only the scheme's own port."""
-    if allowed == "*":
-        return True
-    if allowed:
-        return str(port) == allowed
-    return port in (None, 443 if scheme == "https" else 80)
 
 
 def _key(value: Any, name: str, size: int) -> str:

@@ -2,6 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from django_sse.contrib.notifications import outbox
+from django_sse.contrib.notifications.models import PushMessage
 from django_sse.contrib.notifications.push import keys as push_keys
 from django_sse.contrib.notifications.push import sending as push_sending
 
@@ -34,5 +36,5 @@ class Command(BaseCommand):
                 return
             if sent:
                 self.stdout.write(f"Took {sent} web push messages.")
-            due = push_sending.next_due_in()
+            due = outbox.next_due_in(PushMessage)
             time.sleep(every if due is None else min(max(due, 0.5), every))

@@ -11,7 +11,46 @@ class Preferences {
     root.addEventListener("click", (event) => {
       const button = event.target.closest("[data-action=unmute]");
       if (button) this.unmute(button.closest("[data-mute]"));
+      const remove = event.target.closest("[data-action=remove-webhook]");
+      if (remove) this.removeWebhook(remove.closest("[data-webhook]"));
     });
+    root.querySelector(".sse-preferences__add-webhook")?.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.addWebhook(event.target);
+    });
+  }
+
+  // A Slack or Teams webhook: the server keeps its address, the page shows its host.
+  async addWebhook(form) {
+    const body = { service: form.elements.service.value, url: form.elements.url.value };
+    try {
+      const hook = await this.post(form.dataset.url, body);
+      const list = this.root.querySelector(".sse-preferences__webhooks");
+      const item = document.createElement("li");
+      item.dataset.webhook = String(hook.id);
+      const service = form.elements.service.selectedOptions[0].textContent;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.dataset.action = "remove-webhook";
+      remove.textContent = list.dataset.remove;
+      item.append(`${service} (${hook.host}) `, remove);
+      list.append(item);
+      form.reset();
+      this.status.textContent = form.dataset.added;
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
+  }
+
+  async removeWebhook(item) {
+    const list = this.root.querySelector(".sse-preferences__webhooks");
+    const url = list.dataset.deleteUrl.replace("/0/", `/${encodeURIComponent(item.dataset.webhook)}/`);
+    try {
+      await this.post(url);
+      item.remove();
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
   }
 
   async post(url, body) {
