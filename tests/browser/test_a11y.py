@@ -2,13 +2,15 @@
 real Chromium: keyboard, screen-reader announcements, contrast, axe-core,
 and the count in a background tab's title and icon, desktop alerts, sound."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from django_sse.contrib.notifications import notify
-from django_sse.contrib.notifications.models import Notification
+from django_sse.contrib.notifications.models import Notification, QuietHours
 from tests.browser.conftest import open_tab, signed_in
 from tests.users import User
 
@@ -236,4 +238,17 @@ async def test_desktop_alerts_and_sound_only_when_asked_for(browser, server, ali
     assert await page.evaluate("window.shown") == ["While you were away"]
     beeps = "document.querySelector('.sse-bell').sseWidget.attention.beeps"
     assert await page.evaluate(beeps) == 1  # the clicks above let it play
+    # In her quiet hours: it is listed, without an alert or a sound.
+    now = timezone.now()
+    await QuietHours.objects.acreate(
+        user=alice,
+        starts=(now - timedelta(minutes=30)).time(),
+        ends=(now + timedelta(minutes=30)).time(),
+    )
+    await sync_to_async(notify)(alice, "At night")
+    items = "[...document.querySelectorAll('.sse-bell__item')].map((li) => li.textContent)"
+    await tab.until(f"{items}.some((text) => text.includes('At night'))")
+    await page.wait_for_timeout(300)
+    assert await page.evaluate("window.shown") == ["While you were away"]
+    assert await page.evaluate(beeps) == 1
     await context.close()

@@ -22,7 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
-from django_sse.contrib.notifications import grouping, preferences
+from django_sse.contrib.notifications import grouping, preferences, quiet
 from django_sse.contrib.notifications.chat import sending as chat_sending
 from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import Notification, publish_changes
@@ -120,14 +120,25 @@ def notify(
             )
             created += made
             changed += touched
-        publish_changes((n.recipient_id, "notification", n.as_event()) for n in changed)
-        push_sending.queue(changed, kind, target)
-        chat_sending.queue(
-            changed, kind, target, recipient if isinstance(recipient, Group) else None
+        # In quiet hours: the page shows it without an alert or a sound,
+        # and the push and chat messages wait until they end.
+        waits = quiet.quiet_until({n.recipient_id for n in changed}, kind) if changed else {}
+        publish_changes(
+            (n.recipient_id, "notification", _event(n, n.recipient_id in waits)) for n in changed
         )
+        push_sending.queue(changed, kind, target, waits)
+        team = recipient if isinstance(recipient, Group) else None
+        chat_sending.queue(changed, kind, target, team, waits)
     if created:
         notification_created.send(sender=Notification, notifications=created)
     return changed
+
+
+def _event(notification: Notification, hushed: bool) -> dict[str, Any]:
+    event = notification.as_event()
+    if hushed:
+        event["quiet"] = True
+    return event
 
 
 def _rendered(

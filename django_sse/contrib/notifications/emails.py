@@ -35,7 +35,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import ngettext
 
-from django_sse.contrib.notifications import preferences
+from django_sse.contrib.notifications import preferences, quiet
 from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import EmailSettings, Notification
 from django_sse.contrib.notifications.types import get_type, language_of
@@ -146,6 +146,11 @@ def _emailable(items: list[Notification]) -> list[Notification]:
     return keep
 
 
+def _critical(item: Notification) -> bool:
+    kind = get_type(item.type)
+    return kind is not None and kind.critical
+
+
 def _due_each(now: Any) -> Iterable[Notification]:
     """Unread typed notifications past their type's delay, within
     ``EACH_WINDOW``, in batches by id: those that will never be emailed
@@ -171,6 +176,9 @@ def _due_each(now: Any) -> Iterable[Notification]:
             if kind is not None and item.created_at <= now - kind.email_after:
                 due.append(item)
         chosen = _frequencies(n.recipient_id for n in due)
+        # In quiet hours: it waits (a later run sends it), unless critical.
+        hushed = quiet.quiet_until({n.recipient_id for n in due})
+        due = [n for n in due if n.recipient_id not in hushed or _critical(n)]
         yield from (
             n
             for n in _emailable(due)
@@ -239,6 +247,8 @@ def send_digests(now: Any) -> int:
     for choice in EmailSettings.objects.filter(frequency__in=PERIODS).select_related("user"):
         period = PERIODS[choice.frequency]
         if choice.last_digest_at is not None and choice.last_digest_at > now - period:
+            continue
+        if quiet.quiet_until([choice.user_id]):  # sent by the first run after them
             continue
         # One sender per user and period: take the period first.
         if not EmailSettings.objects.filter(

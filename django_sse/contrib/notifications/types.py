@@ -49,6 +49,8 @@ class NotificationType:
     channels: tuple[str, ...] = ("inapp",)
     # A required type cannot be muted or switched off (security notices...).
     required: bool = False
+    # A critical type goes through a user's quiet hours (``quiet``).
+    critical: bool = False
     # On the email channel: sent if still unread this long after it arrived
     # (to users who take emails one by one; the others get it in a digest).
     email_after: timedelta = timedelta(minutes=15)
@@ -78,9 +80,11 @@ def register_type(
     channels: Iterable[str] = ("inapp",),
     required: bool = False,
     email_after: timedelta = timedelta(minutes=15),
+    critical: bool = False,
     **extra: Any,
 ) -> NotificationType:
-    """Declare a notification type (registering a key again replaces it)."""
+    """Declare a notification type (registering a key again replaces it).
+    ``critical`` ones go through quiet hours (``quiet``)."""
     if not key or len(key) > 50 or not all(c.isalnum() or c in "-_." for c in key):
         raise ValueError(f"A type key is 1-50 letters, digits, '-', '_' or '.', not {key!r}")
     channels = tuple(channels)
@@ -90,7 +94,16 @@ def register_type(
     if level not in LEVELS:
         raise ValueError(f"level is one of {', '.join(LEVELS)}, not {level!r}")
     kind = NotificationType(
-        key, verbose_name, title, body, level, channels, required, email_after, extra
+        key,
+        verbose_name,
+        title,
+        body,
+        level,
+        channels,
+        required,
+        critical=critical,
+        email_after=email_after,
+        extra=extra,
     )
     _types[key] = kind
     return kind

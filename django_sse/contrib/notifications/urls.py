@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from django_sse.contrib.notifications import views
+from django_sse.contrib.notifications import preference_views, views
 from django_sse.contrib.notifications.chat import views as chat_views
 from django_sse.contrib.notifications.push import views as push_views
 
@@ -12,10 +12,10 @@ urlpatterns = [
     path("api/", views.listing, name="notifications-list"),
     path("api/count/", views.count, name="notifications-count"),
     path("api/read-all/", views.read_all, name="notifications-read-all"),
-    path("api/<int:pk>/mute/", views.mute_view, name="notifications-mute"),
+    path("api/<int:pk>/mute/", preference_views.mute_view, name="notifications-mute"),
     path("api/<int:pk>/<str:action>/", views.change, name="notifications-change"),
-    path("preferences/", views.preferences_view, name="notification-preferences"),
-    path("mutes/<int:pk>/delete/", views.unmute_view, name="notifications-unmute"),
+    path("preferences/", preference_views.preferences_view, name="notification-preferences"),
+    path("mutes/<int:pk>/delete/", preference_views.unmute_view, name="notifications-unmute"),
     path("unsubscribe/<str:token>/", views.unsubscribe_view, name="notifications-unsubscribe"),
     path("push/worker.js", push_views.push_worker, name="push-worker"),
     path("push/subscriptions/", push_views.push_subscribe, name="push-subscribe"),

@@ -21,11 +21,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from django_sse.asgi import stream_view
-from django_sse.contrib.notifications import emails, preferences
+from django_sse.contrib.notifications import emails
 from django_sse.contrib.notifications.announcements import visible_to
 from django_sse.contrib.notifications.models import (
     AnnouncementDismissal,
-    Mute,
     Notification,
     NotificationQuerySet,
 )
@@ -193,73 +192,6 @@ def json_object(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadQuery("The body must be a JSON object.")
     return body
-
-
-@never_cache
-@require_methods("GET", "POST")
-@csrf_protect_json
-@json_login_required
-def preferences_view(request: HttpRequest) -> HttpResponseBase:
-    """GET: every type and channel with the user's state, and their mutes.
-    POST ``{"type": "comment", "channel": "email", "enabled": false}``."""
-    if request.method == "POST":
-        try:
-            body = json_object(request)
-            enabled = body.get("enabled")
-            if not isinstance(enabled, bool):
-                raise BadQuery("enabled must be true or false.")
-            preferences.choose(
-                request.user, str(body.get("type")), str(body.get("channel")), enabled
-            )
-        except ValueError as exc:
-            return json_error(400, str(exc))
-    mutes = preferences.active_mutes(request.user)
-    return JsonResponse(
-        {
-            "types": preferences.table(request.user),
-            "mutes": [
-                {
-                    "id": m.pk,
-                    "target": f"{m.target_content_type.app_label}.{m.target_content_type.model}"
-                    f":{m.target_object_id}",
-                    "until": m.until,
-                }
-                for m in mutes
-            ],
-        }
-    )
-
-
-@never_cache
-@require_methods("POST")
-@csrf_protect_json
-@json_login_required
-def mute_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """Mute the target of one of the user's notifications: ``{"hours": 24}``."""
-    notification = _mine(request).filter(pk=pk).first()
-    if notification is None:
-        return json_error(404, "No such notification.")
-    if notification.target_content_type_id is None or notification.target is None:
-        return json_error(400, "This notification is about no object that could be muted.")
-    try:
-        hours = json_object(request).get("hours", 24)
-        if isinstance(hours, bool) or not isinstance(hours, int | float):
-            raise BadQuery("hours must be a number.")
-        item = preferences.mute(request.user, notification.target, float(hours))
-    except ValueError as exc:
-        return json_error(400, str(exc))
-    return JsonResponse({"ok": True, "id": item.pk, "until": item.until})
-
-
-@never_cache
-@require_methods("POST")
-@csrf_protect_json
-@json_login_required
-def unmute_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    deleted, _ = Mute.objects.filter(user_id=_user_pk(request), pk=pk).delete()
-    if not deleted:
-        return json_error(404, "No such mute.")
-    return JsonResponse({"ok": True})
 
 
 @never_cache

@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.request
 from collections import defaultdict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import router, transaction
@@ -52,10 +53,12 @@ def queue(
     kind: NotificationType | None,
     target: models.Model | None,
     team: Any = None,
+    waits: dict[Any, datetime] | None = None,
 ) -> int:
     """In ``notify()``'s transaction: a message to each webhook of each
     recipient who takes this on the chat channel, and, for a notification
     sent to a group (``team``), one to each of the group's webhooks.
+    A user's messages wait until their quiet hours end (``waits``).
     Returns how many were queued."""
     if not notifications:
         return 0
@@ -67,8 +70,13 @@ def queue(
     messages = []
     if hooks:
         takers = set(preferences.recipients(list(hooks), kind, "chat", target))
+        now = timezone.now()
         messages += [
-            ChatMessage(webhook_id=hook, notification_id=n.pk)
+            ChatMessage(
+                webhook_id=hook,
+                notification_id=n.pk,
+                next_attempt_at=(waits or {}).get(n.recipient_id, now),
+            )
             for n in notifications
             if n.recipient_id in takers
             for hook in hooks[n.recipient_id]

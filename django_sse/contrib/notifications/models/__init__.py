@@ -19,6 +19,7 @@ from django_sse.contrib.notifications.models.preference import (
     EmailSettings,
     Mute,
     NotificationPreference,
+    QuietHours,
 )
 from django_sse.contrib.notifications.models.push import PushMessage, PushSubscription, UsersOnline
 
@@ -35,6 +36,7 @@ __all__ = [
     "NotificationQuerySet",
     "PushMessage",
     "PushSubscription",
+    "QuietHours",
     "UsersOnline",
     "publish_changes",
     "unread_counts",

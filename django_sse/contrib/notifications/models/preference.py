@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -74,3 +77,40 @@ class EmailSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_frequency_display()}"
+
+
+class QuietHours(models.Model):
+    """A user's quiet time, every day, in their time zone: notifications
+    still reach open pages, but desktop alerts, sound, web push, chat and
+    email wait until it ends (critical types excepted: ``quiet``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sse_quiet_hours"
+    )
+    starts = models.TimeField()
+    ends = models.TimeField()
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    class Meta:
+        verbose_name = "quiet hours"
+        verbose_name_plural = "quiet hours"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.starts:%H:%M}-{self.ends:%H:%M} {self.time_zone}"
+
+    def quiet_until(self, now: datetime) -> datetime | None:
+        """When the quiet time that ``now`` is in ends (aware), or None if
+        ``now`` is not in one. ``starts`` after ``ends`` spans midnight;
+        equal, it is off."""
+        if self.starts == self.ends:
+            return None
+        zone = ZoneInfo(self.time_zone)
+        local = now.astimezone(zone)
+        today = local.date()
+        for day in (today - timedelta(days=1), today):  # a spell may have begun yesterday
+            start = datetime.combine(day, self.starts, zone)
+            end_day = day if self.ends > self.starts else day + timedelta(days=1)
+            end = datetime.combine(end_day, self.ends, zone)
+            if start <= local < end:
+                return end.astimezone(UTC)
+        return None

@@ -10,6 +10,7 @@ import json
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import router, transaction
@@ -41,7 +42,10 @@ MAX_TEXT = 1000  # characters of a body in a push (payloads stay under 4 KB)
 
 
 def queue(
-    notifications: list[Notification], kind: NotificationType | None, target: models.Model | None
+    notifications: list[Notification],
+    kind: NotificationType | None,
+    target: models.Model | None,
+    waits: dict[Any, datetime] | None = None,
 ) -> int:
     """In ``notify()``'s transaction: a message for each subscription of
     each recipient who takes this on the push channel (and, with the
@@ -61,9 +65,14 @@ def queue(
         online = online_users()
         ids = [uid for uid in ids if str(uid) not in online]
     subscriptions = {uid: subscriptions[uid] for uid in ids}
+    now = timezone.now()  # or, in the user's quiet hours (``waits``), when they end
     messages = PushMessage.objects.bulk_create(
         [
-            PushMessage(subscription_id=sub, notification_id=n.pk)
+            PushMessage(
+                subscription_id=sub,
+                notification_id=n.pk,
+                next_attempt_at=(waits or {}).get(n.recipient_id, now),
+            )
             for n in notifications
             for sub in subscriptions.get(n.recipient_id, ())
         ],

@@ -145,7 +145,11 @@ def preferences_html(context: Any) -> SafeString:
     """The signed-in user's choices: every type on every channel, and their
     mutes; each change is saved at once through the JSON API."""
     from django_sse.contrib.notifications import preferences
-    from django_sse.contrib.notifications.models import ChatWebhook, NotificationPreference
+    from django_sse.contrib.notifications.models import (
+        ChatWebhook,
+        NotificationPreference,
+        QuietHours,
+    )
 
     request = context.get("request")
     user = signed_in_user(request)
@@ -176,6 +180,7 @@ def preferences_html(context: Any) -> SafeString:
             "mutes": [(m, m.target) for m in mutes],
             "api_url": reverse("django_sse:notification-preferences"),
             "unmute_url": reverse("django_sse:notifications-unmute", args=[0]),
+            "quiet": QuietHours.objects.filter(user=user).first(),
             "chat": "chat" in preferences.delivered(),
             "chat_webhooks": ChatWebhook.objects.filter(user=user).order_by("pk"),
             "chat_services": ChatWebhook.Service.choices,

@@ -42,8 +42,9 @@ export class Attention {
     if (this.useFavicon) this.badgeIcon(count);
   }
 
+  // A notification in the user's quiet hours (item.quiet) stays silent.
   arrived(item) {
-    if (document.visibilityState !== "hidden") return;
+    if (document.visibilityState !== "hidden" || item.quiet) return;
     if (this.useDesktop && window.Notification?.permission === "granted") {
       const shown = new Notification(item.title, { body: item.body || "", tag: `sse-${item.id}` });
       shown.onclick = () => {

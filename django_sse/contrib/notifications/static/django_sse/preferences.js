@@ -14,10 +14,32 @@ class Preferences {
       const remove = event.target.closest("[data-action=remove-webhook]");
       if (remove) this.removeWebhook(remove.closest("[data-webhook]"));
     });
+    const quiet = root.querySelector(".sse-preferences__quiet");
+    if (quiet) {
+      // The browser's own time zone, until the user says otherwise.
+      quiet.elements.time_zone.value ||= Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+      quiet.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.saveQuiet(quiet, true);
+      });
+      quiet.querySelector("[data-action=quiet-off]").addEventListener("click", () => this.saveQuiet(quiet, false));
+    }
     root.querySelector(".sse-preferences__add-webhook")?.addEventListener("submit", (event) => {
       event.preventDefault();
       this.addWebhook(event.target);
     });
+  }
+
+  async saveQuiet(form, on) {
+    const { starts, ends, time_zone } = form.elements;
+    const quiet = on ? { starts: starts.value, ends: ends.value, time_zone: time_zone.value } : null;
+    try {
+      await this.post(this.root.dataset.api, { quiet });
+      form.querySelector("[data-action=quiet-off]").hidden = !on;
+      this.status.textContent = on ? this.root.dataset.saved : form.dataset.off;
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
   }
 
   // A Slack or Teams webhook: the server keeps its address, the page shows its host.
