@@ -52,6 +52,8 @@ if env.bool("DJANGO_SSE_TEST_PUSH", default=False):
 
     globals().update(PUSH_SETTINGS)
 DJANGO_SSE_SITE_URL = "https://example.test"
+# What the bell counts (tests/browser/test_inbox.py starts a server counting unseen).
+DJANGO_SSE_NOTIFICATION_BADGE = env.str("DJANGO_SSE_NOTIFICATION_BADGE", default="unread")
 if env.bool("DJANGO_SSE_TEST_CHAT", default=False):  # the local Slack and Teams
     DJANGO_SSE_CHAT_SERVICES = ["http://127.0.0.1:*"]
 

@@ -54,6 +54,8 @@ BAD = {
     "DJANGO_SSE_PUSH_SERVICES": ["https://push.example.com/path"],
     "DJANGO_SSE_PUSH_SENDER": "cron",
     "DJANGO_SSE_PUSH_TTL": 0,
+    "DJANGO_SSE_CHAT_SERVICES": ["hooks.slack.com"],
+    "DJANGO_SSE_NOTIFICATION_BADGE": "unopened",
     "DJANGO_SSE_SAMPLERS_IN_SERVER": "yes",
 }
 

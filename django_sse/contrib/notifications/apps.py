@@ -22,6 +22,7 @@ class NotificationsConfig(hooks.FeatureConfig):
         )
         from django_sse.contrib.notifications.announcements import LOOK_EVERY, publish_due
         from django_sse.contrib.notifications.chat import sending as chat_sending
+        from django_sse.contrib.notifications.delivery import SNOOZE_LOOK_EVERY, wake_snoozed
         from django_sse.contrib.notifications.push import online as push_online
         from django_sse.contrib.notifications.push import sending as push_sending
         from django_sse.contrib.notifications.push import subscriptions as push_subscriptions
@@ -33,6 +34,14 @@ class NotificationsConfig(hooks.FeatureConfig):
             LOOK_EVERY,
             event="sse.announcements.failed",
             message="could not publish announcements",
+        )
+        # Snoozed notifications come back at their time.
+        hooks.register_periodic_query(
+            "snoozed",
+            wake_snoozed,
+            SNOOZE_LOOK_EVERY,
+            event="sse.notifications.snooze_failed",
+            message="could not bring back snoozed notifications",
         )
         # Web push: which users have a page open ("offline" policy), and
         # messages left behind by a process that stopped before sending.

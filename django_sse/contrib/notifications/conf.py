@@ -146,6 +146,15 @@ conf = register_settings(
             "seconds a push service keeps a message for a browser that is offline",
         ),
         Setting(
+            "DJANGO_SSE_NOTIFICATION_BADGE",
+            "unread",
+            "str",
+            one_of("unread", "unseen"),
+            "sse_notifications.E010",
+            "what the bell counts: 'unread', or 'unseen' (unread and not yet shown in an "
+            "opened panel, as Knock's and Novu's feeds count)",
+        ),
+        Setting(
             "DJANGO_SSE_CHAT_SERVICES",
             CHAT_SERVICES,
             "list of str",

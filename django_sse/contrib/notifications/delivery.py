@@ -261,3 +261,26 @@ def _save_collapsed(items: list[Notification]) -> None:
     done = {item.pk for group in shared for item in group}
     rest = [item for item in items if item.pk not in done]
     Notification.objects.bulk_update(rest, list(COLLAPSED_FIELDS), batch_size=1000)
+
+
+SNOOZE_LOOK_EVERY = 5.0  # seconds between two looks for snoozed notifications due back
+
+
+def wake_snoozed() -> int:
+    """Bring back the snoozed notifications whose time has come, as new:
+    their pages get them again (every server process looks; each row is
+    taken by one). Returns how many came back."""
+    now = timezone.now()
+    with atomic():
+        due = list(
+            Notification.objects.filter(snoozed_until__lte=now, deleted=False)
+            .select_for_update(skip_locked=True)
+            .order_by("snoozed_until")[:500]
+        )
+        if not due:
+            return 0
+        Notification.objects.filter(pk__in=[n.pk for n in due]).update(snoozed_until=None)
+        for item in due:
+            item.snoozed_until = None
+        publish_changes((n.recipient_id, "notification", n.as_event()) for n in due)
+    return len(due)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", views.listing, name="notifications-list"),
     path("api/count/", views.count, name="notifications-count"),
     path("api/read-all/", views.read_all, name="notifications-read-all"),
+    path("api/seen/", views.seen, name="notifications-seen"),
     path("api/<int:pk>/mute/", preference_views.mute_view, name="notifications-mute"),
     path("api/<int:pk>/<str:action>/", views.change, name="notifications-change"),
     path("preferences/", preference_views.preferences_view, name="notification-preferences"),

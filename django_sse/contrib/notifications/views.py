@@ -9,6 +9,7 @@ the requesting user's own: another user's id is a 404.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -17,12 +18,14 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from django_sse.asgi import stream_view
 from django_sse.contrib.notifications import emails
 from django_sse.contrib.notifications.announcements import visible_to
+from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.models import (
     AnnouncementDismissal,
     Notification,
@@ -93,10 +96,14 @@ def history_query(request: HttpRequest) -> dict[str, Any]:
     unread = request.GET.get("unread", "0")
     if unread not in ("0", "1"):
         raise BadQuery("unread must be 0 or 1")
+    archived = request.GET.get("archived", "0")
+    if archived not in ("0", "1"):
+        raise BadQuery("archived must be 0 or 1")
     before = request.GET.get("before")
     return {
         "before": _positive_int(request, "before", 0, 2**63 - 1) if before is not None else None,
         "unread": unread == "1",
+        "archived": archived == "1",
         "level": level,
         "type": kind,
     }
@@ -127,6 +134,7 @@ def listing(request: HttpRequest) -> HttpResponseBase:
             "next": cursor,
             "has_next": cursor is not None,
             "unread_count": _mine(request).unread_count(),
+            **_badge(request),
         }
     )
 
@@ -135,7 +143,14 @@ def listing(request: HttpRequest) -> HttpResponseBase:
 @require_methods("GET")
 @json_login_required
 def count(request: HttpRequest) -> HttpResponseBase:
-    return JsonResponse({"unread_count": _mine(request).unread_count()})
+    return JsonResponse({"unread_count": _mine(request).unread_count(), **_badge(request)})
+
+
+def _badge(request: HttpRequest) -> dict[str, int]:
+    """The bell's number when it counts unseen ones (DJANGO_SSE_NOTIFICATION_BADGE)."""
+    if conf.DJANGO_SSE_NOTIFICATION_BADGE != "unseen":
+        return {}
+    return {"badge": _mine(request).badge_count()}
 
 
 @never_cache
@@ -143,18 +158,49 @@ def count(request: HttpRequest) -> HttpResponseBase:
 @csrf_protect_json
 @json_login_required
 def change(request: HttpRequest, pk: int, action: str) -> HttpResponseBase:
-    if action not in ("read", "unread", "dismiss"):
-        return json_error(404, f"Unknown action {action!r}: use read, unread or dismiss.")
-    qs = _mine(request).active().filter(pk=pk)
+    """``read``, ``unread``, ``dismiss``, ``archive``, ``unarchive``, or
+    ``snooze`` (body ``{"hours": 1}``, the default; at most a year)."""
+    if action not in ACTIONS:
+        return json_error(404, f"Unknown action {action!r}: use {', '.join(ACTIONS)}.")
+    mine = _mine(request).filter(pk=pk)
+    qs = mine.archived() if action == "unarchive" else mine.active()
     if not qs.exists():
         return json_error(404, "No such notification.")
-    if action == "read":
-        qs.mark_all_read()
-    elif action == "unread":
-        qs.mark_unread()
+    if action == "snooze":
+        try:
+            hours = json_object(request).get("hours", 1) if request.body else 1
+            if (
+                isinstance(hours, bool)
+                or not isinstance(hours, int | float)
+                or not 0 < hours <= 8760
+            ):
+                raise BadQuery("hours must be a number of hours, more than 0, at most 8760.")
+        except ValueError as exc:
+            return json_error(400, str(exc))
+        qs.snooze(timezone.now() + timedelta(hours=hours))
     else:
-        qs.dismiss()
+        getattr(qs, ACTIONS[action])()
     return JsonResponse({"ok": True, "unread_count": _mine(request).unread_count()})
+
+
+ACTIONS = {
+    "read": "mark_all_read",
+    "unread": "mark_unread",
+    "dismiss": "dismiss",
+    "archive": "archive",
+    "unarchive": "unarchive",
+    "snooze": "snooze",
+}
+
+
+@never_cache
+@require_methods("POST")
+@csrf_protect_json
+@json_login_required
+def seen(request: HttpRequest) -> HttpResponseBase:
+    """The panel was opened: every unseen notification is seen."""
+    changed = _mine(request).mark_seen()
+    return JsonResponse({"ok": True, "changed": changed})
 
 
 @never_cache

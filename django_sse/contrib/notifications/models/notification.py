@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from django_sse.contrib.notifications.conf import conf
 from django_sse.contrib.notifications.signals import notification_read
 from django_sse.eventlog import publish_many
 from django_sse.topics import user_topic
@@ -38,10 +39,11 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
         unread: bool = False,
         level: str | None = None,
         type: str | None = None,
+        archived: bool = False,
     ) -> NotificationQuerySet:
         """Newest first, from just before the cursor ``before`` (an id):
         paging by cursor, so page 50,000 costs what page 1 costs."""
-        qs = self.unread() if unread else self.active()
+        qs = self.archived() if archived else self.unread() if unread else self.active()
         if level:
             qs = qs.filter(level=level)
         if type:
@@ -51,10 +53,24 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
         return qs.order_by("-id")
 
     def active(self) -> NotificationQuerySet:
-        return self.filter(deleted=False)
+        """In the inbox: not dismissed, archived or snoozed."""
+        return self.filter(deleted=False, archived_at__isnull=True, snoozed_until__isnull=True)
 
     def unread(self) -> NotificationQuerySet:
-        return self.filter(deleted=False, read_at__isnull=True)
+        return self.active().filter(read_at__isnull=True)
+
+    def unseen(self) -> NotificationQuerySet:
+        """Unread, and not yet shown in an opened panel (``mark_seen``)."""
+        return self.unread().filter(seen_at__isnull=True)
+
+    def archived(self) -> NotificationQuerySet:
+        return self.filter(deleted=False, archived_at__isnull=False)
+
+    def badge_count(self) -> int:
+        """The number the bell shows: unread, or unseen
+        (``DJANGO_SSE_NOTIFICATION_BADGE``), capped as ``unread_count``."""
+        qs = self.unseen() if conf.DJANGO_SSE_NOTIFICATION_BADGE == "unseen" else self.unread()
+        return qs.values("pk")[:UNREAD_CAP].count()
 
     def unread_count(self) -> int:
         """How many are unread, counted up to ``UNREAD_CAP``: the bell shows
@@ -63,7 +79,24 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
         return self.unread().values("pk")[:UNREAD_CAP].count()
 
     def read(self) -> NotificationQuerySet:
-        return self.filter(deleted=False, read_at__isnull=False)
+        return self.active().filter(read_at__isnull=False)
+
+    def mark_seen(self) -> int:
+        """The panel was opened: the unseen ones are seen (still unread)."""
+        return self.unseen()._change("seen", seen_at=timezone.now())
+
+    def archive(self) -> int:
+        """Out of the inbox, kept (``archived()``; ``unarchive`` brings it back)."""
+        return self.filter(deleted=False, archived_at__isnull=True)._change(
+            "archived", archived_at=timezone.now(), snoozed_until=None
+        )
+
+    def unarchive(self) -> int:
+        return self.archived()._change("unarchived", archived_at=None)
+
+    def snooze(self, until: Any) -> int:
+        """Out of the inbox until ``until``, then back as new (``wake_snoozed``)."""
+        return self.active()._change("snoozed", snoozed_until=until, seen_at=None)
 
     def mark_all_read(self) -> int:
         """Mark the unread ones read; open pages of their recipients follow."""
@@ -124,6 +157,11 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
+    # The inbox states beside read: shown in an opened panel, archived,
+    # snoozed until a time (then back as new).
+    seen_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True, db_index=True)
     # notify(user, "<type key>", context=...): the registered type.
     type = models.CharField(max_length=50, blank=True)
     # notify(..., collapse=...): the key, and how many it stands for.
@@ -190,18 +228,21 @@ class Notification(models.Model):
             "data": self.data,
             "created_at": self.created_at,
             "read": self.read_at is not None,
+            "seen": self.seen_at is not None or self.read_at is not None,
             "count": self.count,
             "type": self.type,
         }
 
 
-def unread_counts(user_ids: Iterable[Any]) -> dict[Any, int]:
+def unread_counts(user_ids: Iterable[Any], which: str = "unread") -> dict[Any, int]:
+    """Each user's unread (or ``"unseen"``) count, capped at ``UNREAD_CAP``."""
     ids = list(user_ids)
     if len(ids) == 1:  # the common case (one recipient): the capped count
-        return {ids[0]: Notification.objects.filter(recipient_id=ids[0]).unread_count()}
+        mine = getattr(Notification.objects.filter(recipient_id=ids[0]), which)()
+        return {ids[0]: mine.values("pk")[:UNREAD_CAP].count()}
     counts = dict.fromkeys(ids, 0)
     rows = (
-        Notification.objects.unread()
+        getattr(Notification.objects, which)()
         .filter(recipient_id__in=ids)
         .values("recipient_id")
         .annotate(n=models.Count("id"))
@@ -211,11 +252,23 @@ def unread_counts(user_ids: Iterable[Any]) -> dict[Any, int]:
     return counts
 
 
+def badge_of(badges: dict[Any, int], user_id: Any) -> dict[str, int]:
+    """``{"badge": n}`` when the bell counts unseen ones, else nothing."""
+    return {"badge": badges[user_id]} if user_id in badges else {}
+
+
 def publish_changes(items: Iterable[tuple[Any, str, dict[str, Any]]]) -> None:
     """Publish ``(user_id, event, data)`` triples, then each user's count."""
     items = list(items)
     users = {user_id for user_id, _, _ in items}
     counts = unread_counts(users)
+    # The bell's number, if it is not the unread count: the unseen count
+    # (DJANGO_SSE_NOTIFICATION_BADGE = "unseen").
+    unseen = conf.DJANGO_SSE_NOTIFICATION_BADGE == "unseen"
+    badges = unread_counts(users, "unseen") if unseen else {}
     events = [(user_topic(uid), data, event) for uid, event, data in items]
-    events += [(user_topic(uid), {"unread_count": n}, "unread-count") for uid, n in counts.items()]
+    events += [
+        (user_topic(uid), {"unread_count": n, **badge_of(badges, uid)}, "unread-count")
+        for uid, n in counts.items()
+    ]
     publish_many(events)

@@ -49,6 +49,7 @@ def notifications_html(
             "api_url": reverse("django_sse:notifications-list"),
             "csrf_token": get_token(request),
             "unread_count": mine.unread_count(),
+            "badge_count": mine.badge_count(),
             "items": items,
             "panel_id": f"sse-bell-panel-{next(_panels)}",
             "labels": json.dumps(
@@ -56,6 +57,8 @@ def notifications_html(
                     "markRead": gettext("Mark read"),
                     "markUnread": gettext("Mark unread"),
                     "dismiss": gettext("Dismiss"),
+                    "archive": gettext("Archive"),
+                    "snooze": gettext("Snooze 1 h"),
                     "unread": gettext("Notifications, {count} unread"),
                     **{level: str(label) for level, label in Notification.Level.choices},
                 }

@@ -21,6 +21,8 @@ let LABELS = {
   markRead: "Mark read",
   markUnread: "Mark unread",
   dismiss: "Dismiss",
+  archive: "Archive",
+  snooze: "Snooze 1 h",
   unread: "Notifications, {count} unread",
 };
 const FOCUSABLE = "a[href], button:not([disabled]):not([hidden]), [tabindex]:not([tabindex='-1'])";
@@ -57,7 +59,9 @@ class Bell {
     this.list.addEventListener("click", (e) => this.onListClick(e));
     sse.subscribe(this.topic, "notification", (item) => this.added(item));
     sse.subscribe(this.topic, "notification-updated", (change) => this.updated(change));
-    sse.subscribe(this.topic, "unread-count", ({ unread_count }) => this.setCount(unread_count));
+    sse.subscribe(this.topic, "unread-count", ({ unread_count, badge }) =>
+      this.setCount(unread_count, badge),
+    );
     sse.subscribe(this.topic, "reset", () => this.reload());
     sse.addEventListener("status", (e) => (root.dataset.status = e.detail.status));
     root.dataset.status = sse.status;
@@ -72,6 +76,8 @@ class Bell {
       const room = this.root.getBoundingClientRect().right;
       this.panel.classList.toggle("sse-bell__panel--left", room < this.panel.offsetWidth);
       this.focusables()[0]?.focus();
+      // Seen now (still unread): an "unseen" badge drops to 0 in every tab.
+      if (Number(this.badge.dataset.count) > 0) this.post("seen/");
     } else if (returnFocus) {
       this.button.focus();
     }
@@ -101,12 +107,14 @@ class Bell {
     }
   }
 
-  setCount(count) {
-    this.badge.textContent = count > 99 ? "99+" : String(count);
-    this.badge.dataset.count = String(count);
-    this.badge.hidden = count === 0;
+  // The badge shows `badge` (unread, or unseen: DJANGO_SSE_NOTIFICATION_BADGE);
+  // the button's label says how many are unread.
+  setCount(count, badge = count) {
+    this.badge.textContent = badge > 99 ? "99+" : String(badge);
+    this.badge.dataset.count = String(badge);
+    this.badge.hidden = badge === 0;
     this.button.setAttribute("aria-label", LABELS.unread.replace("{count}", count));
-    this.attention.count(count);
+    this.attention.count(badge);
   }
 
   render(item) {
@@ -133,6 +141,8 @@ class Bell {
     actions.className = "sse-bell__actions";
     for (const [action, label] of [
       ["toggle-read", item.read ? LABELS.markUnread : LABELS.markRead],
+      ["archive", LABELS.archive],
+      ["snooze", LABELS.snooze],
       ["dismiss", LABELS.dismiss],
     ]) {
       const button = document.createElement("button");
@@ -157,7 +167,8 @@ class Bell {
     for (const id of ids) {
       const li = this.list.querySelector(`[data-id="${CSS.escape(String(id))}"]`);
       if (!li) continue;
-      if (state === "dismissed") li.remove();
+      if (["dismissed", "archived", "snoozed"].includes(state)) li.remove();
+      else if (state === "seen") continue;
       else if (state === "changed") {
         const item = items.find((i) => i.id === id);
         if (item) li.replaceWith(this.render(item));
@@ -184,8 +195,8 @@ class Bell {
     const id = li.dataset.id;
     if (target.dataset.action === "open") {
       if (li.dataset.read !== "true") this.post(`${id}/read/`, true);
-    } else if (target.dataset.action === "dismiss") {
-      this.post(`${id}/dismiss/`);
+    } else if (["dismiss", "archive", "snooze"].includes(target.dataset.action)) {
+      this.post(`${id}/${target.dataset.action}/`);
     } else {
       this.post(`${id}/${li.dataset.read === "true" ? "unread" : "read"}/`);
     }
@@ -205,9 +216,9 @@ class Bell {
   async reload() {
     const response = await fetch(this.api, { credentials: "same-origin" });
     if (!response.ok) return;
-    const { items, unread_count } = await response.json();
+    const { items, unread_count, badge } = await response.json();
     this.list.replaceChildren(...items.map((item) => this.render(item)));
-    this.setCount(unread_count);
+    this.setCount(unread_count, badge);
   }
 }
 
