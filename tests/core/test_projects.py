@@ -38,6 +38,7 @@ APP_TABLES = {
         "sse_notifications_chatwebhook",
         "sse_notifications_chatmessage",
         "sse_notifications_quiethours",
+        "sse_notifications_watch",
     },
     "progress": {"sse_progress_taskprogress"},
     "dashboards": {"sse_dashboards_samplerlease"},

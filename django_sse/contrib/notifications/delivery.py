@@ -89,7 +89,7 @@ def notify(
     notifications created or updated.
     """
     kind = get_type(title)
-    ids = preferences.recipients(_recipient_ids(recipient), kind, "inapp", target)
+    ids = preferences.recipients(_recipient_ids(recipient), kind, "inapp", target, actor)
     texts: list[tuple[list[Any], str, str]]  # (recipients, title, body) per language
     if kind is None:
         if context is not None:

@@ -3,18 +3,21 @@ they muted, and their quiet hours (JSON, CSRF)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
 
 from django_sse.contrib.notifications import preferences, quiet
-from django_sse.contrib.notifications.models import Mute, QuietHours
+from django_sse.contrib.notifications.models import Mute, Notification, QuietHours
 from django_sse.contrib.notifications.views import (
     BadQuery,
     _mine,
     _user_pk,
     json_login_required,
     json_object,
+    options,
 )
 from django_sse.http import csrf_protect_json, json_error, require_methods
 
@@ -76,20 +79,57 @@ def _quiet_hours(request: HttpRequest) -> dict[str, str] | None:
 @csrf_protect_json
 @json_login_required
 def mute_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """Mute the target of one of the user's notifications: ``{"hours": 24}``."""
+    """Mute what one of the user's notifications is about: ``{"hours": 24,
+    "what": "target"}`` (the default), or its ``"actor"``."""
     notification = _mine(request).filter(pk=pk).first()
     if notification is None:
         return json_error(404, "No such notification.")
-    if notification.target_content_type_id is None or notification.target is None:
-        return json_error(400, "This notification is about no object that could be muted.")
     try:
-        hours = json_object(request).get("hours", 24)
+        body = json_object(request)
+        what = body.get("what", "target")
+        if what not in ("target", "actor"):
+            raise BadQuery('what is "target" or "actor".')
+        obj = _about(notification, what)
+        hours = body.get("hours", 24)
         if isinstance(hours, bool) or not isinstance(hours, int | float):
             raise BadQuery("hours must be a number.")
-        item = preferences.mute(request.user, notification.target, float(hours))
+        item = preferences.mute(request.user, obj, float(hours))
     except ValueError as exc:
         return json_error(400, str(exc))
     return JsonResponse({"ok": True, "id": item.pk, "until": item.until})
+
+
+def _about(notification: Notification, what: str) -> Any:
+    """The notification's target or actor (``BadQuery`` if it has none)."""
+    column = f"{what}_content_type_id"
+    obj = getattr(notification, what) if getattr(notification, column) is not None else None
+    if obj is None:
+        raise BadQuery(f"This notification has no {what} that could be muted or watched.")
+    return obj
+
+
+@never_cache
+@require_methods("POST")
+@csrf_protect_json
+@json_login_required
+def watch_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Watch (POST) the target of one of the user's notifications ("this
+    thread"); ``{"watch": false}`` stops."""
+    notification = _mine(request).filter(pk=pk).first()
+    if notification is None:
+        return json_error(404, "No such notification.")
+    try:
+        obj = _about(notification, "target")
+        on = options(request).get("watch", True)
+        if not isinstance(on, bool):
+            raise BadQuery("watch must be true or false.")
+    except ValueError as exc:
+        return json_error(400, str(exc))
+    if on:
+        preferences.watch(request.user, obj)
+    else:
+        preferences.unwatch(request.user, obj)
+    return JsonResponse({"ok": True, "watching": on})
 
 
 @never_cache

@@ -1,19 +1,22 @@
 """Who gets a notification on which channel: per user x type x channel,
 the type's defaults unless the user chose otherwise, never for a required
 type's default channels switched off, and nothing about an object the user
-has muted. Every check is one query for all recipients, however many."""
+has muted (its target or its actor). Every check is one query for all
+recipients, however many. Users may also watch an object (``watch``):
+``watchers(obj)`` are the recipients a project notifies about it."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
 from django_sse.contrib.notifications.conf import conf
-from django_sse.contrib.notifications.models import Mute, NotificationPreference
+from django_sse.contrib.notifications.models import Mute, NotificationPreference, Watch
 from django_sse.contrib.notifications.types import CHANNELS, NotificationType, all_types, get_type
 
 MAX_MUTE = timedelta(days=365)
@@ -37,10 +40,15 @@ def is_on(kind: NotificationType, channel: str, choice: bool | None) -> bool:
 
 
 def recipients(
-    ids: list[Any], kind: NotificationType | None, channel: str, target: models.Model | None
+    ids: list[Any],
+    kind: NotificationType | None,
+    channel: str,
+    target: models.Model | None,
+    actor: models.Model | None = None,
 ) -> list[Any]:
     """The ``ids`` who get it on ``channel``: by their choices for the type
-    (free-form notifications have none), minus those muting the target."""
+    (free-form notifications have none), minus those muting its target or
+    its actor."""
     chosen: dict[Any, bool] = {}
     if kind is not None and not (kind.required and channel in kind.channels):
         chosen = dict(
@@ -49,13 +57,11 @@ def recipients(
             ).values_list("user_id", "enabled")
         )
     muted: set[Any] = set()
-    if target is not None and not (kind is not None and kind.required):
+    about = [obj for obj in (target, actor) if obj is not None]
+    if about and not (kind is not None and kind.required):
         muted = set(
             Mute.objects.filter(
-                user_id__in=ids,
-                target_content_type=ContentType.objects.get_for_model(target),
-                target_object_id=str(target.pk),
-                until__gt=timezone.now(),
+                models.Q(user_id__in=ids, until__gt=timezone.now()) & _any_of(about)
             ).values_list("user_id", flat=True)
         )
     return [
@@ -63,6 +69,37 @@ def recipients(
         for uid in ids
         if uid not in muted and (kind is None or is_on(kind, channel, chosen.get(uid)))
     ]
+
+
+def _any_of(objects: list[models.Model]) -> models.Q:
+    """A mute (or watch) of any of ``objects``."""
+    found = models.Q()
+    for obj in objects:
+        found |= models.Q(
+            target_content_type=ContentType.objects.get_for_model(obj),
+            target_object_id=str(obj.pk),
+        )
+    return found
+
+
+def watch(user: Any, obj: models.Model) -> Watch:
+    """``user`` follows ``obj`` ("this thread"): ``watchers(obj)`` has them."""
+    item, _ = Watch.objects.get_or_create(
+        user=user,
+        target_content_type=ContentType.objects.get_for_model(obj),
+        target_object_id=str(obj.pk),
+    )
+    return item
+
+
+def unwatch(user: Any, obj: models.Model) -> int:
+    return Watch.objects.filter(user_id=user.pk).filter(_any_of([obj])).delete()[0]
+
+
+def watchers(obj: models.Model) -> models.QuerySet[Any]:
+    """The users who watch ``obj``, for ``notify(watchers(post), ...)``."""
+    watching = Watch.objects.filter(_any_of([obj])).values("user_id")
+    return get_user_model().objects.filter(pk__in=watching)
 
 
 def table(user: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/read-all/", views.read_all, name="notifications-read-all"),
     path("api/seen/", views.seen, name="notifications-seen"),
     path("api/<int:pk>/mute/", preference_views.mute_view, name="notifications-mute"),
+    path("api/<int:pk>/watch/", preference_views.watch_view, name="notifications-watch"),
     path("api/<int:pk>/<str:action>/", views.change, name="notifications-change"),
     path("preferences/", preference_views.preferences_view, name="notification-preferences"),
     path("mutes/<int:pk>/delete/", preference_views.unmute_view, name="notifications-unmute"),

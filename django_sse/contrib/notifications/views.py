@@ -168,7 +168,7 @@ def change(request: HttpRequest, pk: int, action: str) -> HttpResponseBase:
         return json_error(404, "No such notification.")
     if action == "snooze":
         try:
-            hours = json_object(request).get("hours", 1) if request.body else 1
+            hours = options(request).get("hours", 1)
             if (
                 isinstance(hours, bool)
                 or not isinstance(hours, int | float)
@@ -227,6 +227,11 @@ def dismiss_announcement(request: HttpRequest, pk: int) -> HttpResponseBase:
         AnnouncementDismissal.objects.get_or_create(announcement=announcement, user=request.user)
         publish(user_topic(request.user), {"id": pk}, event="announcement-dismissed")
     return JsonResponse({"ok": True})
+
+
+def options(request: HttpRequest) -> dict[str, Any]:
+    """A JSON object body, if the request sends JSON; else no options."""
+    return json_object(request) if request.content_type == "application/json" else {}
 
 
 def json_object(request: HttpRequest) -> dict[str, Any]:

@@ -83,3 +83,30 @@ def test_the_badge_counts_unseen_when_the_setting_says(settings):
     assert client.get("/sse/notifications/api/count/").json() == {"unread_count": 2, "badge": 0}
     notify(ann, "three")
     assert last(ann, "unread-count") == {"unread_count": 3, "badge": 1}
+
+
+def test_a_user_watches_a_thread_and_mutes_a_person():
+    from django.contrib.auth.models import Group
+
+    from django_sse.contrib.notifications.preferences import watchers
+
+    ann, bob, eve = (User.objects.create_user(n) for n in ("ann", "bob", "eve"))
+    thread = Group.objects.create(name="thread-7")  # any model: a thread, a post...
+    [first] = notify(ann, "Welcome to the thread", target=thread, actor=bob)
+    client = signed_in(ann)
+    api = "/sse/notifications/api/"
+    assert client.post(f"{api}{first.pk}/watch/").json() == {"ok": True, "watching": True}
+    assert list(watchers(thread)) == [ann]
+    # The project notifies the thread's watchers; ann mutes eve (the actor), not the thread.
+    [from_eve] = notify(watchers(thread), "eve replied", target=thread, actor=eve)
+    muted = client.post(f"{api}{from_eve.pk}/mute/", {"what": "actor"}, "application/json")
+    assert muted.status_code == 200
+    assert notify(watchers(thread), "eve again", target=thread, actor=eve) == []
+    assert len(notify(watchers(thread), "bob replied", target=thread, actor=bob)) == 1
+    refused = client.post(f"{api}{from_eve.pk}/mute/", {"what": "mood"}, "application/json")
+    assert refused.status_code == 400
+    [bare] = notify(ann, "No thread")
+    assert client.post(f"{api}{bare.pk}/watch/").status_code == 400  # about nothing
+    assert signed_in(bob).post(f"{api}{first.pk}/watch/").status_code == 404  # not his
+    stop = client.post(f"{api}{first.pk}/watch/", {"watch": False}, "application/json")
+    assert stop.json()["watching"] is False and list(watchers(thread)) == []

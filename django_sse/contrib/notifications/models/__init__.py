@@ -20,6 +20,7 @@ from django_sse.contrib.notifications.models.preference import (
     Mute,
     NotificationPreference,
     QuietHours,
+    Watch,
 )
 from django_sse.contrib.notifications.models.push import PushMessage, PushSubscription, UsersOnline
 
@@ -38,6 +39,7 @@ __all__ = [
     "PushSubscription",
     "QuietHours",
     "UsersOnline",
+    "Watch",
     "publish_changes",
     "unread_counts",
     "validate_link",

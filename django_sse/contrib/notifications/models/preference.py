@@ -1,4 +1,5 @@
-"""What each user chose: per type and channel, and the objects they muted."""
+"""What each user chose: per type and channel, the objects they muted or
+watch, their email frequency and quiet hours."""
 
 from __future__ import annotations
 
@@ -57,6 +58,26 @@ class Mute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} mutes {self.target_content_type.model} {self.target_object_id}"
+
+
+class Watch(models.Model):
+    """A user follows one object ("this thread"): ``preferences.watchers``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    target_content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("target_content_type", "target_object_id")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target_content_type", "target_object_id", "user"], name="sse_one_watch"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.target_content_type.model} {self.target_object_id}"
 
 
 class EmailSettings(models.Model):
