@@ -43,6 +43,14 @@ def claim(model: type[models.Model], related: tuple[str, ...]) -> list[Any]:
     return list(model._default_manager.filter(claim=token).select_related(*related))
 
 
+def drain(send_due: Callable[[], int]) -> int:
+    """Call ``send_due()`` (one batch) until nothing is due; how many were taken."""
+    total = 0
+    while taken := send_due():
+        total += taken
+    return total
+
+
 def retry_later(message: Any, detail: str) -> bool:
     """Put a message back for later, with backoff; False (and nothing
     changed) when its attempts are spent."""

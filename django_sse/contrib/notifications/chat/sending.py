@@ -217,10 +217,7 @@ def send_due() -> int:
 
 def send_all() -> int:
     """Post every message due now; how many were taken."""
-    total = 0
-    while taken := send_due():
-        total += taken
-    return total
+    return outbox.drain(send_due)
 
 
 def wake_if_overdue() -> None:

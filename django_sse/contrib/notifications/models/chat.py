@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from django_sse.contrib.notifications.models.push import OutboxMessage
+
 
 class ChatWebhook(models.Model):
     """Where a user's notifications go in Slack or Teams (``user``), or a
@@ -51,20 +53,10 @@ class ChatWebhook(models.Model):
         return urlsplit(self.url).hostname or ""
 
 
-class ChatMessage(models.Model):
-    """A notification still to be posted to one webhook (the outbox, as
-    ``PushMessage``): written in ``notify()``'s transaction, claimed by a
-    sender, retried with backoff, deleted once the service took it."""
+class ChatMessage(OutboxMessage):
+    """A notification still to be posted to one webhook."""
 
     webhook = models.ForeignKey(ChatWebhook, on_delete=models.CASCADE, related_name="+")
-    notification = models.ForeignKey(
-        "sse_notifications.Notification", on_delete=models.CASCADE, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claim = models.CharField(max_length=32, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name = "chat message"

@@ -43,15 +43,14 @@ class PushSubscription(models.Model):
         return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
 
 
-class PushMessage(models.Model):
-    """A notification still to be pushed to one subscription (the outbox).
+class OutboxMessage(models.Model):
+    """A notification still to be sent somewhere (the outbox: ``outbox``).
 
     Written in ``notify()``'s transaction, so nothing is lost if the
-    process stops before sending; deleted once the push service took it.
-    A sender claims a row by moving ``next_attempt_at`` ahead with its
-    ``claim`` token, so two senders never post the same message at once."""
+    process stops before sending; deleted once the service took it. A
+    sender claims a row by moving ``next_attempt_at`` ahead with its
+    ``claim`` token, so two senders never send the same message at once."""
 
-    subscription = models.ForeignKey(PushSubscription, on_delete=models.CASCADE, related_name="+")
     notification = models.ForeignKey(
         "sse_notifications.Notification", on_delete=models.CASCADE, related_name="+"
     )
@@ -60,6 +59,15 @@ class PushMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claim = models.CharField(max_length=32, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class PushMessage(OutboxMessage):
+    """A notification still to be pushed to one subscription."""
+
+    subscription = models.ForeignKey(PushSubscription, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         verbose_name = "push message"

@@ -190,10 +190,7 @@ def send_due() -> int:
 
 def send_all() -> int:
     """Send every message due now; returns how many were taken."""
-    total = 0
-    while taken := send_due():
-        total += taken
-    return total
+    return outbox.drain(send_due)
 
 
 def wake_if_overdue() -> None:
