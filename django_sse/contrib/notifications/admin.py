@@ -239,6 +239,8 @@ class PushMessageAdmin(admin.ModelAdmin):
 class ChatWebhookForm(forms.ModelForm):
     """A team's webhook (a group's), or a user's; on a service the site posts to."""
 
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
     class Meta:
         model = ChatWebhook
         fields = ["group", "user", "service", "url"]

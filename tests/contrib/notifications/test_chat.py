@@ -148,3 +148,17 @@ def test_the_sender_thread_posts_after_commit_outside_the_caller(chat_service):
         time.sleep(0.05)
     [(_, body)] = chat_service.received
     assert body["text"] == item.title == Notification.objects.get().title
+
+
+def test_staff_give_a_team_a_webhook_in_the_admin(admin_client, chat_service):
+    team = Group.objects.create(name="ops")
+    add = "/admin/sse_notifications/chatwebhook/add/"
+    assert admin_client.get(add).status_code == 200
+    both = {"group": team.pk, "user": User.objects.create_user("x").pk, "service": "slack"}
+    refused = admin_client.post(add, {**both, "url": chat_service.slack_hook()})
+    assert "Choose a group" in refused.content.decode()
+    elsewhere = {"group": team.pk, "service": "slack", "url": "https://evil.example/x"}
+    assert "DJANGO_SSE_CHAT_SERVICES" in admin_client.post(add, elsewhere).content.decode()
+    made = admin_client.post(add, {**elsewhere, "url": chat_service.teams_hook("ops")})
+    assert made.status_code == 302
+    assert ChatWebhook.objects.get().group == team
