@@ -29,6 +29,7 @@ path as every stream: limits, revocation, timeouts and heartbeats apply.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -143,14 +144,17 @@ def register_presence(
     if not pattern or pattern.startswith("presence:"):
         raise ValueError(f"register_presence() takes a topic pattern, not {pattern!r}")
     _presence[pattern] = describe or describe_user
+    has_presence.cache_clear()
 
 
 def presence_patterns() -> tuple[str, ...]:
     return tuple(_presence)
 
 
+@functools.lru_cache(maxsize=4096)
 def has_presence(topic: str) -> bool:
-    """Whether ``topic`` matches a pattern of ``register_presence``."""
+    """Whether ``topic`` matches a pattern of ``register_presence`` (asked
+    for every open topic once a second: remembered per topic)."""
     return not topic.startswith("presence:") and any(
         fnmatch.fnmatchcase(topic, pattern) for pattern in _presence
     )

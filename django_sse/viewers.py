@@ -5,7 +5,9 @@ A viewer of ``doc:42`` is an open stream that carries ``doc:42``. Every
 server process writes its viewers of opted-in topics (``Viewer`` rows: per
 process, topic and user; anonymous streams counted together) once a
 second when they change, and every change that alters who is there is
-published on ``presence:doc:42`` as a ``presence`` event::
+published as a ``presence`` event on the topic itself (unless its
+retention is "latest": its one kept event is its value) and on
+``presence:doc:42``::
 
     {"topic": "doc:42", "count": 3, "users": [{"id": 7, "name": "ada"}, ...],
      "joined": [...], "left": [...]}
@@ -38,10 +40,11 @@ from django.utils import timezone
 
 from django_sse import hooks
 from django_sse.conf import conf
-from django_sse.eventlog import publish
+from django_sse.eventlog import publish_many
 from django_sse.logs import log_event
 from django_sse.models import ViewedTopic, Viewer
 from django_sse.presence import PROCESS
+from django_sse.topics import retention
 
 if TYPE_CHECKING:
     from django_sse.hub import Hub
@@ -132,7 +135,10 @@ def _announce(
     state = _state(topic, after)
     state["joined"] = _describe(sorted(has - had))
     state["left"] = _describe(sorted(had - has))
-    publish(presence_topic(topic), state, event=EVENT)
+    events = [(presence_topic(topic), state, EVENT)]
+    if retention(topic) != "latest":  # a "latest" topic's one kept event is its value
+        events.append((topic, state, EVENT))
+    publish_many(events)
     return state
 
 

@@ -46,4 +46,7 @@ async def test_viewers_on_two_processes_see_each_other_come_and_go(browser, test
         await ada_tab.until(f"{COUNT} === '1 person is viewing this'", timeout=15)
         assert await ada_tab.page.evaluate(NAMES) == ["Ada Lovelace"]
         assert await ada_tab.page.evaluate(LEFT) == ["bo"]
+        # A plain subscriber of the topic gets the same events on it.
+        on_topic = "window.onTopic.flatMap((change) => change.left.map((user) => user.name))"
+        assert await ada_tab.page.evaluate(on_topic) == ["bo"]
         assert ada_tab.errors == []

@@ -51,6 +51,9 @@ def test_joins_and_leaves_are_announced_once_across_processes(monkeypatch):
     assert (third["count"], third["joined"], third["left"]) == (2, [], [])
     assert (fourth["count"], fourth["users"], names(fourth["left"])) == (0, [], ["Ada L", "bo"])
     assert fourth["topic"] == "doc:1" and viewers.viewers_of("doc:1")["count"] == 0
+    # The same events on the topic itself, for its subscribers.
+    on_topic = [json.loads(r.data) for r in recent("doc:1", 50, event="presence")]
+    assert on_topic == [first, second, third, fourth]
     assert not Viewer.objects.exists()
 
 
