@@ -60,7 +60,7 @@ async def test_a_proxy_that_holds_streams_gets_every_event_once_by_polling(
     try:
         # The proxy really holds a stream back: not a byte of its opening
         # (nor its headers) comes through.
-        async with httpx.AsyncClient(timeout=3) as client:
+        async with httpx.AsyncClient(timeout=2) as client:
             url = f"{nginx.url}/sse/stream/?topics=hostile"
             with pytest.raises(httpx.ReadTimeout):
                 async with client.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as held:
@@ -104,7 +104,7 @@ async def test_error_answers_are_retried_for_good_and_said_once(browser, test_db
         server.stop(kill=True)  # nginx answers 502 now
         await send("down", "1", event="item")
         await tab.until(f"{STATUS} === 'reconnecting'")
-        await asyncio.sleep(4)  # a few answers of 502, each retried later
+        await asyncio.sleep(2.5)  # answers of 502, each retried later
         server.start()  # same port
         await send("down", "2", event="item")
         await tab.until(f"{ITEMS}.length >= 3", timeout=40)
