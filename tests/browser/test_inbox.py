@@ -42,3 +42,35 @@ async def test_seen_archive_and_snooze_in_the_bell(browser, test_db_url):
         assert tabs[0].errors == tabs[1].errors == []
     finally:
         server.stop()
+
+
+async def test_watch_and_mute_from_the_bell(browser, server):
+    from django.contrib.auth.models import Group
+
+    from django_sse.contrib.notifications.models import Mute, Watch
+
+    alice = await sync_to_async(User.objects.create_user)("alice")
+    bob = await sync_to_async(User.objects.create_user)("bob")
+    thread = await sync_to_async(Group.objects.create)(name="thread-1")
+    send = sync_to_async(notify)
+    [rendered] = await send(alice, "Bob replied", target=thread, actor=bob)
+    context = await signed_in(browser, server.url, alice)
+    tab = await open_tab(context, f"{server.url}/page/")
+    await tab.live()
+    [live] = await send(alice, "Bob replied again", target=thread, actor=bob)
+    await tab.until(f"{ITEMS}.includes('{live.pk}')")
+    await tab.page.click(".sse-bell__button")
+    await tab.page.click(f"[data-id='{rendered.pk}'] [data-action=watch]")  # rendered by the server
+    await tab.page.click(f"[data-id='{live.pk}'] [data-action=mute]")  # rendered by the script
+    mute = f"document.querySelector(\"[data-id='{live.pk}'] [data-action=mute]\")"
+    await tab.until(f"{mute}.disabled && {mute}.textContent === 'Muted for a day'")
+    watched = sync_to_async(lambda: list(Watch.objects.values_list("user", "target_object_id")))
+    assert await watched() == [(alice.pk, str(thread.pk))]
+    muted = sync_to_async(lambda: list(Mute.objects.values_list("user", "target_object_id")))
+    assert await muted() == [(alice.pk, str(bob.pk))]  # the actor, not the thread
+    [plain] = await send(alice, "No thread")
+    await tab.until(f"{ITEMS}.includes('{plain.pk}')")
+    selector = f"[data-id='{plain.pk}'] button"
+    buttons = f"[...document.querySelectorAll({selector!r})].map((b) => b.dataset.action)"
+    assert "watch" not in await tab.page.evaluate(buttons)
+    assert tab.errors == []

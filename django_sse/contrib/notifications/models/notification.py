@@ -229,6 +229,9 @@ class Notification(models.Model):
             "created_at": self.created_at,
             "read": self.read_at is not None,
             "seen": self.seen_at is not None or self.read_at is not None,
+            # What the bell offers: watch the target, mute the actor (or target).
+            "has_target": self.target_content_type_id is not None,
+            "has_actor": self.actor_content_type_id is not None,
             "count": self.count,
             "type": self.type,
         }

@@ -59,6 +59,10 @@ def notifications_html(
                     "dismiss": gettext("Dismiss"),
                     "archive": gettext("Archive"),
                     "snooze": gettext("Snooze 1 h"),
+                    "watch": gettext("Watch"),
+                    "watching": gettext("Watching"),
+                    "mute": gettext("Mute"),
+                    "muted": gettext("Muted for a day"),
                     "unread": gettext("Notifications, {count} unread"),
                     **{level: str(label) for level, label in Notification.Level.choices},
                 }

@@ -23,6 +23,10 @@ let LABELS = {
   dismiss: "Dismiss",
   archive: "Archive",
   snooze: "Snooze 1 h",
+  watch: "Watch",
+  watching: "Watching",
+  mute: "Mute",
+  muted: "Muted for a day",
   unread: "Notifications, {count} unread",
 };
 const FOCUSABLE = "a[href], button:not([disabled]):not([hidden]), [tabindex]:not([tabindex='-1'])";
@@ -143,11 +147,14 @@ class Bell {
       ["toggle-read", item.read ? LABELS.markUnread : LABELS.markRead],
       ["archive", LABELS.archive],
       ["snooze", LABELS.snooze],
+      ...(item.has_target ? [["watch", LABELS.watch]] : []),
+      ...(item.has_actor || item.has_target ? [["mute", LABELS.mute]] : []),
       ["dismiss", LABELS.dismiss],
     ]) {
       const button = document.createElement("button");
       button.type = "button";
       button.dataset.action = action;
+      if (action === "mute") button.dataset.what = item.has_actor ? "actor" : "target";
       button.textContent = label;
       actions.append(button);
     }
@@ -197,20 +204,34 @@ class Bell {
       if (li.dataset.read !== "true") this.post(`${id}/read/`, true);
     } else if (["dismiss", "archive", "snooze"].includes(target.dataset.action)) {
       this.post(`${id}/${target.dataset.action}/`);
+    } else if (target.dataset.action === "watch" || target.dataset.action === "mute") {
+      // Follow what it is about, or mute who (or what) it is from: the
+      // button says it is done.
+      const mute = target.dataset.action === "mute";
+      const body = mute ? { what: target.dataset.what, hours: 24 } : { watch: true };
+      this.post(`${id}/${target.dataset.action}/`, false, body).then((ok) => {
+        if (!ok) return;
+        target.textContent = mute ? LABELS.muted : LABELS.watching;
+        target.disabled = true;
+      });
     } else {
       this.post(`${id}/${li.dataset.read === "true" ? "unread" : "read"}/`);
     }
   }
 
-  async post(path, keepalive = false) {
+  async post(path, keepalive = false, body = undefined) {
+    const headers = { "X-CSRFToken": this.csrf };
+    if (body) headers["Content-Type"] = "application/json";
     const response = await fetch(this.api + path, {
       method: "POST",
-      headers: { "X-CSRFToken": this.csrf },
+      headers,
       credentials: "same-origin",
       keepalive,
+      body: body ? JSON.stringify(body) : undefined,
     });
     // The stream brings the new state to every tab, this one included.
     if (!response.ok) console.warn("django-sse: notification update failed", response.status);
+    return response.ok;
   }
 
   async reload() {
