@@ -14,10 +14,10 @@ from django_sse.contrib.notifications.models import Mute, Notification, QuietHou
 from django_sse.contrib.notifications.views import (
     BadQuery,
     _mine,
-    _user_pk,
     json_login_required,
     json_object,
     options,
+    user_pk,
 )
 from django_sse.http import csrf_protect_json, json_error, require_methods
 
@@ -64,7 +64,7 @@ def preferences_view(request: HttpRequest) -> HttpResponseBase:
 
 
 def _quiet_hours(request: HttpRequest) -> dict[str, str] | None:
-    hours = QuietHours.objects.filter(user_id=_user_pk(request)).first()
+    hours = QuietHours.objects.filter(user_id=user_pk(request)).first()
     if hours is None:
         return None
     return {
@@ -137,7 +137,7 @@ def watch_view(request: HttpRequest, pk: int) -> HttpResponseBase:
 @csrf_protect_json
 @json_login_required
 def unmute_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    deleted, _ = Mute.objects.filter(user_id=_user_pk(request), pk=pk).delete()
+    deleted, _ = Mute.objects.filter(user_id=user_pk(request), pk=pk).delete()
     if not deleted:
         return json_error(404, "No such mute.")
     return JsonResponse({"ok": True})

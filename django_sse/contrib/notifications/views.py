@@ -51,7 +51,7 @@ def json_login_required(view: Callable[..., HttpResponseBase]) -> Callable[..., 
     return wrapper
 
 
-def _user_pk(request: HttpRequest) -> Any:
+def user_pk(request: HttpRequest) -> Any:
     return request.user.pk
 
 

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 
 from django_sse.contrib.notifications.chat import sending
 from django_sse.contrib.notifications.models import ChatWebhook
-from django_sse.contrib.notifications.views import _user_pk, json_login_required, json_object
+from django_sse.contrib.notifications.views import json_login_required, json_object, user_pk
 from django_sse.http import csrf_protect_json, json_error, require_methods
 
 
@@ -31,7 +31,7 @@ def chat_webhooks(request: HttpRequest) -> HttpResponseBase:
         except ValueError as exc:
             return json_error(400, str(exc))
         return JsonResponse(_listed(webhook), status=201)
-    mine = ChatWebhook.objects.filter(user_id=_user_pk(request)).order_by("pk")
+    mine = ChatWebhook.objects.filter(user_id=user_pk(request)).order_by("pk")
     return JsonResponse({"webhooks": [_listed(w) for w in mine]})
 
 
@@ -40,7 +40,7 @@ def chat_webhooks(request: HttpRequest) -> HttpResponseBase:
 @csrf_protect_json
 @json_login_required
 def chat_webhook_delete(request: HttpRequest, pk: int) -> HttpResponseBase:
-    deleted, _ = ChatWebhook.objects.filter(user_id=_user_pk(request), pk=pk).delete()
+    deleted, _ = ChatWebhook.objects.filter(user_id=user_pk(request), pk=pk).delete()
     if not deleted:
         return json_error(404, "No such webhook.")
     return JsonResponse({"ok": True})
